@@ -1,0 +1,8 @@
+"""Run the geoplan command line from a source checkout: ``python cli.py --help``."""
+
+import sys
+
+from geoplan.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Shared fixtures: demo data paths, the optional shared reference data, file makers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+SHARED = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def demo_dir() -> Path:
+    """The embedded demo region."""
+    return DEMO
+
+
+def shared_path(*parts: str) -> Path:
+    """Path inside ../shared/data, skipping the test when it is absent."""
+    p = SHARED.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"reference data not available: {p}")
+    return p
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write text (or bytes) to a file in tmp_path and return its path."""
+
+    def _write(name: str, content: str | bytes, encoding: str = "utf-8") -> Path:
+        p = tmp_path / name
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding=encoding)
+        return p
+
+    return _write
+
+
+def write_raster(path: Path, data: np.ndarray, *, crs: str | None = "EPSG:32650",
+                 origin: tuple[float, float] = (500_000.0, 3_300_000.0), res: float = 100.0,
+                 nodata: float | None = -99999.0, tags: dict | None = None) -> Path:
+    """Write a single-band float32 GeoTIFF with north-up cells of ``res`` units."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1,
+               "dtype": "float32", "transform": from_origin(origin[0], origin[1], res, res)}
+    if crs is not None:
+        profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data.astype("float32"), 1)
+        if tags:
+            dst.update_tags(**tags)
+    return path
