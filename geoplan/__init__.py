@@ -16,12 +16,25 @@ from .io import (
     read_population,
     tag_admin_units,
 )
+from .network import CompiledNetwork, compile_network, compile_network_cached
+from .profiles import Profile, get_profile, load_profiles
 from .region import Region, load_region
 from .studyarea import StudyArea
+from .travel import Snapped, nearest_facility_time, snap_points, travel_time_matrix
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompiledNetwork",
+    "Profile",
+    "Snapped",
+    "compile_network",
+    "compile_network_cached",
+    "get_profile",
+    "load_profiles",
+    "nearest_facility_time",
+    "snap_points",
+    "travel_time_matrix",
     "FacilityType",
     "GeoplanError",
     "GeoplanInputError",
