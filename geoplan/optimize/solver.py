@@ -1,0 +1,288 @@
+"""Solving a PuLP model and reading back status, objective, best bound and gap.
+
+Why: every location model in geoplan reports the same facts about its solve - status,
+objective, best bound, optimality gap, solver, time - whichever MILP solver ran. PuLP
+gives the objective and a status but not the bound; this module gets the bound from
+HiGHS's info record or from CBC's log, so a time-limited run says how far from optimal
+its answer may be.
+
+The default solver is :data:`DEFAULT_SOLVER`, chosen by ``benchmarks/bench_optimize.py``
+(single-threaded, on geoplan's covering and p-median instances).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import pulp
+
+from .._errors import GeoplanError, GeoplanInputError
+
+#: Solver used when none is given: ``"cbc"`` or ``"highs"`` (see the module docstring).
+DEFAULT_SOLVER = "cbc"
+
+#: Status strings of :class:`SolveInfo`.
+OPTIMAL = "optimal"
+FEASIBLE = "time_limit"          # stopped by a limit with a feasible (not proven) solution
+INFEASIBLE = "infeasible"
+UNBOUNDED = "unbounded"
+NOT_SOLVED = "not_solved"        # stopped with no feasible solution, or solver error
+
+
+class SolverError(GeoplanError):
+    """The solver failed or is not available."""
+
+
+@dataclass(frozen=True)
+class SolveInfo:
+    """What a solve produced, independent of the solver.
+
+    Attributes
+    ----------
+    status
+        ``"optimal"``; ``"time_limit"`` (stopped by the time or gap limit with a feasible
+        solution that is not proven optimal); ``"infeasible"``; ``"unbounded"``;
+        ``"not_solved"`` (no feasible solution found, or a solver error).
+    objective
+        Objective value of the solution returned (NaN without one).
+    bound
+        Best bound proven by the solver (a lower bound when minimising, an upper bound
+        when maximising); equals ``objective`` when proven optimal with no gap, NaN if
+        unknown.
+    gap
+        Relative optimality gap ``|objective - bound| / max(|objective|, 1e-9)``; 0 when
+        proven optimal, NaN if unknown.
+    solver
+        Solver name, e.g. ``"CBC 2.10"`` or ``"HiGHS 1.16"``.
+    solve_s
+        Wall time of the solver call in seconds.
+    """
+
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    solver: str
+    solve_s: float
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether variable values are available (optimal or time-limited)."""
+        return self.status in (OPTIMAL, FEASIBLE)
+
+
+def _highs_version() -> str:
+    try:
+        from importlib.metadata import version
+        return f"HiGHS {version('highspy')}"
+    except Exception:  # pragma: no cover - highspy missing
+        return "HiGHS"
+
+
+def make_solver(
+    solver: str | pulp.LpSolver | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    threads: int | None = 1,
+    msg: bool = False,
+) -> pulp.LpSolver:
+    """Return a configured PuLP solver.
+
+    Parameters
+    ----------
+    solver
+        ``"cbc"``, ``"highs"``, None (:data:`DEFAULT_SOLVER`), or any PuLP solver object
+        (used as given; the other options are then ignored).
+    time_limit
+        Seconds before the solver stops and returns its best solution.
+    gap
+        Relative gap at which the solver may stop (e.g. 0.01); default: prove optimality
+        (the solver's own default tolerance, 1e-4 for CBC and HiGHS... see their docs).
+    threads
+        Solver threads (default 1: results and timings are reproducible).
+    msg
+        Show the solver's log.
+
+    Returns
+    -------
+    pulp.LpSolver
+
+    Raises
+    ------
+    GeoplanInputError
+        For an unknown solver name or invalid limits.
+    """
+    if isinstance(solver, pulp.LpSolver):
+        return solver
+    name = (solver or DEFAULT_SOLVER).lower()
+    if time_limit is not None and not (time_limit > 0):
+        raise GeoplanInputError(f"time_limit must be positive, got {time_limit!r}",
+                                field="time_limit")
+    if gap is not None and not (0 <= gap < 1):
+        raise GeoplanInputError(f"gap must be in [0, 1), got {gap!r}", field="gap")
+    if name in ("cbc", "pulp_cbc_cmd", "coin"):
+        # pulp 3.3 deprecates its bundled CBC in favour of a separate package for pulp 4;
+        # the bundled CBC 2.10 is what pulp installs today, so use it and keep the
+        # deprecation out of users' output.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap,
+                                     threads=threads)
+    if name in ("highs", "highspy"):
+        s = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads)
+        if not s.available():
+            raise GeoplanInputError("the HiGHS solver is not available", field="solver",
+                                    hint="pip install highspy, or use solver='cbc'")
+        return s
+    raise GeoplanInputError(f"unknown solver {solver!r}", field="solver",
+                            hint="use 'cbc', 'highs' or a pulp solver object")
+
+
+_CBC_NUM = r"(-?[0-9.eE+-]+|inf|-inf|nan)"
+
+
+def _parse_cbc_log(text: str) -> dict[str, Any]:
+    """Result line, objective, lower bound and gap from a CBC log."""
+    out: dict[str, Any] = {}
+    m = re.search(r"^Result - (.*)$", text, re.M)
+    if m:
+        out["result"] = m.group(1).strip()
+    for key, pat in (("objective", r"^Objective value:\s*" + _CBC_NUM),
+                     ("bound", r"^(?:Lower|Upper) bound:\s*" + _CBC_NUM),
+                     ("gap", r"^Gap:\s*" + _CBC_NUM)):
+        m = re.search(pat, text, re.M)
+        if m:
+            try:
+                out[key] = float(m.group(1))
+            except ValueError:
+                pass
+    m = re.search(r"Version:\s*([0-9.]+)", text)
+    if m:
+        out["version"] = m.group(1)
+    return out
+
+
+def _rel_gap(obj: float, bound: float) -> float:
+    if not (math.isfinite(obj) and math.isfinite(bound)):
+        return math.nan
+    g = abs(obj - bound) / max(abs(obj), 1e-9)
+    return 0.0 if g < 1e-9 else g
+
+
+def solve(
+    prob: pulp.LpProblem,
+    solver: str | pulp.LpSolver | None = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    threads: int | None = 1,
+    msg: bool = False,
+) -> SolveInfo:
+    """Solve ``prob`` and report status, objective, best bound and gap.
+
+    Parameters
+    ----------
+    prob
+        A PuLP model.
+    solver, time_limit, gap, threads, msg
+        See :func:`make_solver`.
+
+    Returns
+    -------
+    SolveInfo
+
+    Raises
+    ------
+    SolverError
+        If the solver cannot run at all.
+    """
+    s = make_solver(solver, time_limit=time_limit, gap=gap, threads=threads, msg=msg)
+    is_cbc = isinstance(s, pulp.PULP_CBC_CMD)
+    log_path = None
+    if is_cbc and not s.optionsDict.get("logPath"):
+        fd, log_path = tempfile.mkstemp(prefix="geoplan-cbc-", suffix=".log")
+        os.close(fd)
+        s.optionsDict["logPath"] = log_path
+        s.msg = False
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            status = prob.solve(s)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"the solver failed: {exc}") from None
+    finally:
+        solve_s = time.perf_counter() - t0
+    sense = prob.sense
+    obj = pulp.value(prob.objective)
+    obj = float(obj) if obj is not None else math.nan
+    sol_status = getattr(prob, "sol_status", None)
+    bound = math.nan
+    name = "CBC" if is_cbc else type(s).__name__
+    if is_cbc:
+        text = ""
+        if log_path:
+            try:
+                with open(log_path, encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+            finally:
+                os.unlink(log_path)
+                s.optionsDict.pop("logPath", None)
+        info = _parse_cbc_log(text)
+        name = f"CBC {info['version']}" if "version" in info else "CBC"
+        result = info.get("result", "")
+        if status == pulp.LpStatusOptimal and "Optimal" in result:
+            st, bound = OPTIMAL, obj
+        elif status == pulp.LpStatusOptimal or (
+                sol_status == pulp.LpSolutionIntegerFeasible):
+            st = FEASIBLE
+            # "Lower bound" when minimising, "Upper bound" when maximising
+            bound = info.get("bound", math.nan)
+        elif status == pulp.LpStatusInfeasible:
+            st = INFEASIBLE
+        elif status == pulp.LpStatusUnbounded:
+            st = UNBOUNDED
+        else:
+            st = NOT_SOLVED
+    else:
+        name = _highs_version() if isinstance(s, pulp.HiGHS) else name
+        model_status = None
+        if isinstance(s, pulp.HiGHS) and getattr(prob, "solverModel", None) is not None:
+            h = prob.solverModel
+            model_status = h.getModelStatus()
+            hinfo = h.getInfo()
+            b = getattr(hinfo, "mip_dual_bound", math.nan)
+            # pulp hands HiGHS the negated objective when maximising
+            if b is not None and math.isfinite(b):
+                bound = -float(b) if sense == pulp.LpMaximize else float(b)
+            else:
+                bound = obj
+        if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
+            st = OPTIMAL
+        elif status == pulp.LpStatusOptimal or sol_status == pulp.LpSolutionIntegerFeasible:
+            st = FEASIBLE
+        elif status == pulp.LpStatusInfeasible:
+            st = INFEASIBLE
+        elif status == pulp.LpStatusUnbounded:
+            st = UNBOUNDED
+        else:
+            st = NOT_SOLVED
+        if model_status is not None and st == OPTIMAL:
+            import highspy
+            if model_status != highspy.HighsModelStatus.kOptimal:
+                st = FEASIBLE
+    if st not in (OPTIMAL, FEASIBLE):
+        obj, bound = math.nan, math.nan
+    g = 0.0 if st == OPTIMAL and not math.isfinite(bound) else _rel_gap(obj, bound)
+    if st == OPTIMAL and not math.isfinite(bound):
+        bound = obj
+    return SolveInfo(status=st, objective=obj, bound=bound, gap=g, solver=name,
+                     solve_s=solve_s)
