@@ -7,6 +7,18 @@ maps/reports.
 """
 
 from ._errors import GeoplanError, GeoplanInputError, GeoplanWarning
+from .coverage import (
+    TravelContext,
+    accessibility_index,
+    beds_per_1000,
+    catchments,
+    coverage_by_cell,
+    coverage_by_unit,
+    coverage_with_capacity,
+    gaps,
+    nearest_by_type,
+    travel_context,
+)
 from .facility_types import FacilityType, Vocabulary, default_vocabulary, load_vocabulary
 from .io import (
     read_boundaries,
@@ -19,12 +31,24 @@ from .io import (
 from .network import CompiledNetwork, compile_network, compile_network_cached
 from .profiles import Profile, get_profile, load_profiles
 from .region import Region, load_region
+from .isochrones import isochrones
 from .studyarea import StudyArea
 from .travel import Snapped, nearest_facility_time, snap_points, travel_time_matrix
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "TravelContext",
+    "accessibility_index",
+    "beds_per_1000",
+    "catchments",
+    "coverage_by_cell",
+    "coverage_by_unit",
+    "coverage_with_capacity",
+    "gaps",
+    "isochrones",
+    "nearest_by_type",
+    "travel_context",
     "CompiledNetwork",
     "Profile",
     "Snapped",

@@ -138,6 +138,172 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+MODE_LABELS = {"walk": ("walk", "步行"), "ebike": ("e-bike", "电动自行车"),
+               "drive": ("drive", "驾车")}
+
+
+def _coverage_inputs(args: argparse.Namespace):
+    """Read the coverage inputs: a region folder and/or separate files (files win)."""
+    from . import io
+    from ._errors import GeoplanInputError
+    from .region import load_region
+    from .studyarea import StudyArea
+
+    boundaries = population = facilities = graph = None
+    if args.region:
+        wanted = [name for name, own in (("population", args.population),
+                                         ("facilities", args.facilities),
+                                         ("network", args.network)) if not own]
+        region = load_region(args.region, layers=wanted)
+        boundaries, population = region.boundaries, region.population
+        facilities, graph = region.facilities, region.network
+    if args.boundaries:
+        boundaries = io.read_boundaries(args.boundaries)
+    area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) \
+        if boundaries is not None else None
+    if args.population:
+        population = io.read_population(args.population, area=area, boundaries=boundaries,
+                                        to_crs=area.crs if area else None)
+    for name, layer, flag in (("population", population, "--population"),
+                              ("facilities", args.facilities or facilities, "--facilities"),
+                              ("road network", args.network or graph, "--network")):
+        if layer is None:
+            raise GeoplanInputError(f"no {name} given", field=flag.strip("-"),
+                                    hint=f"give {flag} FILE, or a region folder with one")
+    crs = population.crs
+    if area is None:
+        area = StudyArea(crs=crs, outline=population.union_all().convex_hull)
+    if args.facilities:
+        facilities = io.read_facilities(args.facilities, crs=args.crs, to_crs=crs, area=area,
+                                        boundaries=boundaries, encoding=args.encoding)
+    if args.network:
+        graph = io.read_network(args.network, to_crs=crs, area=area)
+    return boundaries, population, facilities, graph
+
+
+def _unit_geometries(boundaries, level: str):
+    """Return the unit polygons at ``level`` (dissolved from the admin units), or None."""
+    if boundaries is None or level not in boundaries.columns:
+        return None
+    return boundaries[[level, boundaries.geometry.name]].dissolve(by=level).geometry
+
+
+def _print_coverage(table: pd.DataFrame, level: str, minutes: Sequence[float],
+                    lang: str) -> None:
+    from .coverage import minutes_label
+
+    zh = lang == "zh"
+    name_col = level[:-5] + "_name" if level.endswith("_code") else level + "_name"
+    show = pd.DataFrame({
+        "单元代码" if zh else "code": table[level],
+        "名称" if zh else "name": table[name_col].where(table[level] != "total",
+                                                     "合计" if zh else "Total"),
+        "人口" if zh else "population": table["population"].map("{:,.0f}".format)})
+    for t in minutes:
+        lab = minutes_label(t)
+        show[f"{t:g}分钟内人口" if zh else f"<= {t:g} min"] = \
+            table[f"covered_{lab}"].map("{:,.0f}".format)
+        show[f"{t:g}分钟覆盖率" if zh else f"share {t:g} min"] = \
+            table[f"share_{lab}"].map(lambda x: "-" if pd.isna(x) else f"{x:.1%}")
+    _print_table(show)
+
+
+def _coverage_tables(args: argparse.Namespace, inputs, minutes: list[float], step):
+    """Run coverage for every mode: (per-unit tables by mode, wide per-cell table)."""
+    from . import coverage
+
+    boundaries, population, facilities, graph = inputs
+    keys = ["cell_id", "admin_code", "admin_name", "population"]
+    units_by_mode, cells = [], None
+    for mode in dict.fromkeys(args.mode):
+        ctx = coverage.travel_context(graph, mode, population)
+        units = coverage.coverage_by_unit(ctx, facilities, minutes, types=args.types,
+                                          boundaries=boundaries, level=args.level)
+        per_cell = coverage.coverage_by_cell(ctx, facilities, minutes, types=args.types)
+        units_by_mode.append((mode, units))
+        per_cell = per_cell.drop(columns=["geometry"])
+        wide = per_cell.rename(columns={c: f"{mode}_{c}" for c in per_cell.columns
+                                        if c not in keys})
+        cells = wide if cells is None else cells.join(wide.drop(columns=keys))
+        step(f"{mode} done")
+    return units_by_mode, cells
+
+
+def _write_coverage(out_dir: Path, units_by_mode, cells: pd.DataFrame, population,
+                    boundaries, level: str) -> list[Path]:
+    """Write the per-unit and per-cell tables as CSV and GeoPackage (atomically)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from ._atomic import write_table
+
+    table = pd.concat([u.assign(mode=m)[["mode", *u.columns]] for m, u in units_by_mode],
+                      ignore_index=True)
+    geoms = _unit_geometries(boundaries, level)
+    unit_layer = table if geoms is None else gpd.GeoDataFrame(
+        table, geometry=geoms.reindex(table[level]).values, crs=geoms.crs)
+    lonlat = population.geometry.to_crs(4326)
+    cells_csv = cells.assign(lon=np.round(lonlat.x.to_numpy(), 6),
+                             lat=np.round(lonlat.y.to_numpy(), 6))
+    cells_gpkg = gpd.GeoDataFrame(cells, geometry=population.geometry.values,
+                                  crs=population.crs)
+    return [write_table(table, out_dir / "coverage_units.csv"),
+            write_table(unit_layer, out_dir / "coverage_units.gpkg"),
+            write_table(cells_csv, out_dir / "coverage_cells.csv"),
+            write_table(cells_gpkg, out_dir / "coverage_cells.gpkg")]
+
+
+def _progress(total: int, desc: str):
+    """Return ``(step(name), close())`` for a tqdm bar on a terminal (no-ops otherwise)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return (lambda _name: None), (lambda: None)
+    bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr,
+               disable=not sys.stderr.isatty())
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    return step, bar.close
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Compute the population within T minutes of facilities; print and write the tables."""
+    from ._errors import GeoplanInputError
+    from .facility_types import default_vocabulary
+
+    minutes = sorted(set(args.minutes))
+    if not all(0 < m < float("inf") for m in minutes):
+        raise GeoplanInputError(f"minutes must be positive, got {args.minutes}",
+                                field="minutes", hint="e.g. --minutes 15 30")
+    step, close = _progress(2 + len(set(args.mode)), "coverage")
+    try:
+        inputs = _coverage_inputs(args)
+        step("inputs read")
+        units_by_mode, cells = _coverage_tables(args, inputs, minutes, step)
+        written = _write_coverage(Path(args.out), units_by_mode, cells, inputs[1], inputs[0],
+                                  args.level)
+        step("written")
+    finally:
+        close()
+    zh = args.lang == "zh"
+    vocab = default_vocabulary()
+    types = ", ".join(vocab.label(vocab.code_of(t) or t, args.lang) for t in args.types) \
+        if args.types else ("全部设施" if zh else "all facilities")
+    span = "/".join(f"{t:g}" for t in minutes)
+    for mode, units in units_by_mode:
+        label = MODE_LABELS.get(mode, (mode, mode))[1 if zh else 0]
+        print(f"\n== {label}：{span} 分钟内可达人口（{types}）" if zh else
+              f"\n== {label}: people within {span} min of {types}")
+        _print_coverage(units, args.level, minutes, args.lang)
+    print("\n结果已写入：" if zh else "\nwritten:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
     parser = argparse.ArgumentParser(
@@ -167,6 +333,36 @@ def build_parser() -> argparse.ArgumentParser:
     for col in ("id", "name", "type", "beds", "lon", "lat"):
         ins.add_argument(f"--{col}", help=f"name of the {col} column")
     ins.set_defaults(func=cmd_inspect)
+
+    cov = sub.add_parser(
+        "coverage", help="population within T minutes of facilities, per unit and per cell",
+        description="Compute how many people reach the facilities (optionally of some types) "
+                    "within each cut-off by each travel mode, per admin unit and per "
+                    "population cell; print the per-unit summary and write CSV (UTF-8 with "
+                    "BOM, for Excel) and GeoPackage tables.")
+    cov.add_argument("region", nargs="?", help="region folder or region.toml (optional when "
+                     "--facilities, --population and --network are given)")
+    cov.add_argument("--facilities", help="facilities file (overrides the region's)")
+    cov.add_argument("--population", help="population raster or grid (overrides the region's)")
+    cov.add_argument("--network", help="road network .osm/.osm.pbf/.graphml (overrides the "
+                     "region's)")
+    cov.add_argument("--boundaries", help="admin units file (overrides the region's)")
+    cov.add_argument("--mode", nargs="+", default=["walk"], choices=["walk", "ebike", "drive"],
+                     help="travel mode(s) (default: walk)")
+    cov.add_argument("--minutes", nargs="+", type=float, default=[15.0, 30.0],
+                     help="cut-off(s) in minutes (default: 15 30)")
+    cov.add_argument("--types", nargs="+", help="facility types to count (codes or labels, "
+                     "e.g. insurance_service_point or 医保服务站); default all")
+    cov.add_argument("--level", default="admin_code",
+                     help="boundary column to group by (default admin_code; e.g. "
+                          "district_code)")
+    cov.add_argument("--out", default="outputs/coverage",
+                     help="output folder (default outputs/coverage; created if missing)")
+    cov.add_argument("--crs", help="coordinate system of the facilities table "
+                     "(e.g. gcj02, bd09; default WGS-84)")
+    cov.add_argument("--encoding", help="text encoding of the facilities table")
+    cov.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
+    cov.set_defaults(func=cmd_coverage)
     return parser
 
 
