@@ -363,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     cov.add_argument("--encoding", help="text encoding of the facilities table")
     cov.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
     cov.set_defaults(func=cmd_coverage)
+    from .maps_cli import add_map_parsers
+    add_map_parsers(sub)
     return parser
 
 
