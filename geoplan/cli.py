@@ -365,7 +365,106 @@ def build_parser() -> argparse.ArgumentParser:
     cov.set_defaults(func=cmd_coverage)
     from .maps_cli import add_map_parsers
     add_map_parsers(sub)
+    run = sub.add_parser(
+        "run", help="run scenario files end to end (default: the demo scenarios)",
+        description="Run scenario files: coverage, models, maps, report, summary.json and "
+                    "run_log.json per scenario. With no argument, runs the shipped demo "
+                    "scenarios (data/demo/scenarios).")
+    run.add_argument("scenarios", nargs="*", help="scenario .toml files or folders of them")
+    run.add_argument("--out", help="parent output folder (default: each file's 'output', "
+                                   "else outputs/<file name>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=cmd_run)
+    cmp_ = sub.add_parser("compare", help="compare the summaries of several runs",
+                          description="Side-by-side table and bar chart of runs' summaries.")
+    cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
+    cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
+                      "table and chart (default outputs/comparison)")
+    cmp_.set_defaults(func=cmd_compare)
     return parser
+
+
+#: Where ``geoplan run`` looks for the demo scenarios: the working directory (a clone of
+#: the repository) first, then beside the package (an editable install).
+DEMO_SCENARIO_DIRS = (Path("data") / "demo" / "scenarios",
+                      Path(__file__).resolve().parent.parent / "data" / "demo" / "scenarios")
+
+
+def _scenario_files(items: Sequence[str]) -> list[Path]:
+    from ._errors import GeoplanInputError
+    if not items:
+        found = [d for d in DEMO_SCENARIO_DIRS if d.is_dir()]
+        if not found:
+            raise GeoplanInputError("no scenario given and the demo scenarios are not here",
+                                    path=DEMO_SCENARIO_DIRS[0],
+                                    hint="run from the repository folder, or give a "
+                                         "scenario file: geoplan run SCENARIO.toml")
+        items = [str(found[0])]
+    files: list[Path] = []
+    for item in items:
+        p = Path(item)
+        files += sorted(p.glob("*.toml")) if p.is_dir() else [p]
+    return files
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run scenario files (default: the shipped demo scenarios) and print a summary."""
+    import time
+
+    from .scenario import run_scenario
+    from .scenario_file import read_scenario
+
+    files = _scenario_files(args.scenarios)
+    # validate every file before running any of them
+    scenarios = [read_scenario(f) for f in files]
+    if args.out:
+        for sc in scenarios:
+            sc.output = (Path(args.out) / sc.path.stem).resolve()
+    cache: dict = {}
+    t0 = time.perf_counter()
+    for sc in scenarios:
+        t = time.perf_counter()
+        res = run_scenario(sc, progress=not args.quiet and sys.stderr.isatty(),
+                           region_cache=cache)
+        _print_run(res, time.perf_counter() - t)
+    print(f"\n{len(scenarios)} scenario(s) in {time.perf_counter() - t0:,.1f} s; "
+          f"compare them with: geoplan compare "
+          + " ".join(str(sc.output) for sc in scenarios))
+    return 0
+
+
+def _print_run(res, seconds: float) -> None:
+    s = res.summary
+    print(f"\n== {res.scenario.name}  ({seconds:,.1f} s) -> {res.output}")
+    for cov in s.get("coverage", []):
+        for mode, figs in cov["modes"].items():
+            shares = ", ".join(f"{k[6:]} {v:.1%}" for k, v in figs.items()
+                               if k.startswith("share_") and v is not None)
+            print(f"  coverage {cov['name']:<22} {mode:<6} {shares}")
+    for m in s.get("models", []):
+        parts = [f"{m['status']}"]
+        if m.get("new_sites") is not None:
+            parts.append(f"{m['new_sites']} new site(s)")
+        if m.get("beds_added"):
+            parts.append(f"{m['beds_added']:,} beds")
+        if m.get("share_after") is not None and m.get("share_before") is not None:
+            parts.append(f"covered {m['share_before']:.1%} -> {m['share_after']:.1%}")
+        if m.get("objective") is not None:
+            parts.append(f"objective {m['objective']:,.6g}")
+        if m.get("gap"):
+            parts.append(f"gap {m['gap']:.2%}")
+        print(f"  model    {m['name']:<22} " + ", ".join(parts))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare the summaries of several runs: a table on screen, CSV and a bar chart."""
+    from .compare import compare_runs, write_comparison
+
+    table = compare_runs(args.runs)
+    _print_table(table.drop(columns=["scenario"]), "{:,.3f}")
+    files = write_comparison(table, args.out)
+    print(f"\nwritten: {files['csv']}, {files['chart']}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

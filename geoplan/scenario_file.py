@@ -140,6 +140,7 @@ _SITES = {
     "mode": _Key("str", required=True, choices=MODES),
     "minutes": _Key("number", required=True, check=_positive),
     "cost_column": _Key("str"),
+    "demand_levels": _Key("str_list"),      # only cells in units of these boundary levels
 }
 
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
@@ -153,7 +154,8 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
     "p_median": {**_COMMON_MODEL, **_SITES, "p": _Key("int", required=True, check=_positive)},
     "p_center": {**_COMMON_MODEL, **_SITES, "p": _Key("int", check=_positive),
                  "urban_minutes": _Key("number", check=_positive),
-                 "rural_minutes": _Key("number", check=_positive)},
+                 "rural_minutes": _Key("number", check=_positive),
+                 "urban_levels": _Key("str_list", default=["subdistrict"])},
     "beds_to_ratio": {**_COMMON_MODEL,
                       "ratio": _Key("number", check=_positive, default=7.0),
                       "hospital_types": _Key("str_list"),
