@@ -12,12 +12,15 @@ The default solver is :data:`DEFAULT_SOLVER`, chosen by ``benchmarks/bench_optim
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,6 +173,28 @@ def _parse_cbc_log(text: str) -> dict[str, Any]:
     return out
 
 
+@contextlib.contextmanager
+def _quiet(active: bool) -> Iterator[None]:
+    """Silence a solver library writing to the process's stdout (HiGHS's banner)."""
+    if not active:
+        yield
+        return
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):      # no real stdout (e.g. captured): nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _rel_gap(obj: float, bound: float) -> float:
     if not (math.isfinite(obj) and math.isfinite(bound)):
         return math.nan
@@ -214,7 +239,7 @@ def solve(
         s.msg = False
     t0 = time.perf_counter()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet(not msg and not is_cbc):
             warnings.simplefilter("ignore", DeprecationWarning)
             status = prob.solve(s)
     except pulp.PulpSolverError as exc:
@@ -244,8 +269,10 @@ def solve(
         elif status == pulp.LpStatusOptimal or (
                 sol_status == pulp.LpSolutionIntegerFeasible):
             st = FEASIBLE
-            # "Lower bound" when minimising, "Upper bound" when maximising
-            bound = info.get("bound", math.nan)
+            # "Lower bound" when minimising, "Upper bound" when maximising; CBC's figures
+            # may leave out the objective's constant, which pulp's objective value includes
+            offset = obj - info["objective"] if "objective" in info else 0.0
+            bound = info.get("bound", math.nan) + offset
         elif status == pulp.LpStatusInfeasible:
             st = INFEASIBLE
         elif status == pulp.LpStatusUnbounded:
@@ -260,9 +287,10 @@ def solve(
             model_status = h.getModelStatus()
             hinfo = h.getInfo()
             b = getattr(hinfo, "mip_dual_bound", math.nan)
-            # pulp hands HiGHS the negated objective when maximising
+            # pulp hands HiGHS the negated objective when maximising, without its constant
+            offset = float(prob.objective.constant) if prob.objective is not None else 0.0
             if b is not None and math.isfinite(b):
-                bound = -float(b) if sense == pulp.LpMaximize else float(b)
+                bound = (-float(b) if sense == pulp.LpMaximize else float(b)) + offset
             else:
                 bound = obj
         if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:

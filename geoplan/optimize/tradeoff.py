@@ -1,0 +1,133 @@
+r"""Trade-off curve: covered population against the number of new sites, each point optimal.
+
+Why: a commission rarely asks for one number; it asks "what do 3, 5 or 10 new points
+buy?". Each point of the curve is a maximal covering problem
+(:func:`geoplan.optimize.covering.max_covering`) with :math:`\sum_j x_j \le p` for
+:math:`p = 0, 1, \dots, P`. The model is reduced and built **once**; only the right-hand
+side of the count constraint changes between points, and the previous optimum is
+passed to the solver as a starting solution (it stays feasible when p grows). The curve
+stops early once every coverable person is covered (all further points are equal).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pulp
+from numpy.typing import ArrayLike
+from scipy import sparse
+
+from .._errors import GeoplanInputError
+from .covering import _covered, _gis_finish, _selected, build_max_covering
+from .plan import Plan
+from .reduce import check_covering_inputs, reduce_covering
+from .solver import make_solver, solve
+
+__all__ = ["tradeoff_curve", "tradeoff_curve_from_problem"]
+
+
+def tradeoff_curve(
+    coverage: ArrayLike | sparse.spmatrix,
+    weights: ArrayLike,
+    p_max: int,
+    *,
+    existing: ArrayLike | None = None,
+    solver: str | pulp.LpSolver | None = None,
+    time_limit: float | None = None,
+    gap: float | None = None,
+) -> tuple[pd.DataFrame, list[Plan]]:
+    """Optimal covered population for 0, 1, ..., ``p_max`` new sites.
+
+    Parameters
+    ----------
+    coverage, weights, existing
+        As for :func:`~geoplan.optimize.covering.max_covering`.
+    p_max
+        Largest number of new sites.
+    solver, time_limit, gap
+        Per point; see :func:`geoplan.optimize.solver.solve`.
+
+    Returns
+    -------
+    curve : pandas.DataFrame
+        One row per p: ``p``, ``new_sites``, ``covered``, ``share``, ``gain`` (people
+        added by the p-th site), ``status``, ``gap``, ``solve_s``, ``sites`` (column
+        indices, space-separated).
+    plans : list of Plan
+        The plan of every point.
+    """
+    t0 = time.perf_counter()
+    C, w, ex, _, _ = check_covering_inputs(coverage, weights, existing, None)
+    if int(p_max) != p_max or p_max < 0:
+        raise GeoplanInputError(f"p_max must be a non-negative whole number, got {p_max!r}",
+                                field="p_max")
+    inst = reduce_covering(C, w, ex)
+    total = float(w.sum())
+    base = float(w[inst.covered_fixed].sum())
+    reachable = float(w[inst.coverable].sum())
+    rows: list[dict[str, Any]] = []
+    plans: list[Plan] = []
+    prob = x = None
+    if inst.A.shape[0] and inst.A.shape[1]:
+        prob, x = build_max_covering(inst, w, p=0, budget=None)
+    build_s = time.perf_counter() - t0
+    warm = solver is None or (isinstance(solver, str) and solver.lower() == "cbc")
+    prev: np.ndarray | None = None
+    for p in range(int(p_max) + 1):
+        if prob is None or p == 0 or (plans and plans[-1].covered_after >= reachable - 1e-9):
+            chosen = prev if prev is not None else np.array([], np.intp)
+            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
+            plan = Plan(model="max_covering", selected=np.sort(chosen), existing=ex,
+                        status="optimal", objective=after, bound=after, gap=0.0,
+                        solver="(not run: no further gain possible)" if p else "(p = 0)",
+                        build_s=0.0, solve_s=0.0, covered_before=base, covered_after=after,
+                        total_demand=total, reduction=inst.reduction)
+        else:
+            prob.constraints["p"].constant = -float(p)
+            s = make_solver(solver, time_limit=time_limit, gap=gap)
+            if warm and prev is not None and isinstance(s, pulp.PULP_CBC_CMD):
+                on = set(prev.tolist())
+                for j, v in enumerate(x):
+                    v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
+                s.optionsDict["warmStart"] = True
+            info = solve(prob, s)
+            chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
+            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
+            plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
+                                   build_s=build_s if p == 1 else 0.0, covered_before=base,
+                                   covered_after=after, total_demand=total,
+                                   reduction=inst.reduction)
+            prev = chosen
+        plans.append(plan)
+        rows.append({"p": p, "new_sites": plan.n_new, "covered": plan.covered_after,
+                     "share": plan.covered_after / total if total else np.nan,
+                     "gain": plan.covered_after - (rows[-1]["covered"] if rows else base),
+                     "status": plan.status, "gap": plan.gap, "solve_s": plan.solve_s,
+                     "sites": " ".join(str(j) for j in plan.selected)})
+    return pd.DataFrame(rows), plans
+
+
+def tradeoff_curve_from_problem(problem: Any, minutes: float | ArrayLike, *, p_max: int,
+                                **solve_kw: Any) -> tuple[Plan, pd.DataFrame]:
+    """:func:`tradeoff_curve` on a :class:`~geoplan.optimize.gis.SiteProblem`.
+
+    Returns
+    -------
+    plan : Plan
+        The point with ``p_max`` new sites (with ``by_unit`` and ``sites``).
+    curve : pandas.DataFrame
+        The curve, with site ids instead of column indices.
+    """
+    C = problem.coverage(minutes)
+    curve, plans = tradeoff_curve(C, problem.demand, p_max, existing=problem.existing,
+                                  **solve_kw)
+    ids = problem.sites["site_id"].to_numpy()
+    curve["sites"] = [" ".join(ids[int(j)] for j in s.split()) for s in curve["sites"]]
+    last = plans[-1]
+    last.model = "tradeoff"
+    last.details["covered_rows"] = _covered(C, np.r_[last.existing, last.selected].astype(
+        np.intp))
+    return _gis_finish(problem, last, minutes), curve
