@@ -230,6 +230,15 @@ def solve(
         If the solver cannot run at all.
     """
     s = make_solver(solver, time_limit=time_limit, gap=gap, threads=threads, msg=msg)
+    if not prob.variables():
+        # nothing to decide (every choice was fixed by the reduction); solvers disagree
+        # on how to report an empty model, so answer directly
+        const = float(prob.objective.constant) if prob.objective is not None else 0.0
+        ok = all(c.valid() for c in prob.constraints.values())
+        return SolveInfo(status=OPTIMAL if ok else INFEASIBLE,
+                         objective=const if ok else math.nan,
+                         bound=const if ok else math.nan, gap=0.0 if ok else math.nan,
+                         solver="(no variables)", solve_s=0.0)
     is_cbc = isinstance(s, pulp.PULP_CBC_CMD)
     log_path = None
     if is_cbc and not s.optionsDict.get("logPath"):
@@ -264,7 +273,8 @@ def solve(
         info = _parse_cbc_log(text)
         name = f"CBC {info['version']}" if "version" in info else "CBC"
         result = info.get("result", "")
-        if status == pulp.LpStatusOptimal and "Optimal" in result:
+        stopped = "Stopped" in result or sol_status == pulp.LpSolutionIntegerFeasible
+        if status == pulp.LpStatusOptimal and not stopped:
             st, bound = OPTIMAL, obj
         elif status == pulp.LpStatusOptimal or (
                 sol_status == pulp.LpSolutionIntegerFeasible):
