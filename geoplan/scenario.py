@@ -73,6 +73,7 @@ class RunResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     plans: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    problems: dict[Any, Any] = field(default_factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- plumbing
@@ -262,7 +263,8 @@ _MODEL_STEPS: dict[str, Callable[..., Any]] = {}
 def _model_step(sc: Scenario, region: Region, m: dict[str, Any], out: Path,
                 res: RunResult) -> dict[str, Any]:
     from .scenario_models import run_model
-    plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"])
+    plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
+                             problems=res.problems)
     res.plans[m["name"]] = plan
     for name, t in tables.items():
         res.tables[f"plan_{m['name']}_{name}"] = t

@@ -128,6 +128,7 @@ def test_demo_districts_reach_7_per_1000():
     plan = beds_to_ratio_from_region(region, m)
     assert plan.optimal
     u = plan.by_unit
+    assert {"district_code", "district_name"} <= set(u.columns)
     assert (u["per_1000_before"] < 7).sum() == 3 and u["met"].all()
     short = np.ceil(7 * u["population"] / 1000 - u["beds_before"]).clip(lower=0)
     assert plan.objective >= 60.0 * short.sum() - 1e-6       # independent lower bound

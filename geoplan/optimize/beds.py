@@ -321,6 +321,8 @@ def beds_to_ratio_from_region(region: Any, m: dict[str, Any], **solve_kw: Any) -
                           "max_beds": float(m.get("new_site_max_beds", 0))})
     plan = beds_to_ratio(unit_pop, H, S, ratio=float(m.get("ratio", 7.0)), **solve_kw)
     plan.by_unit.insert(1, "unit_name", plan.by_unit["unit"].map(names))
+    name_col = level.replace("_code", "_name") if level.endswith("_code") else f"{level}_name"
+    plan.by_unit = plan.by_unit.rename(columns={"unit": level, "unit_name": name_col})
     if plan.feasible and plan.beds_added is not None:
         added = plan.beds_added
         up = hosp[hosp["id"].astype(str).isin(added.index)]

@@ -98,7 +98,7 @@ class SiteProblem:
                                         field="minutes")
             rows = np.repeat(np.arange(self.n_cells), np.diff(t.indptr))
             keep = t.data <= lim[rows]
-        out = sparse.csr_matrix((keep, t.indices, t.indptr), shape=t.shape)
+        out = sparse.csr_matrix((keep, t.indices.copy(), t.indptr.copy()), shape=t.shape)
         out.eliminate_zeros()
         return out
 

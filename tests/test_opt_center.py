@@ -1,0 +1,66 @@
+"""p-center against spopt's San Francisco optimum and brute force."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import shared_path
+from geoplan import GeoplanInputError
+from geoplan.optimize.center import p_center
+
+
+def _brute(D, p, ex, s):
+    n, m = D.shape
+    cand = [j for j in range(m) if j not in set(ex)]
+    best = np.inf
+    for r in range(0, p + 1):
+        for S in itertools.combinations(cand, r):
+            cols = list(ex) + list(S)
+            if not cols:
+                continue
+            best = min(best, float(np.max(D[:, cols].min(axis=1) / s)))
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from(["cbc", "highs"]), st.booleans())
+def test_matches_brute_force(seed, solver, with_standards):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 12)), int(rng.integers(2, 7))
+    D = rng.integers(1, 60, (n, m)).astype(float)
+    ex = [0] if rng.random() < 0.4 else []
+    p = int(rng.integers(1 if not ex else 0, m - len(ex) + 1))
+    s = rng.choice([1.0, 2.0], n) if with_standards else np.ones(n)
+    plan = p_center(D, p, existing=ex, standards=s if with_standards else None, solver=solver)
+    assert plan.optimal
+    assert plan.objective == pytest.approx(_brute(D, p, ex, s))
+    assert plan.n_new <= p
+
+
+def test_sf_p4_worst_distance():
+    folder = shared_path("spopt_sf")
+    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
+                    dtype={"DestinationName": str})
+    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
+    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
+                         dtype={"NAME": str}).sort_values("NAME")
+    plan = p_center(dist.loc[demand["NAME"]].to_numpy(), 4)
+    assert plan.objective == pytest.approx(7403.0638, abs=1e-3)
+
+
+def test_unreachable_rows_are_rejected_or_reported():
+    D = np.array([[1.0, np.inf], [np.inf, np.inf], [np.inf, 3.0]])
+    with pytest.raises(GeoplanInputError, match="reach no site"):
+        p_center(D, 2)
+    plan = p_center(D, 2, allow_unreachable=True)
+    assert plan.objective == 3.0 and list(plan.details["unreachable_rows"]) == [1]
+    assert list(plan.assignment) == [0, -1, 1]
+    with pytest.raises(GeoplanInputError) as e:
+        p_center(D, 5)
+    assert e.value.field == "p"
