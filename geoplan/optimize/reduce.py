@@ -224,3 +224,60 @@ def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDAr
     return CoverInstance(A=A, w=wm, row_unit=row_unit, cols=cand[keep],
                          costs=cost_all[cand[keep]], covered_fixed=covered_fixed,
                          coverable=coverable, reduction=red)
+
+
+def merge_same_order(times: sparse.csr_matrix, weights: NDArray[np.float64],
+                     ) -> tuple[sparse.csr_matrix, NDArray[np.float64], NDArray[np.int64]]:
+    """Merge demand rows that rank their reachable sites in the same order (p-median).
+
+    Why: in a p-median every row is served by its nearest open site, which depends only
+    on the row's *order* of sites by time. Rows with the same order (same reachable set,
+    ties broken by column) are served by the same site in every solution, so they can
+    be merged into one row whose time to site j is the weight-averaged time: the merged
+    cost ``W_g * mean_t_gj = sum_i w_i t_ij`` is exactly the group's cost. On a
+    population raster with a few candidate sites this turns ~10^5 rows into ~10^3.
+
+    Parameters
+    ----------
+    times
+        ``(rows, sites)`` CSR of travel times (stored entries = reachable pairs).
+    weights
+        Row weights (rows of weight 0 keep their own group and weight 0).
+
+    Returns
+    -------
+    mean_times : scipy.sparse.csr_matrix
+        ``(groups, sites)`` weight-averaged times (plain average for zero-weight groups).
+    group_weights : numpy.ndarray
+        Summed weight per group.
+    group : numpy.ndarray
+        Group index of every input row.
+    """
+    T = sparse.csr_matrix(times, dtype=float)
+    T.sort_indices()
+    n, m = T.shape
+    w = np.asarray(weights, float)
+    rows = np.repeat(np.arange(n), np.diff(T.indptr))
+    order = np.lexsort((T.indices, T.data, rows))           # by row, then time, then column
+    cols = T.indices[order]
+    pos = np.arange(order.size) - T.indptr[rows]             # rank within the row
+    rng = np.random.default_rng(0x51ED)
+    h1 = rng.integers(1, 2**62, m, dtype=np.int64)
+    h2 = rng.integers(1, 2**62, m, dtype=np.int64)
+    p1 = rng.integers(1, 2**62, max(m, 1), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        a = np.zeros(n, np.int64)
+        b = np.zeros(n, np.int64)
+        np.add.at(a, rows, h1[cols] * p1[pos])
+        np.add.at(b, rows, h2[cols] ^ p1[pos])
+    key = pd.DataFrame({"n": np.diff(T.indptr), "a": a, "b": b})
+    group = key.groupby(["n", "a", "b"], sort=False).ngroup().to_numpy().astype(np.int64)
+    g = int(group.max()) + 1 if n else 0
+    gw = np.bincount(group, weights=w, minlength=g)
+    gcount = np.bincount(group, minlength=g).astype(float)
+    # weighted mean per (group, site); plain mean where the group weighs nothing
+    wt = np.where(gw[group] > 0, w / np.where(gw[group] > 0, gw[group], 1.0),
+                  1.0 / gcount[group])
+    M = sparse.csr_matrix((T.data * wt[rows], (group[rows], T.indices)), shape=(g, m))
+    M.sum_duplicates()
+    return M, gw, group
