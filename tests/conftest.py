@@ -59,3 +59,21 @@ def write_raster(path: Path, data: np.ndarray, *, crs: str | None = "EPSG:32650"
         if tags:
             dst.update_tags(**tags)
     return path
+
+
+def load_sf() -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """spopt's San Francisco instance: tract x store distances (m), POP2000, store names.
+
+    Pivoted as spopt's own tests do (rows sorted by tract NAME, stores in numeric order);
+    skips when ../shared/data/spopt_sf is absent.
+    """
+    import pandas as pd
+    folder = shared_path("spopt_sf")
+    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
+                    dtype={"DestinationName": str})
+    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
+    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
+                         dtype={"NAME": str}).sort_values("NAME")
+    dist = dist.loc[demand["NAME"]]
+    stores = sorted(dist.columns, key=lambda s: int(s.split("_")[1]))
+    return dist[stores].to_numpy(), demand["POP2000"].to_numpy(float), stores

@@ -5,12 +5,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_path
+from conftest import load_sf
 from geoplan import GeoplanInputError
 from geoplan.optimize.center import p_center
 
@@ -44,13 +43,8 @@ def test_matches_brute_force(seed, solver, with_standards):
 
 
 def test_sf_p4_worst_distance():
-    folder = shared_path("spopt_sf")
-    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
-                    dtype={"DestinationName": str})
-    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
-    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
-                         dtype={"NAME": str}).sort_values("NAME")
-    plan = p_center(dist.loc[demand["NAME"]].to_numpy(), 4)
+    dist, _, _ = load_sf()
+    plan = p_center(dist, 4)
     assert plan.objective == pytest.approx(7403.0638, abs=1e-3)
 
 

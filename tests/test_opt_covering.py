@@ -5,13 +5,12 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from conftest import shared_path
+from conftest import load_sf
 from geoplan import GeoplanInputError
 from geoplan.optimize.covering import max_covering, set_covering
 from geoplan.optimize.reduce import check_covering_inputs, reduce_covering
@@ -21,15 +20,7 @@ SOLVERS = ["cbc", "highs"]
 
 @pytest.fixture(scope="module")
 def sf():
-    folder = shared_path("spopt_sf")
-    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
-                    dtype={"DestinationName": str})
-    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
-    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
-                         dtype={"NAME": str}).sort_values("NAME")
-    dist = dist.loc[demand["NAME"]]
-    stores = sorted(dist.columns, key=lambda s: int(s.split("_")[1]))
-    return dist[stores].to_numpy(), demand["POP2000"].to_numpy(float), stores
+    return load_sf()
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from conftest import shared_path
+from conftest import load_sf
 from geoplan.optimize.covering import max_covering
 from geoplan.optimize.tradeoff import tradeoff_curve
 
@@ -40,13 +40,6 @@ def test_curve_stops_solving_when_everyone_is_covered():
 
 
 def test_sf_curve_reaches_the_known_p4_optimum():
-    import pandas as pd
-    folder = shared_path("spopt_sf")
-    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
-                    dtype={"DestinationName": str})
-    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
-    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
-                         dtype={"NAME": str}).sort_values("NAME")
-    dist = dist.loc[demand["NAME"]]
-    curve, _ = tradeoff_curve(dist.to_numpy() <= 5000, demand["POP2000"].to_numpy(float), 5)
+    dist, pop, _ = load_sf()
+    curve, _ = tradeoff_curve(dist <= 5000, pop, 5)
     assert curve.loc[4, "covered"] == pytest.approx(875_247)
