@@ -375,6 +375,32 @@ def build_parser() -> argparse.ArgumentParser:
                                    "else outputs/<file name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
     run.set_defaults(func=cmd_run)
+    opt = sub.add_parser(
+        "optimize", help="run one location model on a region (sites, tables, summary)",
+        description="Run one location model (the same kinds and keys as [[model]] in a "
+                    "scenario file) on a region folder; write the chosen sites (GeoPackage "
+                    "+ CSV), per-unit tables and a JSON summary.")
+    opt.add_argument("region", help="region folder or region.toml")
+    from .scenario_file import MODEL_KINDS
+    opt.add_argument("--model", required=True, choices=MODEL_KINDS)
+    opt.add_argument("--name", help="name used in output files (default: the model kind)")
+    opt.add_argument("--mode", choices=["walk", "ebike", "drive"])
+    opt.add_argument("--minutes", type=float, help="time standard (minutes)")
+    for key in ("existing_types", "candidate_types", "upgrade_types", "demand_levels",
+                "hospital_types", "new_site_types", "centre_types", "host_types"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, nargs="+")
+    for key in ("p", "p_max", "total", "per_type", "max_types_per_host", "new_site_min_beds",
+                "new_site_max_beds"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int)
+    for key in ("budget", "target_share", "unit_min_share", "urban_minutes", "rural_minutes",
+                "ratio", "cost_per_bed", "max_add_share", "new_site_fixed_cost", "min_share",
+                "time_limit", "gap"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
+    opt.add_argument("--level", help="boundary column for per-unit targets (e.g. district_code)")
+    opt.add_argument("--solver", choices=["cbc", "highs"])
+    opt.add_argument("--max-snap-m", type=float, default=1000.0)
+    opt.add_argument("--out", default="outputs/optimize", help="output folder")
+    opt.set_defaults(func=cmd_optimize)
     cmp_ = sub.add_parser("compare", help="compare the summaries of several runs",
                           description="Side-by-side table and bar chart of runs' summaries.")
     cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
@@ -454,6 +480,60 @@ def _print_run(res, seconds: float) -> None:
         if m.get("gap"):
             parts.append(f"gap {m['gap']:.2%}")
         print(f"  model    {m['name']:<22} " + ", ".join(parts))
+
+
+_OPT_KEYS = ("mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
+             "demand_levels", "p", "budget", "target_share", "unit_min_share", "p_max",
+             "urban_minutes", "rural_minutes", "ratio", "level", "hospital_types",
+             "cost_per_bed", "max_add_share", "new_site_types", "new_site_fixed_cost",
+             "new_site_min_beds", "new_site_max_beds", "centre_types", "host_types", "total",
+             "per_type", "max_types_per_host", "min_share", "solver", "time_limit", "gap")
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    """Run one location model on a region; write the plan's sites, tables and summary."""
+    import json
+
+    from ._atomic import atomic_path, write_table
+    from .region import load_region
+    from .scenario_file import check_model
+    from .scenario_models import run_model
+
+    m = {"name": args.name or args.model, "kind": args.model}
+    for key in _OPT_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            m[key] = value
+    m = check_model(m)
+    region = load_region(args.region)
+    plan, tables = run_model(region, m, max_snap_m=args.max_snap_m)
+    out = Path(args.out)
+    written = []
+    for name, table in tables.items():
+        path = out / f"{m['name']}_{name}.csv"
+        write_table(table, path)
+        written.append(path)
+    if plan.sites is not None and len(plan.sites):
+        path = out / f"{m['name']}_sites.gpkg"
+        write_table(plan.sites, path)
+        written.append(path)
+    summary = {k: v for k, v in plan.summary().items()}
+    if plan.explanation is not None:
+        summary["explanation"] = str(plan.explanation)
+    path = out / f"{m['name']}_summary.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+                       encoding="utf-8")
+    written.append(path)
+    print(f"{plan!r}")
+    if plan.explanation is not None:
+        print(f"  {plan.explanation}")
+    if plan.reduction is not None:
+        print(f"  reduction: {plan.reduction}")
+    if plan.by_unit is not None:
+        _print_table(plan.by_unit.drop(columns="geometry", errors="ignore"), "{:,.3f}")
+    print("written: " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:

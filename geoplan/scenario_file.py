@@ -53,7 +53,7 @@ from typing import Any
 
 from ._errors import GeoplanInputError
 
-__all__ = ["MODEL_KINDS", "MODEL_KEYS", "Scenario", "read_scenario"]
+__all__ = ["MODEL_KINDS", "MODEL_KEYS", "Scenario", "check_model", "read_scenario"]
 
 MODES = ("walk", "ebike", "drive")
 
@@ -376,6 +376,17 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> dict[st
                                 row=_where(text, "model", i, "new_site_types"),
                                 field="new_site_fixed_cost")
     return out
+
+
+def check_model(m: dict[str, Any]) -> dict[str, Any]:
+    """Validate one model table given as a dict (e.g. from the command line).
+
+    Raises
+    ------
+    GeoplanInputError
+        Naming the key at fault.
+    """
+    return _check_model(dict(m), 0, path=Path("(command line)"), text="")
 
 
 def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scenario:
