@@ -107,3 +107,31 @@ def test_run_cli_validates_every_file_first(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "b.toml" in err and "line 10" in err and "minutes" in err
     assert not (tmp_path / "o").exists()       # nothing ran
+
+
+def test_every_shipped_scenario_validates():
+    from geoplan.scenario_file import read_scenario
+    files = sorted((DEMO / "scenarios").glob("*.toml"))
+    assert len(files) == 5
+    kinds = set()
+    for f in files:
+        sc = read_scenario(f)
+        assert sc.models and sc.region == DEMO.resolve()
+        kinds |= {m["kind"] for m in sc.models}
+    assert {"set_covering", "tradeoff", "p_median", "p_center", "beds_to_ratio",
+            "function_centres"} <= kinds
+
+
+def test_model_scenario_reruns_identically_and_meets_its_target(tmp_path, cache):
+    """The beds scenario: every district reaches 7 per 1,000; two runs, same summary."""
+    sc = DEMO / "scenarios" / "03_beds_7_per_1000.toml"
+    res = run_scenario(sc, output=tmp_path / "a", region_cache=cache)
+    run_scenario(sc, output=tmp_path / "b", region_cache=cache)
+    assert (tmp_path / "a" / "summary.json").read_bytes() == \
+        (tmp_path / "b" / "summary.json").read_bytes()
+    plan = res.plans["beds_to_7"]
+    assert plan.optimal and plan.by_unit["met"].all()
+    assert (plan.by_unit["per_1000_before"] < 7).sum() == 3
+    names = {p.name for p in (tmp_path / "a").iterdir()}
+    assert {"plan_beds_to_7_units.csv", "plan_beds_to_7_sites.gpkg", "report"} <= names
+    assert (tmp_path / "a" / "report" / "report.html").stat().st_size > 10_000
