@@ -1,0 +1,305 @@
+"""p-median: OR-Library optima, spopt's San Francisco instance, brute force, bad input."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from conftest import shared_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point
+
+from geoplan import GeoplanInputError
+from geoplan._errors import GeoplanWarning
+from geoplan.optimize.gis import SiteProblem
+from geoplan.optimize import median
+from geoplan.optimize.median import p_median, p_median_from_problem
+from geoplan.optimize.orlib import read_orlib_optima, read_orlib_pmed
+
+SOLVERS = ["cbc", "highs"]
+
+
+@contextlib.contextmanager
+def _path(kind):
+    """Force the Benders decomposition (no enumeration of few p-subsets), or not."""
+    old = median._ENUMERATE_MAX
+    median._ENUMERATE_MAX = -1 if kind == "benders" else old
+    try:
+        yield
+    finally:
+        median._ENUMERATE_MAX = old
+
+
+# --------------------------------------------------------------------------------------
+# OR-Library: every instance's proven optimum
+
+
+@pytest.mark.parametrize("k", range(1, 21))
+def test_orlib_pmed_proven_optimum(k):
+    folder = shared_path("orlib_pmed")
+    dist, p = read_orlib_pmed(folder / f"pmed{k}.txt")
+    optimum = read_orlib_optima(folder / "pmedopt.txt")[f"pmed{k}"]
+    plan = p_median(dist, np.ones(len(dist)), p)
+    assert plan.optimal
+    assert plan.objective == optimum
+    assert plan.n_new == p
+    # the plan is what it claims: each node's distance to the nearest chosen median
+    assert dist[:, plan.selected].min(axis=1).sum() == optimum
+    assert plan.bound == pytest.approx(optimum) and plan.gap == 0
+
+
+def test_orlib_reader_later_edge_wins_and_optima(write):
+    # edge 1-2 appears twice: the later cost (5) wins, not the minimum (1)
+    f = write("tiny.txt", " 3 3 1 \n 1 2 1 \n 2 3 2 \n 2 1 5 \n")
+    dist, p = read_orlib_pmed(f)
+    assert p == 1
+    assert dist[0, 1] == 5 and dist[0, 2] == 7 and dist[1, 2] == 2
+    assert np.array_equal(dist, dist.T) and np.all(np.diag(dist) == 0)
+    opt = read_orlib_optima(write("opt.txt", "Data file   Optimal value\npmed1 5819\n"))
+    assert opt == {"pmed1": 5819.0}
+
+
+def test_orlib_reader_rejects_truncated_file(write):
+    with pytest.raises(GeoplanInputError, match="announces 3 edges"):
+        read_orlib_pmed(write("bad.txt", "3 3 1\n1 2 1\n"))
+    with pytest.raises(GeoplanInputError, match="outside 1..3"):
+        read_orlib_pmed(write("bad2.txt", "3 1 1\n1 4 1\n"))
+
+
+# --------------------------------------------------------------------------------------
+# spopt's San Francisco instance
+
+
+def _sf():
+    folder = shared_path("spopt_sf")
+    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
+                    dtype={"DestinationName": str})
+    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
+    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
+                         dtype={"NAME": str}).sort_values("NAME")
+    return dist.loc[demand["NAME"]], demand["POP2000"].to_numpy(float)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_sf_p4_weighted_mean_distance(solver):
+    dist, pop = _sf()
+    plan = p_median(dist.to_numpy(), pop, 4, solver=solver)
+    assert plan.optimal
+    assert plan.details["mean_time"] == pytest.approx(2982.1268579890657, rel=1e-12)
+    names = set(dist.columns[plan.selected])
+    assert names == {"Store_2", "Store_11", "Store_12", "Store_15"}
+    # every tract is assigned to its nearest chosen store
+    d = dist.to_numpy()
+    assert np.allclose(d[np.arange(len(d)), plan.assignment], d[:, plan.selected].min(axis=1))
+
+
+# --------------------------------------------------------------------------------------
+# brute force on small random instances
+
+
+def _instance(seed):
+    """Build a random small instance.
+
+    It has unreachable pairs, zero weights, existing sites, and rows that copy another
+    row shifted by a constant (the case exact row merging handles).
+    """
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 16)), int(rng.integers(2, 10))
+    D = rng.integers(1, 60, (n, m)).astype(float)
+    D[rng.random((n, m)) < 0.3] = np.inf
+    if n > 1 and rng.random() < 0.5:
+        src = rng.integers(0, n, 2)
+        D = np.vstack([D, D[src] + rng.integers(0, 9, (2, 1))])
+    n = len(D)
+    w = rng.integers(0, 5, n).astype(float)
+    if not w.any():
+        w[0] = 1.0
+    ex = sorted(rng.choice(m, int(rng.integers(0, 3)), replace=False).tolist())
+    ex = ex[: m - 1]
+    ncand = m - len(ex)
+    p = int(rng.integers(0 if ex else 1, ncand + 1))
+    unassigned = None if rng.random() < 0.5 else 80.0
+    dense = rng.random() < 0.5
+    return D, w, ex, p, unassigned, dense
+
+
+def _brute_median(D, w, ex, p, unassigned):
+    cand = [j for j in range(D.shape[1]) if j not in ex]
+    live = w > 0
+    best = np.inf
+    for S in itertools.combinations(cand, p):
+        t = D[:, list(ex) + list(S)].min(axis=1)
+        if unassigned is None and np.isinf(t[live]).any():
+            continue
+        t = np.where(np.isfinite(t), t, np.inf if unassigned is None else unassigned)
+        best = min(best, float(w[live] @ t[live]))
+    return best
+
+
+@pytest.mark.parametrize("solver, path", [("cbc", "benders"), ("highs", "benders"),
+                                          ("cbc", "enumerate")])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_matches_brute_force(solver, path, seed):
+    D, w, ex, p, unassigned, dense = _instance(seed)
+    times = D if dense else sp.csr_matrix(np.where(np.isfinite(D), D, 0.0))
+    lonely = (w > 0) & np.isinf(D).all(axis=1)
+    if unassigned is None and lonely.any():
+        with pytest.raises(GeoplanInputError) as e:
+            p_median(times, w, p, existing=ex, solver=solver)
+        assert e.value.field == "times"
+        return
+    with _path(path):
+        plan = p_median(times, w, p, existing=ex, unassigned_time=unassigned, solver=solver)
+    expect = _brute_median(D, w, ex, p, unassigned)
+    if np.isinf(expect):
+        assert plan.status == "infeasible" and plan.explanation
+        return
+    assert plan.optimal
+    # CBC proves optimality exactly; HiGHS stops within its default 1e-4 relative gap
+    rel = 1e-9 if solver == "cbc" else 1e-4
+    assert expect - 1e-9 <= plan.objective <= expect * (1 + rel) + 1e-9
+    assert plan.bound <= expect + 1e-6
+    assert plan.n_new == p and not set(plan.selected) & set(ex)
+    # the reported objective is the cost of the reported plan
+    cols = np.r_[ex, plan.selected].astype(int)
+    t = D[:, cols].min(axis=1) if cols.size else np.full(len(D), np.inf)
+    t = np.where(np.isfinite(t), t, unassigned if unassigned is not None else np.inf)
+    assert plan.objective == pytest.approx(float(w[w > 0] @ t[w > 0]))
+    reach = np.isfinite(D[:, cols]).any(axis=1) if cols.size else np.zeros(len(D), bool)
+    assert np.array_equal(plan.assignment >= 0, reach)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver):
+    """Find the brute-force optimum through the Benders master MILP.
+
+    Non-metric random times often have a fractional LP, so the master MILP (not just
+    the LP bound and rounding) must find the optimum.
+    """
+    found = 0
+    for seed in range(300):
+        rng = np.random.default_rng(seed)
+        D = rng.integers(1, 100, (12, 9)).astype(float)
+        w = rng.integers(1, 9, 12).astype(float)
+        ex = [8] if seed % 2 else []
+        with _path("benders"):
+            plan = p_median(D, w, 3, existing=ex, solver=solver)
+        expect = _brute_median(D, w, ex, 3, None)
+        rel = 1e-9 if solver == "cbc" else 1e-4
+        assert plan.optimal and expect <= plan.objective <= expect * (1 + rel)
+        found += plan.details["rounds"] > 0
+        if found == 4:
+            break
+    assert found == 4
+
+
+def test_existing_sites_are_open_in_addition_to_p():
+    t = np.array([[1.0, 9.0, 9.0], [9.0, 1.0, 9.0], [9.0, 9.0, 1.0]])
+    plan = p_median(t, [1, 1, 1], 1, existing=[0])
+    assert plan.existing.tolist() == [0] and plan.n_new == 1
+    assert plan.objective == 11.0 and plan.details["mean_time"] == pytest.approx(11 / 3)
+    assert plan.covered_before == 3 and plan.covered_after == 3
+
+
+def test_too_few_sites_to_reach_everyone_is_infeasible_and_explained():
+    inf = np.inf
+    t = np.array([[1.0, inf, inf], [inf, 1.0, inf], [inf, inf, 1.0]])
+    plan = p_median(t, [1, 1, 1], 2)
+    assert plan.status == "infeasible" and "p = 2" in plan.explanation["message"]
+    plan = p_median(t, [1, 1, 1], 2, unassigned_time=30)
+    assert plan.optimal and plan.objective == 32
+    assert plan.details["unassigned_rows"] == 1 and (plan.assignment == -1).sum() == 1
+
+
+def test_time_limit_returns_a_solution_with_a_valid_bound():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 100, (150, 2))
+    t = np.linalg.norm(xy[:, None] - xy[None, :], axis=2)
+    plan = p_median(t, rng.integers(1, 9, 150), 6, time_limit=0.3)
+    assert plan.status in ("optimal", "time_limit") and plan.n_new == 6
+    assert plan.bound <= plan.objective + 1e-6
+
+
+# --------------------------------------------------------------------------------------
+# bad input names the field
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"p": 4}, "p"),
+    ({"times": np.array([[1.0, -2.0], [3.0, 4.0]])}, "times"),
+    ({"times": np.array([[1.0, np.nan], [3.0, 4.0]])}, "times"),
+    ({"weights": [1.0]}, "weights"),
+    ({"weights": [1.0, np.nan]}, "weights"),
+    ({"weights": [1.0, -1.0]}, "weights"),
+    ({"existing": [True, False]}, "existing"),
+    ({"existing": [5]}, "existing"),
+    ({"p": 1.5}, "p"),
+    ({"unassigned_time": 2.0}, "unassigned_time"),
+    ({"times": np.array([[1.0, 2.0], [np.inf, np.inf]])}, "times"),
+])
+def test_bad_input_names_the_field(kw, field):
+    args = {"times": np.array([[1.0, 2.0], [3.0, 4.0]]), "weights": [1.0, 1.0], "p": 1}
+    args.update(kw)
+    with pytest.raises(GeoplanInputError) as e:
+        p_median(args.pop("times"), args.pop("weights"), args.pop("p"), **args)
+    assert e.value.field == field
+
+
+# --------------------------------------------------------------------------------------
+# GIS front door on a hand-made SiteProblem
+
+
+def _problem():
+    # 4 cells, 1 existing + 3 candidate sites; seconds within a 20-minute cut-off
+    t = np.array([[60.0, 600, 0, 0], [0, 120, 0, 0], [0, 0, 300, 900], [0, 0, 0, 1e-6]])
+    times = sp.csr_matrix(t)
+    cells = gpd.GeoDataFrame({"cell_id": range(4), "population": [10.0, 20, 30, 40]},
+                             geometry=[Point(i, 0) for i in range(4)], crs="EPSG:32650")
+    sites = gpd.GeoDataFrame({"site_id": ["E1", "C1", "C2", "C3"], "name": list("abcd"),
+                              "kind": ["existing", "candidate", "candidate", "candidate"],
+                              "type": "clinic", "cost": np.nan, "beds": 0.0},
+                             geometry=[Point(i, 1) for i in range(4)], crs="EPSG:32650")
+    return SiteProblem(times=times, demand=cells["population"].to_numpy(float),
+                       unit=np.array(["A", "A", "B", "B"], dtype=object), cells=cells,
+                       sites=sites, existing=np.array([0]), mode="walk", cutoff_s=1200.0,
+                       unit_names={"A": "Alpha", "B": "Beta"})
+
+
+def test_gis_door_minutes_units_and_sites():
+    problem = _problem()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GeoplanWarning)
+        plan = p_median_from_problem(problem, 2, minutes=10)
+    assert plan.optimal
+    # {C1, C3} (500 person-minutes) beats {C2, C3} (560: cell 1 charged the 20-min cut-off)
+    assert sorted(problem.sites["site_id"].iloc[plan.selected]) == ["C1", "C3"]
+    assert plan.objective == pytest.approx(10 * 1 + 20 * 2 + 30 * 15 + 40 * 1e-6 / 60)
+    assert plan.details["mean_time"] == pytest.approx(5.0, rel=1e-6)
+    # within 10 minutes: cells 0 before; cells 0, 1, 3 after (cell 2 is 15 min away)
+    assert plan.covered_before == 10 and plan.covered_after == 70
+    total = plan.by_unit.set_index("admin_code").loc["total"]
+    assert total["share_after"] == pytest.approx(0.7)
+    assert total["mean_min_after"] == pytest.approx(5.0, rel=1e-6)
+    beta = plan.by_unit.set_index("admin_code").loc["B"]
+    assert beta["mean_min_before"] == pytest.approx(20.0)      # charged the cut-off
+    assert set(plan.sites["status"]) == {"existing", "new"} and len(plan.sites) == 3
+
+
+def test_gis_door_warns_about_cells_beyond_the_cut_off():
+    problem = _problem()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeoplanWarning)
+        plan = p_median_from_problem(problem, 1)
+    assert any(issubclass(c.category, GeoplanWarning) and "cut-off" in str(c.message)
+               for c in caught)
+    assert problem.sites["site_id"].iloc[plan.selected].tolist() == ["C3"]
+    assert plan.details["unassigned_population"] > 0
+    assert plan.details["unassigned_minutes"] == 20.0
