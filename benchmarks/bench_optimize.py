@@ -1,0 +1,224 @@
+"""Benchmark geoplan's location models against spopt on city-like instances.
+
+Usage::
+
+    python benchmarks/bench_optimize.py [--quick] [--skip-spopt] [--time-limit 300]
+
+Instances: a synthetic city street network (``bench_travel.synthetic_city``), population
+cells on a regular grid weighted by a density that falls off from the centre, candidate
+sites near random street nodes, and **15-minute e-bike coverage** (maximal covering) or
+drive times within 60 minutes (p-median) from geoplan's travel engine:
+
+- maximal covering 10,000 cells x 500 candidates, p = 10 and p = 50;
+- maximal covering 50,000 cells x 1,000 candidates, p = 10;
+- p-median 2,000 cells x 200 candidates, p = 10.
+
+Each instance is solved in the same run by spopt (``MCLP.from_cost_matrix`` /
+``PMedian.from_cost_matrix`` with its default CBC; install it for the benchmark only:
+``pip install spopt``; skipped when absent) and by geoplan with CBC and with HiGHS,
+single-threaded. Printed: build and solve time, objective (must agree where both
+finish), and the ratio of total times. The solver with the lower total across the
+covering instances is geoplan's default (``geoplan.optimize.solver.DEFAULT_SOLVER``).
+
+Measured 2026-11-24 (2 cores, ``--time-limit 60``, other jobs running):
+
+=================================  ===============  ====================  ====================
+instance                           spopt (CBC)      geoplan CBC           geoplan HiGHS
+=================================  ===============  ====================  ====================
+MCLP 10,000 x 500, p = 10          > 60 s (build)   60 s, gap 0.93 %      60 s, gap 1.38 %
+MCLP 10,000 x 500, p = 50          > 60 s (build)   61 s, gap 0.29 %      60 s, gap 20.1 %
+MCLP 50,000 x 1,000, p = 10        skipped (dense)  no incumbent, 254 s   no incumbent, 65 s
+p-median 2,000 x 200, p = 10       > 60 s           7.1 s, optimal        5.8 s, optimal
+=================================  ===============  ====================  ====================
+
+The synthetic 15-minute e-bike instances are hard covering instances (each cell sees ~24
+candidates, little merging: 10,000 -> 6,363 rows); the real demo region reduces 201,149
+cells to ~4,000 rows and solves in well under a second. CBC gives the better incumbents
+and gaps on the 10,000-cell instances and on the demo scenarios, so it stays the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_travel import synthetic_city  # noqa: E402
+
+from geoplan.network import compile_network  # noqa: E402
+from geoplan.optimize.covering import max_covering  # noqa: E402
+from geoplan.travel import travel_time_matrix  # noqa: E402
+
+
+def instance(G, net, n_cells: int, n_cand: int, seed: int, cutoff_s: float):
+    """Cells (weighted) and candidates on the city; times within the cut-off."""
+    rng = np.random.default_rng(seed)
+    xy = np.array([(d["x"], d["y"]) for _, d in G.nodes(data=True)])
+    centre = xy.mean(axis=0)
+    # cells near random nodes (so they are on the map), weights falling off from centre
+    cells = xy[rng.choice(len(xy), n_cells, replace=True)] + rng.uniform(-80, 80, (n_cells, 2))
+    r = np.hypot(*(cells - centre).T)
+    w = np.round(rng.gamma(2.0, 40.0, n_cells) * np.exp(-r / 8000.0) + 1.0)
+    cand = xy[rng.choice(len(xy), n_cand, replace=False)] + rng.uniform(-40, 40, (n_cand, 2))
+    T = travel_time_matrix(net, cand, cells, cutoff_s, direction="to_source").T.tocsr()
+    return T, w
+
+
+def run_geoplan_mclp(C, w, p, solver, time_limit=None):
+    t = time.perf_counter()
+    plan = max_covering(C, w, p=p, solver=solver, time_limit=time_limit)
+    return {"build": plan.build_s, "solve": plan.solve_s, "total": time.perf_counter() - t,
+            "objective": plan.objective, "status": plan.status, "gap": plan.gap,
+            "reduction": str(plan.reduction)}
+
+
+def run_spopt_mclp(C, w, p, time_limit):
+    import pulp
+    from spopt.locate import MCLP
+    dense = C.toarray().astype(float)                      # spopt takes a dense matrix
+    cost = np.where(dense > 0, 0.0, 2.0)                   # covered <=> cost <= 1
+    t = time.perf_counter()
+    model = MCLP.from_cost_matrix(cost, w, service_radius=1.0, p_facilities=p)
+    build = time.perf_counter() - t
+    t1 = time.perf_counter()
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
+    solve = time.perf_counter() - t1
+    obj = float(pulp.value(model.problem.objective))
+    return {"build": build, "solve": solve, "total": build + solve, "objective": obj,
+            "status": pulp.LpStatus[model.problem.status]}
+
+
+def run_geoplan_pmedian(T, w, p, solver, time_limit=None):
+    from geoplan.optimize.median import p_median
+    t = time.perf_counter()
+    plan = p_median(T, w, p, solver=solver, time_limit=time_limit)
+    return {"build": plan.build_s, "solve": plan.solve_s, "total": time.perf_counter() - t,
+            "objective": plan.objective, "status": plan.status, "gap": plan.gap}
+
+
+def run_spopt_pmedian(T, w, p, time_limit):
+    import pulp
+    from spopt.locate import PMedian
+    dense = T.toarray()
+    dense[dense == 0] = 1e7                                # unreachable within the cut-off
+    t = time.perf_counter()
+    model = PMedian.from_cost_matrix(dense, w, p_facilities=p)
+    build = time.perf_counter() - t
+    t1 = time.perf_counter()
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
+    solve = time.perf_counter() - t1
+    return {"build": build, "solve": solve, "total": build + solve,
+            "objective": float(pulp.value(model.problem.objective)),
+            "status": pulp.LpStatus[model.problem.status]}
+
+
+def _spopt_in_subprocess(fn, args, timeout_s):
+    """Run an spopt solve in a child process with a wall-clock limit."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=lambda: q.put(fn(*args)))
+    t = time.perf_counter()
+    proc.start()
+    proc.join(timeout_s)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+        return {"build": float("nan"), "solve": float("nan"),
+                "total": time.perf_counter() - t, "objective": float("nan"),
+                "status": f"not finished in {timeout_s:.0f} s", "unfinished": True}
+    return q.get()
+
+
+def _row(name, res, ref=None):
+    gap = f", gap {res['gap']:.2%}" if res.get("gap") else ""
+    ratio = ""
+    if ref and res.get("total"):
+        ratio = f"{ref['total'] / res['total']:6.1f}x" + (" (at least)" if ref.get(
+            "unfinished") else "")
+    print(f"  {name:<16} build {res['build']:7.2f} s  solve {res['solve']:7.2f} s  "
+          f"total {res['total']:7.2f} s  objective {res['objective']:,.1f}  "
+          f"[{res['status']}{gap}] {ratio}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small instances only")
+    ap.add_argument("--skip-spopt", action="store_true")
+    ap.add_argument("--time-limit", type=float, default=300.0,
+                    help="time limit of every solve (geoplan) and every spopt run (build + "
+                         "solve)")
+    ap.add_argument("--nodes", type=int, default=30_000)
+    ap.add_argument("--spopt-max-pairs", type=int, default=10_000_000,
+                    help="skip spopt when cells x candidates exceeds this (dense model)")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    have_spopt = False
+    if not args.skip_spopt:
+        try:
+            import spopt  # noqa: F401
+            have_spopt = True
+        except ImportError:
+            print("spopt not installed (pip install spopt): spopt lines skipped")
+    t = time.perf_counter()
+    G = synthetic_city(args.nodes, seed=3, radius_m=12_000.0)
+    net = compile_network(G, "ebike", warn=False)
+    drive = compile_network(G, "drive", warn=False)
+    print(f"network {net.n_nodes:,} nodes, {net.n_edges:,} edges ({time.perf_counter() - t:.1f} s)")
+    cases = [("MCLP", 10_000, 500, 10), ("MCLP", 10_000, 500, 50), ("MCLP", 50_000, 1_000, 10),
+             ("p-median", 2_000, 200, 10)]
+    if args.quick:
+        cases = [("MCLP", 2_000, 100, 5), ("p-median", 500, 50, 5)]
+    totals = {"cbc": 0.0, "highs": 0.0}
+    for kind, n, m, p in cases:
+        cutoff = 15 * 60.0 if kind == "MCLP" else 60 * 60.0
+        T, w = instance(G, net if kind == "MCLP" else drive, n, m, seed=n + m,
+                        cutoff_s=cutoff)
+        print(f"\n{kind} {n:,} cells x {m:,} candidates, p = {p} ({T.nnz:,} pairs within "
+              f"{cutoff / 60:g} min)")
+        res = {}
+        if kind == "MCLP":
+            C = T.copy()
+            C.data[:] = 1.0
+            for s in ("cbc", "highs"):
+                res[s] = run_geoplan_mclp(C, w, p, s, args.time_limit)
+                totals[s] += res[s]["total"]
+            if have_spopt and n * m <= args.spopt_max_pairs:
+                res["spopt"] = _spopt_in_subprocess(run_spopt_mclp, (C, w, p, args.time_limit),
+                                                    args.time_limit)
+            elif have_spopt:
+                print(f"  spopt skipped: its dense model would hold {n * m:,} terms "
+                      f"(> --spopt-max-pairs {args.spopt_max_pairs:,})")
+        else:
+            for s in ("cbc", "highs"):
+                res[s] = run_geoplan_pmedian(T, w, p, s, args.time_limit)
+            if have_spopt:
+                res["spopt"] = _spopt_in_subprocess(run_spopt_pmedian,
+                                                    (T, w, p, args.time_limit), args.time_limit)
+        ref = res.get("spopt")
+        if ref is not None:
+            _row("spopt (CBC)", ref)
+        _row("geoplan CBC", res["cbc"], ref)
+        _row("geoplan HiGHS", res["highs"], ref)
+        if "reduction" in res["cbc"]:
+            print(f"  reduction: {res['cbc']['reduction']}")
+        objs = [r["objective"] for r in res.values() if str(r["status"]).lower() == "optimal"]
+        agree = all(abs(o - objs[0]) <= 1e-6 * max(1.0, abs(objs[0])) for o in objs)
+        print("  objectives of proven optima agree: " + (
+            ("yes" if agree else "NO") if len(objs) > 1 else "n/a (fewer than two proven)"))
+        if not agree:
+            raise SystemExit("objectives differ between solvers")
+    best = min(totals, key=totals.get)
+    print(f"\ncovering instances, total time: CBC {totals['cbc']:.2f} s, HiGHS "
+          f"{totals['highs']:.2f} s -> faster: {best}")
+
+
+if __name__ == "__main__":
+    main()
