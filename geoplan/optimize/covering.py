@@ -280,10 +280,43 @@ def max_covering(
                        w, ex, np.array([], np.intp), time.perf_counter() - t0, p=p,
                        budget=budget)
     prob, x = build_max_covering(inst, w, p=p, budget=budget)
+    start = greedy_max_covering(inst, p=p, budget=budget)
+    for j, v in enumerate(x):
+        v.setInitialValue(1.0 if j in start else 0.0)
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_limit, gap=gap)
+    info = solve(prob, solver, time_limit=time_limit, gap=gap, warm_start=True)
     chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
     return _finish("max_covering", info, inst, C, w, ex, chosen, build_s, p=p, budget=budget)
+
+
+def greedy_max_covering(inst: CoverInstance, *, p: int | None,
+                        budget: float | None) -> set[int]:
+    """A greedy start for maximal covering: add the column with the best gain (per cost).
+
+    Why: on large instances the MILP solver may spend its time limit without finding a
+    good incumbent; the greedy answer (within 1 - 1/e of the optimum for the count limit,
+    Nemhauser et al. 1978) is handed to the solver as a starting solution.
+    """
+    A = inst.A.tocsc()
+    k = A.shape[1]
+    uncovered = np.ones(A.shape[0], bool)
+    chosen: set[int] = set()
+    spent = 0.0
+    limit = k if p is None else int(p)
+    while len(chosen) < limit:
+        gain = np.asarray(A.T @ (inst.w * uncovered)).ravel()
+        if budget is not None:
+            fits = inst.costs <= budget - spent + 1e-9
+            gain = np.where(fits, gain / np.maximum(inst.costs, 1e-9), -1.0)
+        if chosen:
+            gain[list(chosen)] = -1.0
+        j = int(np.argmax(gain))
+        if gain[j] <= 0:
+            break
+        chosen.add(j)
+        spent += float(inst.costs[j])
+        uncovered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = False
+    return chosen
 
 
 def build_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,

@@ -210,6 +210,7 @@ def solve(
     gap: float | None = None,
     threads: int | None = 1,
     msg: bool = False,
+    warm_start: bool = False,
 ) -> SolveInfo:
     """Solve ``prob`` and report status, objective, best bound and gap.
 
@@ -219,6 +220,9 @@ def solve(
         A PuLP model.
     solver, time_limit, gap, threads, msg
         See :func:`make_solver`.
+    warm_start
+        Pass the variables' initial values (``setInitialValue``) to the solver as a
+        starting solution (CBC; other solvers ignore it).
 
     Returns
     -------
@@ -240,6 +244,8 @@ def solve(
                          bound=const if ok else math.nan, gap=0.0 if ok else math.nan,
                          solver="(no variables)", solve_s=0.0)
     is_cbc = isinstance(s, pulp.PULP_CBC_CMD)
+    if warm_start and is_cbc:
+        s.optionsDict["warmStart"] = True
     log_path = None
     if is_cbc and not s.optionsDict.get("logPath"):
         fd, log_path = tempfile.mkstemp(prefix="geoplan-cbc-", suffix=".log")
