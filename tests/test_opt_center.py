@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,3 +59,39 @@ def test_unreachable_rows_are_rejected_or_reported():
     with pytest.raises(GeoplanInputError) as e:
         p_center(D, 5)
     assert e.value.field == "p"
+
+
+def test_stored_zero_times_in_a_sparse_matrix_are_reachable():
+    # row 0 is at site 0 (time 0, stored explicitly): opening site 0 serves both rows
+    T = sp.csr_matrix((np.array([0.0, 10.0, 2.0, 3.0]), ([0, 0, 1, 1], [0, 1, 0, 1])),
+                      shape=(2, 2))
+    plan = p_center(T, 1)
+    assert plan.optimal and plan.objective == 2.0 and plan.selected.tolist() == [0]
+
+
+def test_time_limited_subproblems_never_claim_a_wrong_optimum():
+    rng = np.random.default_rng(0)
+    D = rng.uniform(1, 100, (60, 20))
+    exact = p_center(D, 4)
+    assert exact.optimal
+    plan = p_center(D, 4, time_limit=0.01)
+    if plan.optimal:
+        assert plan.objective == pytest.approx(exact.objective)
+    else:
+        assert plan.status == "time_limit" and plan.details["unproven_subproblems"] > 0
+        assert plan.bound <= exact.objective <= plan.objective
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"times": np.array([[1.0, -2.0], [3.0, 4.0]])}, "times"),
+    ({"weights": [1.0]}, "weights"),
+    ({"weights": [1.0, np.nan]}, "weights"),
+    ({"p": 3}, "p"),
+    ({"standards": [1.0, 0.0]}, "standards"),
+])
+def test_bad_input_names_the_field(kw, field):
+    args = {"times": np.array([[1.0, 2.0], [3.0, 4.0]]), "p": 1}
+    args.update(kw)
+    with pytest.raises(GeoplanInputError) as e:
+        p_center(args.pop("times"), args.pop("p"), **args)
+    assert e.value.field == field

@@ -8,18 +8,17 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import shared_path
+from conftest import load_sf, shared_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from geoplan import GeoplanInputError
 from geoplan._errors import GeoplanWarning
-from geoplan.optimize.gis import SiteProblem
 from geoplan.optimize import median
+from geoplan.optimize.gis import SiteProblem
 from geoplan.optimize.median import p_median, p_median_from_problem
 from geoplan.optimize.orlib import read_orlib_optima, read_orlib_pmed
 
@@ -28,13 +27,18 @@ SOLVERS = ["cbc", "highs"]
 
 @contextlib.contextmanager
 def _path(kind):
-    """Force the Benders decomposition (no enumeration of few p-subsets), or not."""
-    old = median._ENUMERATE_MAX
-    median._ENUMERATE_MAX = -1 if kind == "benders" else old
+    """Choose the solution path.
+
+    ``"enumerate"``: few p-subsets evaluated outright; ``"benders"``: rows grouped by
+    nearest candidate in the master; ``"rows"``: one master variable per row.
+    """
+    old = median._ENUMERATE_MAX, median._GROUP_ROWS
+    median._ENUMERATE_MAX = old[0] if kind == "enumerate" else -1
+    median._GROUP_ROWS = kind != "rows"
     try:
         yield
     finally:
-        median._ENUMERATE_MAX = old
+        median._ENUMERATE_MAX, median._GROUP_ROWS = old
 
 
 # --------------------------------------------------------------------------------------
@@ -77,26 +81,15 @@ def test_orlib_reader_rejects_truncated_file(write):
 # spopt's San Francisco instance
 
 
-def _sf():
-    folder = shared_path("spopt_sf")
-    d = pd.read_csv(folder / "SF_network_distance_candidateStore_16_censusTract_205_new.csv",
-                    dtype={"DestinationName": str})
-    dist = d.pivot_table(index="DestinationName", columns="name", values="distance")
-    demand = pd.read_csv(folder / "SF_demand_205_centroid_uniform_weight.csv",
-                         dtype={"NAME": str}).sort_values("NAME")
-    return dist.loc[demand["NAME"]], demand["POP2000"].to_numpy(float)
-
-
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_sf_p4_weighted_mean_distance(solver):
-    dist, pop = _sf()
-    plan = p_median(dist.to_numpy(), pop, 4, solver=solver)
+    d, pop, stores = load_sf()
+    plan = p_median(d, pop, 4, solver=solver)
     assert plan.optimal
     assert plan.details["mean_time"] == pytest.approx(2982.1268579890657, rel=1e-12)
-    names = set(dist.columns[plan.selected])
-    assert names == {"Store_2", "Store_11", "Store_12", "Store_15"}
+    assert {stores[j] for j in plan.selected} == {"Store_2", "Store_11", "Store_12",
+                                                  "Store_15"}
     # every tract is assigned to its nearest chosen store
-    d = dist.to_numpy()
     assert np.allclose(d[np.arange(len(d)), plan.assignment], d[:, plan.selected].min(axis=1))
 
 
@@ -144,6 +137,7 @@ def _brute_median(D, w, ex, p, unassigned):
 
 
 @pytest.mark.parametrize("solver, path", [("cbc", "benders"), ("highs", "benders"),
+                                          ("cbc", "rows"), ("highs", "rows"),
                                           ("cbc", "enumerate")])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1))
@@ -177,8 +171,9 @@ def test_matches_brute_force(solver, path, seed):
     assert np.array_equal(plan.assignment >= 0, reach)
 
 
+@pytest.mark.parametrize("path", ["benders", "rows"])
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver):
+def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver, path):
     """Find the brute-force optimum through the Benders master MILP.
 
     Non-metric random times often have a fractional LP, so the master MILP (not just
@@ -190,7 +185,7 @@ def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver):
         D = rng.integers(1, 100, (12, 9)).astype(float)
         w = rng.integers(1, 9, 12).astype(float)
         ex = [8] if seed % 2 else []
-        with _path("benders"):
+        with _path(path):
             plan = p_median(D, w, 3, existing=ex, solver=solver)
         expect = _brute_median(D, w, ex, 3, None)
         rel = 1e-9 if solver == "cbc" else 1e-4

@@ -46,7 +46,7 @@ from scipy import sparse
 from .._errors import GeoplanInputError
 from .covering import set_covering, set_covering_from_problem
 from .plan import Plan
-from .solver import INFEASIBLE, OPTIMAL, SolveInfo
+from .solver import FEASIBLE, INFEASIBLE, NOT_SOLVED, OPTIMAL, SolveInfo
 
 __all__ = ["p_center", "p_center_from_problem"]
 
@@ -65,6 +65,8 @@ def _as_times(times: ArrayLike | sparse.spmatrix) -> sparse.csr_matrix:
         # dense input: every finite entry is a pair (zeros are real zero times)
         finite = np.isfinite(np.asarray(times, dtype=float))
         r, c = np.nonzero(finite)
+        if np.any(a[r, c] < 0):
+            raise GeoplanInputError("times must be finite and non-negative", field="times")
         T = sparse.csr_matrix((np.maximum(a[r, c], 1e-9), (r, c)), shape=a.shape)
     if T.nnz and (np.any(T.data < 0) or not np.all(np.isfinite(T.data))):
         raise GeoplanInputError("times must be finite and non-negative", field="times")
@@ -89,6 +91,35 @@ def _row_min(M: sparse.csr_matrix) -> tuple[NDArray[np.float64], NDArray[np.intp
         first[rows[idx]] = idx
         arg[has] = M.indices[first[has]]
     return out, arg
+
+
+def _no_radius_plan(p: int, ex: NDArray[np.intp], top: float, details: dict[str, Any],
+                    solver_name: str, solve_s: float, build_s: float) -> Plan:
+    """Plan when no radius was shown feasible: infeasible, or undecided by time limits."""
+    if details["unproven_subproblems"]:
+        info = SolveInfo(NOT_SOLVED, math.nan, math.nan, math.nan, solver_name, solve_s)
+        why = ("the covering subproblems hit the time limit before any radius was shown "
+               "feasible; raise time_limit")
+    else:
+        info = SolveInfo(INFEASIBLE, math.nan, math.nan, math.nan, solver_name, solve_s)
+        why = (f"{p} new site(s) cannot bring every resident within the cut-off ({top:g}); "
+               "raise the cut-off or p")
+    return Plan.from_solve("p_center", info, selected=[], existing=ex, build_s=build_s,
+                           details=details, explanation=why)
+
+
+def _final_info(R: sparse.csr_matrix, worst: float, details: dict[str, Any],
+                solver_name: str, solve_s: float) -> SolveInfo:
+    """Optimal, unless a covering subproblem stopped undecided at its time limit.
+
+    Then a smaller radius may be feasible: the answer is reported with a valid lower
+    bound, every row's nearest site with all candidates open.
+    """
+    if not details["unproven_subproblems"]:
+        return SolveInfo(OPTIMAL, worst, worst, 0.0, solver_name, solve_s)
+    low = min(float(_row_min(R)[0].max()), worst)
+    gap = (worst - low) / worst if worst > 0 else 0.0
+    return SolveInfo(FEASIBLE, worst, low, gap, solver_name, solve_s)
 
 
 def p_center(
@@ -121,7 +152,10 @@ def p_center(
         Ignore (and report in ``details["unreachable_rows"]``) rows that no site can
         reach; otherwise they raise :class:`~geoplan.GeoplanInputError`.
     solver, time_limit
-        For each covering subproblem.
+        For each covering subproblem. A subproblem stopped by the time limit before it
+        decides whether ``p`` sites suffice counts as "not shown feasible": the plan is
+        then feasible but not proven optimal (status ``"time_limit"``, with the bound
+        from all candidates open and ``details["unproven_subproblems"]``).
 
     Returns
     -------
@@ -156,9 +190,12 @@ def p_center(
             "the cut-off, so no worst time can be bounded", field="times",
             hint="raise the cut-off, or pass allow_unreachable=True to ignore them")
     rows = np.flatnonzero(live & reach)
-    R = sparse.diags(1.0 / s) @ T
+    # scale the stored entries in place: a sparse product would drop stored zero times
+    R = T.copy()
+    R.data = R.data / np.repeat(s, np.diff(R.indptr))
     R = R[rows].tocsr()
-    details: dict[str, Any] = {"unreachable_rows": lost, "subproblems": 0}
+    details: dict[str, Any] = {"unreachable_rows": lost, "subproblems": 0,
+                               "unproven_subproblems": 0}
     if rows.size == 0:
         info = SolveInfo(OPTIMAL, 0.0, 0.0, 0.0, "(nothing to cover)", 0.0)
         return Plan.from_solve("p_center", info, selected=[], existing=ex, build_s=0.0,
@@ -175,9 +212,16 @@ def p_center(
         details["subproblems"] += 1
         solve_s += plan.solve_s
         solver_name = plan.solver
-        if plan.status == INFEASIBLE or not plan.feasible:
-            return None
-        return plan if plan.n_new <= p else None
+        if plan.feasible and plan.n_new <= p:
+            return plan                          # a cover with <= p new sites: feasible
+        if plan.status in (INFEASIBLE, OPTIMAL):
+            return None                          # proven: no cover with <= p new sites
+        if math.isfinite(plan.bound) and math.ceil(plan.bound - 1e-6) > p:
+            return None                          # the bound proves it
+        # stopped by the time limit without a decision: treated as infeasible, so the
+        # answer is feasible but no longer proven optimal
+        details["unproven_subproblems"] += 1
+        return None
 
     def search(Rs: sparse.csr_matrix, floor: float) -> tuple[float, Plan] | None:
         """Smallest feasible value >= floor: gallop up from the lower bound, then bisect."""
@@ -216,12 +260,8 @@ def p_center(
     while True:
         found = search(R[subset], floor)
         if found is None:
-            info = SolveInfo(INFEASIBLE, math.nan, math.nan, math.nan, solver_name, solve_s)
-            return Plan.from_solve(
-                "p_center", info, selected=[], existing=ex,
-                build_s=time.perf_counter() - t0, details=details,
-                explanation=f"{p} new site(s) cannot bring every resident within the cut-off "
-                            f"({float(R.data.max()):g}); raise the cut-off or p")
+            return _no_radius_plan(p, ex, float(R.data.max()), details, solver_name, solve_s,
+                                   time.perf_counter() - t0)
         radius, best = found
         floor = radius                 # more rows never lower the optimum
         cols = np.r_[ex, best.selected].astype(np.intp)
@@ -239,7 +279,7 @@ def p_center(
     assign = np.where(col >= 0, open_cols[np.maximum(col, 0)], -1).astype(np.intp)
     worst = float(np.max((nearest / s)[rows]))
     details.update(radius=radius, worst_time=float(np.max(nearest[rows])))
-    info = SolveInfo(OPTIMAL, worst, worst, 0.0, solver_name, solve_s)
+    info = _final_info(R, worst, details, solver_name, solve_s)
     build_s = time.perf_counter() - t0 - solve_s
     return Plan.from_solve("p_center", info, selected=chosen, existing=ex, build_s=build_s,
                            assignment=assign, total_demand=float(w.sum()), details=details)
