@@ -115,3 +115,43 @@ def test_plan_summary_is_json_friendly():
     assert s["share_after"] == 0.5 and plan.n_new == 1 and plan.optimal
     with pytest.raises(ValueError, match="GIS front door"):
         plan.to_geodataframe()
+
+
+def test_highs_solves_after_another_highs_run_in_the_process():
+    """HiGHS keeps one thread scheduler per process; a user's earlier HiGHS run with
+    another thread count used to make every later solve stop as "not solved".
+    Run in a fresh interpreter: the scheduler is process-wide state."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, highspy, pulp\n"
+        "from geoplan.optimize.solver import solve\n"
+        "h = highspy.Highs(); h.setOptionValue('output_flag', False)\n"
+        "h.addVars(2, np.zeros(2), np.ones(2)); h.run()\n"
+        "prob = pulp.LpProblem('k', pulp.LpMaximize)\n"
+        "x = [pulp.LpVariable(f'x{i}', cat='Binary') for i in range(3)]\n"
+        "prob += 5 * x[0] + 4 * x[1] + 3 * x[2]\n"
+        "prob += 2 * x[0] + 3 * x[1] + x[2] <= 3\n"
+        "info = solve(prob, 'highs', threads=1)\n"
+        "print(info.status, info.objective)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "optimal 8.0"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_gap_stop_is_not_called_optimal(solver):
+    """Stopped by a gap option (here 50 %) with a gap left: status says so."""
+    rng = np.random.default_rng(5)
+    n, m = 120, 40
+    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
+    prob += pulp.lpSum(int(c) * xi for c, xi in zip(rng.integers(1, 100, n), x, strict=True))
+    A = rng.integers(1, 100, (m, n))
+    for r in range(m):
+        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(A[r].sum() // 2)
+    info = solve(prob, solver, gap=0.5)
+    assert (info.status == OPTIMAL) == (info.gap <= 1e-7)
+    assert info.bound >= info.objective - 1e-6

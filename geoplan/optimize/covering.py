@@ -32,7 +32,10 @@ from .._errors import GeoplanInputError
 from .explain import explain_shortfall
 from .plan import Plan
 from .reduce import CoverInstance, check_covering_inputs, reduce_covering
-from .solver import INFEASIBLE, OPTIMAL, SolveInfo, solve
+from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
+from .lp_fixing import fix_by_reduced_cost, max_covering_lp
+from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, OPTIMAL_GAP, SolveInfo, _rel_gap,
+                     solve)
 
 __all__ = ["max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
@@ -279,44 +282,112 @@ def max_covering(
         return _finish("max_covering", _trivial(float(w[inst.covered_fixed].sum())), inst, C,
                        w, ex, np.array([], np.intp), time.perf_counter() - t0, p=p,
                        budget=budget)
-    prob, x = build_max_covering(inst, w, p=p, budget=budget)
-    start = greedy_max_covering(inst, p=p, budget=budget)
-    for j, v in enumerate(x):
-        v.setInitialValue(1.0 if j in start else 0.0)
-    build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_limit, gap=gap, warm_start=True)
-    chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-    return _finish("max_covering", info, inst, C, w, ex, chosen, build_s, p=p, budget=budget)
+    plan_cols, info, build_s = _solve_max_covering(inst, w, p=p, budget=budget, solver=solver,
+                                                   time_limit=time_limit, gap=gap, t0=t0)
+    return _finish("max_covering", info, inst, C, w, ex, plan_cols, build_s, p=p,
+                   budget=budget)
 
 
-def greedy_max_covering(inst: CoverInstance, *, p: int | None,
-                        budget: float | None) -> set[int]:
-    """A greedy start for maximal covering: add the column with the best gain (per cost).
+def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,
+                        budget: float | None, solver: str | pulp.LpSolver | None,
+                        time_limit: float | None, gap: float | None, t0: float,
+                        ) -> tuple[NDArray[np.intp], SolveInfo, float]:
+    """Heuristic plan, LP bound and reduced-cost fixing, then the MILP on what is left.
 
-    Why: on large instances the MILP solver may spend its time limit without finding a
-    good incumbent; the greedy answer (within 1 - 1/e of the optimum for the count limit,
-    Nemhauser et al. 1978) is handed to the solver as a starting solution.
+    Why: the plain MILP spends much of its time finding plans and branching over sites
+    that cannot be in any better plan. Steps (each exact or a valid bound):
+
+    1. iterated local search (:mod:`geoplan.optimize.heuristics`) gives a plan ``z*``;
+    2. the LP relaxation gives a bound; if it meets ``z*`` the plan is proven optimal;
+    3. otherwise sites whose reduced cost proves them useless for any better plan are
+       dropped and sites every better plan opens are fixed open
+       (:mod:`geoplan.optimize.lp_fixing`); identical rows are merged again;
+    4. the MILP on the rest starts from ``z*`` and gets the remaining time; the answer
+       is the better of its plan and ``z*``, the bound the tighter valid one.
+
+    Returns the chosen columns (original indices), the solve info (objective and bound
+    include the rows already covered) and the build time.
     """
-    A = inst.A.tocsc()
-    k = A.shape[1]
-    uncovered = np.ones(A.shape[0], bool)
-    chosen: set[int] = set()
-    spent = 0.0
-    limit = k if p is None else int(p)
-    while len(chosen) < limit:
-        gain = np.asarray(A.T @ (inst.w * uncovered)).ravel()
-        if budget is not None:
-            fits = inst.costs <= budget - spent + 1e-9
-            gain = np.where(fits, gain / np.maximum(inst.costs, 1e-9), -1.0)
-        if chosen:
-            gain[list(chosen)] = -1.0
-        j = int(np.argmax(gain))
-        if gain[j] <= 0:
-            break
-        chosen.add(j)
-        spent += float(inst.costs[j])
-        uncovered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = False
-    return chosen
+    base = float(w[inst.covered_fixed].sum())           # covered by existing sites
+    t_solve = time.perf_counter()
+
+    def left() -> float | None:
+        return None if time_limit is None else max(
+            time_limit - (time.perf_counter() - t_solve), 0.5)
+
+    heur_s = 1.0 if time_limit is None else min(1.0, 0.05 * time_limit)
+    start = improve_max_covering(inst, greedy_max_covering(inst, p=p, budget=budget),
+                                 p=p, budget=budget, seconds=heur_s)
+    start_val = covered_weight(inst.A.tocsc(), inst.w, start)
+    integral = bool(np.all(inst.w == np.round(inst.w)))
+    lp = max_covering_lp(inst.A, inst.w, inst.costs, p=p, budget=budget,
+                         time_limit=None if time_limit is None else 0.5 * (left() or 0.0))
+    lp_bound = math.inf if lp is None else lp.value
+    proven = (lp_bound < start_val + 1.0 - 1e-6) if integral else (
+        lp_bound <= start_val * (1 + OPTIMAL_GAP) + 1e-9)
+    start_cols = inst.cols[np.sort(np.asarray(start, np.intp))]
+
+    def known(solver_name: str) -> SolveInfo:
+        obj = base + start_val
+        return SolveInfo(status=OPTIMAL, objective=obj, bound=obj, gap=0.0,
+                         solver=solver_name, solve_s=time.perf_counter() - t_solve)
+
+    if proven:
+        inst.reduction.notes.append(
+            f"the LP bound {base + lp_bound:,.1f} proves the local-search plan optimal")
+        return start_cols, known("LP bound (HiGHS) + local search"), time.perf_counter() - t0
+    closed = opened = np.zeros(inst.A.shape[1], bool)
+    if lp is not None:
+        closed, opened = fix_by_reduced_cost(lp, start_val, integral=integral)
+        inst.reduction.notes.append(
+            f"reduced-cost fixing against a plan covering {base + start_val:,.1f}: "
+            f"{int(closed.sum()):,} sites closed, {int(opened.sum()):,} fixed open")
+    keep = np.nonzero(~closed)[0]
+    forced = np.nonzero(opened[keep])[0]
+    p2 = None if p is None else p - forced.size
+    budget2 = None if budget is None else budget - float(inst.costs[keep[forced]].sum())
+    if (p2 is not None and p2 < 0) or (budget2 is not None and budget2 < -1e-9):
+        # the sites every better plan needs do not fit together: no better plan exists
+        return start_cols, known("LP fixing (HiGHS) + local search"), time.perf_counter() - t0
+    sub = reduce_covering(inst.A[:, keep], inst.w, forced, inst.costs[keep])
+    prob, x = build_max_covering(sub, inst.w, p=p2, budget=budget2)
+    start_sub = [int(np.searchsorted(keep, j)) for j in start if not closed[j]]
+    if len(start_sub) == len(start) and set(forced.tolist()) <= set(start_sub):
+        pos = {int(c): i for i, c in enumerate(sub.cols)}
+        for v in x:
+            v.setInitialValue(0.0)
+        for j in start_sub:
+            if j in pos:
+                x[pos[j]].setInitialValue(1.0)
+    build_s = time.perf_counter() - t0
+    if sub.A.shape[0] == 0 or sub.A.shape[1] == 0 or p2 == 0:
+        info = _trivial(float(inst.w[sub.covered_fixed].sum()))
+    else:
+        info = solve(prob, solver, time_limit=left(), gap=gap, warm_start=True)
+    if info.status == INFEASIBLE:            # no plan among the rest: the start is best
+        return start_cols, known(info.solver + " + LP fixing"), build_s
+    if info.has_solution and info.objective > start_val:
+        chosen = (sub.cols[_x_values(x) > 0.5] if x else np.array([], np.intp))
+        cols, obj = np.r_[keep[chosen], keep[forced]].astype(np.intp), info.objective
+    else:
+        cols, obj = np.asarray(start, np.intp), start_val
+    if info.status == OPTIMAL:
+        bound = obj
+    else:
+        b = info.bound if math.isfinite(info.bound) else math.inf
+        bound = min(lp_bound, max(b, start_val))
+    status = OPTIMAL if bound <= obj * (1 + OPTIMAL_GAP) + 1e-9 else FEASIBLE
+    total = base + obj
+    total_bound = total if status == OPTIMAL else base + bound
+    out = SolveInfo(status=status, objective=total, bound=total_bound,
+                    gap=0.0 if status == OPTIMAL else _rel_gap(total, total_bound),
+                    solver=info.solver + " + LP fixing",
+                    solve_s=time.perf_counter() - t_solve)
+    return inst.cols[np.unique(cols)], out, build_s
+
+
+def _x_values(x: list[pulp.LpVariable]) -> NDArray[np.float64]:
+    return np.array([v.varValue or 0.0 for v in x])
 
 
 def build_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,

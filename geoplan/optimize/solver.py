@@ -37,6 +37,8 @@ FEASIBLE = "time_limit"          # stopped by a limit with a feasible (not prove
 INFEASIBLE = "infeasible"
 UNBOUNDED = "unbounded"
 NOT_SOLVED = "not_solved"        # stopped with no feasible solution, or solver error
+#: Relative gap up to which a solver's "optimal" counts as proven (floating-point slack).
+OPTIMAL_GAP = 1e-7
 
 
 class SolverError(GeoplanError):
@@ -140,7 +142,9 @@ def make_solver(
             return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap,
                                      threads=threads)
     if name in ("highs", "highspy"):
-        s = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads)
+        # HiGHS stops at a 0.01 % gap by default; geoplan's default is a proof
+        s = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=0.0 if gap is None else gap,
+                       threads=threads)
         if not s.available():
             raise GeoplanInputError("the HiGHS solver is not available", field="solver",
                                     hint="pip install highspy, or use solver='cbc'")
@@ -193,6 +197,20 @@ def _quiet(active: bool) -> Iterator[None]:
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+
+
+def _reset_highs_threads() -> None:
+    """Let this solve pick its own thread count.
+
+    Why: HiGHS keeps one thread scheduler per process; once any earlier HiGHS run (the
+    user's own, or a notebook's) started it with another thread count, a solve asking
+    for ``threads=1`` stops at once with "not solved". Resetting the scheduler is cheap.
+    """
+    import highspy
+
+    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
+    if reset is not None:
+        reset(True)
 
 
 def _rel_gap(obj: float, bound: float) -> float:
@@ -252,6 +270,8 @@ def solve(
         os.close(fd)
         s.optionsDict["logPath"] = log_path
         s.msg = False
+    if isinstance(s, pulp.HiGHS):
+        _reset_highs_threads()
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(), _quiet(not msg and not is_cbc):
@@ -326,6 +346,8 @@ def solve(
     if st not in (OPTIMAL, FEASIBLE):
         obj, bound = math.nan, math.nan
     g = 0.0 if st == OPTIMAL and not math.isfinite(bound) else _rel_gap(obj, bound)
+    if st == OPTIMAL and g > OPTIMAL_GAP:
+        st = FEASIBLE          # stopped by a gap option: a good plan, not a proof
     if st == OPTIMAL and not math.isfinite(bound):
         bound = obj
     return SolveInfo(status=st, objective=obj, bound=bound, gap=g, solver=name,
