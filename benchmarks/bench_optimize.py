@@ -95,6 +95,31 @@ def run_spopt_mclp(C, w, p, time_limit):
             "status": pulp.LpStatus[model.problem.status]}
 
 
+def run_geoplan_lscp(C, solver, time_limit=None):
+    from geoplan.optimize.covering import set_covering
+    t = time.perf_counter()
+    plan = set_covering(C, None, solver=solver, time_limit=time_limit)
+    return {"build": plan.build_s, "solve": plan.solve_s, "total": time.perf_counter() - t,
+            "objective": plan.objective, "status": plan.status, "gap": plan.gap,
+            "reduction": str(plan.reduction)}
+
+
+def run_spopt_lscp(C, time_limit):
+    import pulp
+    from spopt.locate import LSCP
+    dense = C.toarray().astype(float)
+    cost = np.where(dense > 0, 0.0, 2.0)
+    t = time.perf_counter()
+    model = LSCP.from_cost_matrix(cost, service_radius=1.0)
+    build = time.perf_counter() - t
+    t1 = time.perf_counter()
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
+    solve = time.perf_counter() - t1
+    return {"build": build, "solve": solve, "total": build + solve,
+            "objective": float(pulp.value(model.problem.objective)),
+            "status": pulp.LpStatus[model.problem.status]}
+
+
 def run_geoplan_pmedian(T, w, p, solver, time_limit=None):
     from geoplan.optimize.median import p_median
     t = time.perf_counter()
@@ -156,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="time limit of every solve (geoplan) and every spopt run (build + "
                          "solve)")
     ap.add_argument("--nodes", type=int, default=30_000)
+    ap.add_argument("--only", default="", help="run the cases whose description holds this "
+                    "text, e.g. 'walk' or '50000'")
     ap.add_argument("--spopt-max-pairs", type=int, default=10_000_000,
                     help="skip spopt when cells x candidates exceeds this (dense model)")
     args = ap.parse_args(argv)
@@ -169,20 +196,27 @@ def main(argv: list[str] | None = None) -> None:
             print("spopt not installed (pip install spopt): spopt lines skipped")
     t = time.perf_counter()
     G = synthetic_city(args.nodes, seed=3, radius_m=12_000.0)
-    net = compile_network(G, "ebike", warn=False)
-    drive = compile_network(G, "drive", warn=False)
-    print(f"network {net.n_nodes:,} nodes, {net.n_edges:,} edges ({time.perf_counter() - t:.1f} s)")
-    cases = [("MCLP", 10_000, 500, 10), ("MCLP", 10_000, 500, 50), ("MCLP", 50_000, 1_000, 10),
-             ("p-median", 2_000, 200, 10)]
+    nets = {mode: compile_network(G, mode, warn=False) for mode in ("walk", "ebike", "drive")}
+    print(f"network {nets['ebike'].n_nodes:,} nodes, {nets['ebike'].n_edges:,} edges "
+          f"({time.perf_counter() - t:.1f} s)")
+    # (model, mode, minutes, cells, candidates, p)
+    cases = [("MCLP", "ebike", 15, 10_000, 500, 10), ("MCLP", "ebike", 15, 10_000, 500, 50),
+             ("MCLP", "ebike", 15, 50_000, 1_000, 10),
+             ("MCLP", "walk", 15, 10_000, 500, 10), ("MCLP", "walk", 15, 10_000, 500, 50),
+             ("MCLP", "walk", 15, 50_000, 1_000, 10),
+             ("set covering", "ebike", 15, 10_000, 500, 0),
+             ("p-median", "drive", 60, 2_000, 200, 10)]
     if args.quick:
-        cases = [("MCLP", 2_000, 100, 5), ("p-median", 500, 50, 5)]
+        cases = [("MCLP", "ebike", 15, 2_000, 100, 5), ("set covering", "ebike", 15, 2_000, 100, 0),
+                 ("p-median", "drive", 60, 500, 50, 5)]
+    if args.only:
+        cases = [c for c in cases if args.only.lower() in " ".join(map(str, c)).lower()]
     totals = {"cbc": 0.0, "highs": 0.0}
-    for kind, n, m, p in cases:
-        cutoff = 15 * 60.0 if kind == "MCLP" else 60 * 60.0
-        T, w = instance(G, net if kind == "MCLP" else drive, n, m, seed=n + m,
-                        cutoff_s=cutoff)
-        print(f"\n{kind} {n:,} cells x {m:,} candidates, p = {p} ({T.nnz:,} pairs within "
-              f"{cutoff / 60:g} min)")
+    for kind, mode, minutes, n, m, p in cases:
+        cutoff = minutes * 60.0
+        T, w = instance(G, nets[mode], n, m, seed=n + m, cutoff_s=cutoff)
+        print(f"\n{kind} {n:,} cells x {m:,} candidates" + (f", p = {p}" if p else "") +
+              f", {mode} {minutes} min ({T.nnz:,} pairs, {T.nnz / n:.1f} sites per cell)")
         res = {}
         if kind == "MCLP":
             C = T.copy()
@@ -196,9 +230,21 @@ def main(argv: list[str] | None = None) -> None:
             elif have_spopt:
                 print(f"  spopt skipped: its dense model would hold {n * m:,} terms "
                       f"(> --spopt-max-pairs {args.spopt_max_pairs:,})")
+        elif kind == "set covering":
+            C = T.copy()
+            C.data[:] = 1.0
+            C = C[np.diff(C.indptr) > 0]          # every cell some candidate reaches
+            print(f"  {C.shape[0]:,} cells reachable by some candidate must all be covered")
+            for s in ("cbc", "highs"):
+                res[s] = run_geoplan_lscp(C, s, args.time_limit)
+                totals[s] += res[s]["total"]
+            if have_spopt:
+                res["spopt"] = _spopt_in_subprocess(run_spopt_lscp, (C, args.time_limit),
+                                                    args.time_limit)
         else:
             for s in ("cbc", "highs"):
                 res[s] = run_geoplan_pmedian(T, w, p, s, args.time_limit)
+                totals[s] += res[s]["total"]
             if have_spopt:
                 res["spopt"] = _spopt_in_subprocess(run_spopt_pmedian,
                                                     (T, w, p, args.time_limit), args.time_limit)
@@ -216,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         if not agree:
             raise SystemExit("objectives differ between solvers")
     best = min(totals, key=totals.get)
-    print(f"\ncovering instances, total time: CBC {totals['cbc']:.2f} s, HiGHS "
+    print(f"\nall instances, total time: CBC {totals['cbc']:.2f} s, HiGHS "
           f"{totals['highs']:.2f} s -> faster: {best}")
 
 
