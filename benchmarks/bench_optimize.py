@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=float, default=300.0,
                     help="time limit of every solve (geoplan) and every spopt run (build + "
                          "solve)")
+    ap.add_argument("--spopt-time-limit", type=float, default=None,
+                    help="wall limit of each spopt run (default: --time-limit)")
     ap.add_argument("--nodes", type=int, default=30_000)
     ap.add_argument("--only", default="", help="run the cases whose description holds this "
                     "text, e.g. 'walk' or '50000'")
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="skip spopt when cells x candidates exceeds this (dense model)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
+    spopt_limit = args.spopt_time_limit or args.time_limit
     have_spopt = False
     if not args.skip_spopt:
         try:
@@ -225,8 +228,8 @@ def main(argv: list[str] | None = None) -> None:
                 res[s] = run_geoplan_mclp(C, w, p, s, args.time_limit)
                 totals[s] += res[s]["total"]
             if have_spopt and n * m <= args.spopt_max_pairs:
-                res["spopt"] = _spopt_in_subprocess(run_spopt_mclp, (C, w, p, args.time_limit),
-                                                    args.time_limit)
+                res["spopt"] = _spopt_in_subprocess(run_spopt_mclp, (C, w, p, spopt_limit),
+                                                    spopt_limit)
             elif have_spopt:
                 print(f"  spopt skipped: its dense model would hold {n * m:,} terms "
                       f"(> --spopt-max-pairs {args.spopt_max_pairs:,})")
@@ -239,15 +242,15 @@ def main(argv: list[str] | None = None) -> None:
                 res[s] = run_geoplan_lscp(C, s, args.time_limit)
                 totals[s] += res[s]["total"]
             if have_spopt:
-                res["spopt"] = _spopt_in_subprocess(run_spopt_lscp, (C, args.time_limit),
-                                                    args.time_limit)
+                res["spopt"] = _spopt_in_subprocess(run_spopt_lscp, (C, spopt_limit),
+                                                    spopt_limit)
         else:
             for s in ("cbc", "highs"):
                 res[s] = run_geoplan_pmedian(T, w, p, s, args.time_limit)
                 totals[s] += res[s]["total"]
             if have_spopt:
                 res["spopt"] = _spopt_in_subprocess(run_spopt_pmedian,
-                                                    (T, w, p, args.time_limit), args.time_limit)
+                                                    (T, w, p, spopt_limit), spopt_limit)
         ref = res.get("spopt")
         if ref is not None:
             _row("spopt (CBC)", ref)

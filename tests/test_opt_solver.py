@@ -155,3 +155,26 @@ def test_a_gap_stop_is_not_called_optimal(solver):
     info = solve(prob, solver, gap=0.5)
     assert (info.status == OPTIMAL) == (info.gap <= 1e-7)
     assert info.bound >= info.objective - 1e-6
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_warm_start_reaches_the_solver(solver):
+    """Stopped almost at once, the solver still returns (at least) the start it was given."""
+    rng = np.random.default_rng(5)
+    n, m = 200, 60
+    c = rng.integers(1, 100, n)
+    A = rng.integers(1, 100, (m, n))
+    cap = A.sum(axis=1) // 2
+    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
+    prob += pulp.lpSum(int(ci) * xi for ci, xi in zip(c, x, strict=True))
+    for r in range(m):
+        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(cap[r])
+    sel, load = np.zeros(n), np.zeros(m)
+    for i in np.argsort(-c):
+        if np.all(load + A[:, i] <= cap):
+            sel[i], load = 1.0, load + A[:, i]
+    for xi, v in zip(x, sel, strict=True):
+        xi.setInitialValue(float(v))
+    info = solve(prob, solver, time_limit=0.01, warm_start=True)
+    assert info.has_solution and info.objective >= c @ sel - 1e-6

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pulp
 
 from .._errors import GeoplanError, GeoplanInputError
@@ -199,6 +200,29 @@ def _quiet(active: bool) -> Iterator[None]:
         os.close(devnull)
 
 
+def _highs_start(s: pulp.HiGHS) -> None:
+    """Hand HiGHS the variables' initial values as a MIP start.
+
+    Why: pulp passes starts to CBC only. HiGHS accepts a partial start
+    (``setSolution`` with the given entries) and completes the rest itself; the start
+    is set after pulp builds the model (columns in ``prob.variables()`` order) and
+    before it runs.
+    """
+    def call(lp: pulp.LpProblem) -> None:
+        h = lp.solverModel
+        given = [(v.index, float(v.varValue)) for v in lp.variables()
+                 if v.varValue is not None and getattr(v, "index", None) is not None]
+        if given and hasattr(h, "setSolution"):
+            idx, val = zip(*given, strict=True)
+            try:
+                h.setSolution(len(idx), np.asarray(idx, np.int32), np.asarray(val, float))
+            except TypeError:                  # older highspy: dense solutions only
+                pass
+        h.run()
+
+    s.callSolver = call                        # type: ignore[method-assign]
+
+
 def _reset_highs_threads() -> None:
     """Let this solve pick its own thread count.
 
@@ -272,6 +296,8 @@ def solve(
         s.msg = False
     if isinstance(s, pulp.HiGHS):
         _reset_highs_threads()
+        if warm_start:
+            _highs_start(s)
     t0 = time.perf_counter()
     try:
         with warnings.catch_warnings(), _quiet(not msg and not is_cbc):
