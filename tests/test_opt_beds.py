@@ -63,11 +63,12 @@ def test_cheapest_beds_first_and_fixed_costs_matter():
     pop = pd.Series({"A": 1000.0})                     # needs 7 beds
     H = pd.DataFrame({"id": ["h1", "h2"], "unit": "A", "beds": [2, 0],
                       "max_add": [3, 10], "cost_per_bed": [1.0, 4.0]})
-    S = pd.DataFrame({"id": ["s1"], "unit": "A", "fixed_cost": 3.0, "cost_per_bed": 1.0,
+    S = pd.DataFrame({"id": ["s1"], "unit": "A", "fixed_cost": 3.0, "cost_per_bed": 1.5,
                       "min_beds": 2, "max_beds": 5})
     plan = beds_to_ratio(pop, H, S)
-    # 3 beds at h1 (3) + 2 at s1 (3 + 2) = 8 beats 3 at h1 + 2 at h2 (3 + 8) = 11
-    assert plan.objective == pytest.approx(8)
+    # 3 beds at h1 (3) + 2 at s1 (3 + 3) = 9 beats 3 at h1 + 2 at h2 (3 + 8) = 11,
+    # 1 at h1 + 4 at s1 (1 + 3 + 6) = 10 and 5 at s1 alone (3 + 7.5) = 10.5: one optimum
+    assert plan.objective == pytest.approx(9)
     assert plan.beds_added.to_dict() == {"h1": 3.0, "s1": 2.0}
     assert list(plan.selected) == [0]
     row = plan.by_unit.iloc[0]

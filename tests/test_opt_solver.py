@@ -157,9 +157,10 @@ def test_a_gap_stop_is_not_called_optimal(solver):
     assert info.bound >= info.objective - 1e-6
 
 
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_warm_start_reaches_the_solver(solver):
-    """Stopped almost at once, the solver still returns (at least) the start it was given."""
+def test_warm_start_reaches_highs():
+    """Stopped almost at once, HiGHS still returns (at least) the start it was given
+    (pulp hands starts to CBC itself; geoplan hands them to HiGHS)."""
+    solver = "highs"
     rng = np.random.default_rng(5)
     n, m = 200, 60
     c = rng.integers(1, 100, n)

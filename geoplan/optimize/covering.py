@@ -34,8 +34,8 @@ from .plan import Plan
 from .reduce import CoverInstance, check_covering_inputs, reduce_covering
 from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
 from .lp_fixing import fix_by_reduced_cost, max_covering_lp
-from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, OPTIMAL_GAP, SolveInfo, _rel_gap,
-                     solve)
+from .solver import (FEASIBLE, INFEASIBLE, MAX_COVERING_SOLVER, OPTIMAL, OPTIMAL_GAP,
+                     SolveInfo, _rel_gap, solve)
 
 __all__ = ["max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
@@ -245,6 +245,13 @@ def max_covering(
 
     :math:`x_j \in \{0,1\}`, :math:`y_i \in [0,1]`.
 
+    Solved exactly in four steps after the reduction: an iterated local search plan
+    :math:`z^*`; the LP bound by Benders cutting planes
+    (:func:`geoplan.optimize.lp_fixing.max_covering_lp`), which proves :math:`z^*`
+    optimal when it meets it; reduced-cost fixing of the sites no better plan can use;
+    the MILP on the rest, started from :math:`z^*`. On a time limit the better of the
+    two plans is returned with the tighter of the two bounds.
+
     Parameters
     ----------
     coverage
@@ -258,7 +265,8 @@ def max_covering(
     existing
         Column indices of existing (fixed-open) sites.
     solver, time_limit, gap
-        See :func:`geoplan.optimize.solver.solve`.
+        See :func:`geoplan.optimize.solver.solve`; the default solver is
+        :data:`~geoplan.optimize.solver.MAX_COVERING_SOLVER` (measured faster here).
 
     Returns
     -------
@@ -310,6 +318,8 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     """
     base = float(w[inst.covered_fixed].sum())           # covered by existing sites
     t_solve = time.perf_counter()
+    if solver is None:
+        solver = MAX_COVERING_SOLVER
 
     def left() -> float | None:
         return None if time_limit is None else max(

@@ -74,7 +74,6 @@ def tradeoff_curve(
     if inst.A.shape[0] and inst.A.shape[1]:
         prob, x = build_max_covering(inst, w, p=0, budget=None)
     build_s = time.perf_counter() - t0
-    warm = solver is None or (isinstance(solver, str) and solver.lower() == "cbc")
     prev: np.ndarray | None = None
     for p in range(int(p_max) + 1):
         if prob is None or p == 0 or (plans and plans[-1].covered_after >= reachable - 1e-9):
@@ -88,12 +87,11 @@ def tradeoff_curve(
         else:
             prob.constraints["p"].constant = -float(p)
             s = make_solver(solver, time_limit=time_limit, gap=gap)
-            if warm and prev is not None and isinstance(s, pulp.PULP_CBC_CMD):
+            if prev is not None:          # the previous point's sites stay feasible
                 on = set(prev.tolist())
                 for j, v in enumerate(x):
                     v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
-                s.optionsDict["warmStart"] = True
-            info = solve(prob, s)
+            info = solve(prob, s, warm_start=prev is not None)
             chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
             after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
             plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
