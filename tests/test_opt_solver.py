@@ -179,3 +179,30 @@ def test_warm_start_reaches_highs():
         xi.setInitialValue(float(v))
     info = solve(prob, solver, time_limit=0.01, warm_start=True)
     assert info.has_solution and info.objective >= c @ sel - 1e-6
+
+
+def test_cbc_is_stopped_when_it_overruns_its_limit():
+    """CBC ignores its limit inside the root LP of huge models; the watchdog stops it.
+    Here the watchdog (0.3 s) fires long before CBC would finish a hard knapsack."""
+    import time
+
+    from geoplan.optimize.solver import _cbc_deadline
+
+    rng = np.random.default_rng(5)
+    n, m = 300, 80
+    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
+    prob += pulp.lpSum(int(c) * xi for c, xi in zip(rng.integers(1, 100, n), x, strict=True))
+    A = rng.integers(1, 100, (m, n))
+    for r in range(m):
+        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(A[r].sum() // 2)
+    t = time.perf_counter()
+    with _cbc_deadline(0.3, grace=0.5) as dog:
+        try:
+            prob.solve(pulp.PULP_CBC_CMD(msg=False))
+        except pulp.PulpSolverError:
+            pass                      # killed without a solution: also a clean stop
+    assert dog.fired and time.perf_counter() - t < 15
+    from pulp.apis import coin_api
+    import subprocess
+    assert coin_api.subprocess is subprocess     # the real module is back

@@ -325,7 +325,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         return None if time_limit is None else max(
             time_limit - (time.perf_counter() - t_solve), 0.5)
 
-    heur_s = 1.0 if time_limit is None else min(1.0, 0.05 * time_limit)
+    heur_s = 2.0 if time_limit is None else min(5.0, 0.05 * time_limit)
     start = improve_max_covering(inst, greedy_max_covering(inst, p=p, budget=budget),
                                  p=p, budget=budget, seconds=heur_s)
     start_val = covered_weight(inst.A.tocsc(), inst.w, start)
