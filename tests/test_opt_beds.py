@@ -135,3 +135,14 @@ def test_demo_districts_reach_7_per_1000():
     assert plan.objective >= 60.0 * short.sum() - 1e-6       # independent lower bound
     assert plan.beds_added.sum() >= short.sum()
     assert set(plan.sites["status"]) <= {"existing", "new"} and len(plan.sites)
+
+
+def test_a_unit_without_residents_meets_the_ratio():
+    """Found by hypothesis (seed 11925): zero people need zero beds; per 1,000 is undefined."""
+    pop = pd.Series({"A": 0.0, "B": 434.0})
+    H = pd.DataFrame({"id": ["h0", "h1"], "unit": ["B", "A"], "beds": [3, 0], "max_add": [3, 3],
+                      "cost_per_bed": [2.0, 3.0]})
+    plan = beds_to_ratio(pop, H, None)
+    assert plan.optimal and plan.objective == pytest.approx(2.0)
+    assert plan.by_unit["met"].all()
+    assert np.isnan(plan.by_unit.set_index("unit").loc["A", "per_1000_after"])

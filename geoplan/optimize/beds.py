@@ -261,7 +261,9 @@ def _by_unit(pop: pd.Series, before: pd.Series, after: pd.Series, ratio: float) 
     out["per_1000_before"] = 1000 * out["beds_before"] / den
     out["per_1000_after"] = 1000 * out["beds_after"] / den
     out["target"] = ratio
-    out["met"] = out["per_1000_after"] >= ratio - 1e-9
+    # compare beds with the beds needed: a unit without residents needs none (its
+    # per-1,000 ratio is undefined, not a shortfall)
+    out["met"] = out["beds_after"] >= ratio * out["population"] / 1000.0 - 1e-9
     return out
 
 
