@@ -13,7 +13,7 @@ from scipy import sparse
 from geoplan.optimize.covering import max_covering
 from geoplan.optimize.heuristics import (covered_weight, greedy_max_covering,
                                          improve_max_covering)
-from geoplan.optimize.lp_fixing import fix_by_reduced_cost, max_covering_lp
+from geoplan.optimize.lp_fixing import fix_by_probing, fix_by_reduced_cost, max_covering_lp
 from geoplan.optimize.reduce import reduce_covering
 
 
@@ -36,7 +36,8 @@ def _all_plans(m: int, p: int | None, costs, budget):
 @given(st.integers(0, 10_000), st.integers(4, 9), st.integers(1, 3), st.booleans(),
        st.booleans())
 def test_fixing_never_removes_a_better_plan(seed, m, p, integral, with_budget):
-    """Every plan better than the incumbent avoids the closed sites and opens the fixed ones."""
+    """Every plan better than the incumbent avoids the closed sites (reduced cost and
+    probing) and opens the fixed ones."""
     C, w, costs = _instance(seed, 25, m, 0.25, integral)
     inst = reduce_covering(C, w, np.array([], np.intp), costs)
     k = inst.A.shape[1]
@@ -50,6 +51,9 @@ def test_fixing_never_removes_a_better_plan(seed, m, p, integral, with_budget):
     lp = max_covering_lp(inst.A, inst.w, inst.costs, p=pp, budget=budget)
     assert lp is not None
     closed, opened = fix_by_reduced_cost(lp, inc, integral=integral)
+    by_cost = closed.copy()
+    closed = fix_by_probing(lp, inc, closed, integral=integral, seconds=None)
+    assert (closed >= by_cost).all()
     margin = 1.0 - 1e-6 if integral else 1e-9
     for S in _all_plans(k, pp, inst.costs, budget):
         v = covered_weight(A, inst.w, S)
