@@ -182,3 +182,20 @@ def test_bad_inputs(kwargs, field):
     with pytest.raises(GeoplanInputError) as e:
         max_covering(C, **args)
     assert e.value.field == field
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_share_target_regression_cbc_preprocessing(solver):
+    """Hypothesis found CBC 2.10 answering 11 'optimal' where 9 is (continuous y rows and
+    CBC's preprocessing); the covering indicators are binary now."""
+    C = np.array([[1, 0, 0, 1, 0, 0, 0],
+                  [0, 0, 1, 1, 0, 0, 1],
+                  [0, 0, 1, 0, 1, 0, 1],
+                  [0, 0, 0, 0, 0, 1, 0],
+                  [0, 0, 0, 0, 0, 0, 0]], bool)
+    w = np.array([12.0, 9.0, 11.0, 3.0, 2.0])
+    costs = np.array([8.0, 4.0, 7.0, 2.0, 2.0, 5.0, 4.0])
+    assert _brute_min_sites(C, w, [], costs, 0.9) == 9
+    plan = set_covering(C, w, costs=costs, target_share=0.9, solver=solver)
+    assert plan.optimal and plan.objective == pytest.approx(9.0)
+    assert sorted(plan.selected.tolist()) == [3, 4, 5]

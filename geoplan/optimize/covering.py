@@ -186,7 +186,10 @@ def set_covering(
     if full:
         _cover_rows(prob, inst, x, None)
     else:
-        y = [pulp.LpVariable(f"y{i}", 0, 1) for i in range(inst.A.shape[0])]
+        # y is integral at an optimum anyway; declared binary because CBC 2.10's
+        # preprocessing returned a wrong "optimal" plan (cost 11 for 9) with continuous y
+        # on a 4-row share-target instance (tests/test_opt_covering.py regression)
+        y = [pulp.LpVariable(f"y{i}", cat="Binary") for i in range(inst.A.shape[0])]
         _cover_rows(prob, inst, x, y)
         fixed = float(w[inst.covered_fixed].sum())
         need = target_share * float(w.sum()) - fixed
