@@ -27,22 +27,24 @@ Measured 2026-11-24 (2 cores, ``--time-limit 60``, another job on the second cor
 =====================================  ===============  ===================  ===================
 instance                               spopt (CBC)      geoplan CBC          geoplan HiGHS
 =====================================  ===============  ===================  ===================
-MCLP e-bike 10,000 x 500, p = 10       > 60 s           60 s, gap 0.63 %     60 s, gap 0.59 %
-MCLP e-bike 10,000 x 500, p = 50       > 60 s           61 s, gap 0.20 %     60 s, gap 0.23 %
-MCLP e-bike 50,000 x 1,000, p = 10     (dense: 50 M)    72 s, gap 0.43 %     61 s, gap 0.43 %
-MCLP walk 10,000 x 500, p = 10         19.7 s           0.94 s (20.9x)       1.08 s (18.3x)
-MCLP walk 10,000 x 500, p = 50         > 60 s           60 s, gap 0.51 %     29.2 s optimal
-MCLP walk 50,000 x 1,000, p = 10       (dense: 50 M)    60 s, gap 0.74 %     23.6 s optimal
-set covering e-bike 10,000 x 500       19.0 s (79)      2.17 s (8.8x)        12.2 s (1.6x)
-p-median 2,000 x 200, p = 10           > 60 s           3.56 s optimal       2.55 s optimal
+MCLP e-bike 10,000 x 500, p = 10       > 60 s           60 s, gap 0.62 %     55.2 s optimal
+MCLP e-bike 10,000 x 500, p = 50       > 60 s           62 s, gap 0.20 %     60 s, gap 0.23 %
+MCLP e-bike 50,000 x 1,000, p = 10     (dense: 50 M)    71 s, gap 0.43 %     65.7 s optimal
+MCLP walk 10,000 x 500, p = 10         19.2 s           0.39 s (49x)         0.39 s (49x)
+MCLP walk 10,000 x 500, p = 50         > 60 s           60 s, gap 0.53 %     25.4 s optimal
+MCLP walk 50,000 x 1,000, p = 10       (dense: 50 M)    15.6 s optimal       11.7 s optimal
+set covering e-bike 10,000 x 500       18.2 s (79)      2.32 s (7.8x)        11.7 s (1.6x)
+p-median 2,000 x 200, p = 10           > 60 s           3.45 s optimal       2.48 s optimal
 =====================================  ===============  ===================  ===================
 
-Without a time limit HiGHS proves the e-bike 10,000 x 500, p = 10 plan (247,576, found by
-the local search in about a second) optimal in 278 s; CBC alone had not in 400 s. Before
-the local search / Benders LP / reduced-cost fixing steps the e-bike 50,000 x 1,000 run
-ended at a 4.15 % gap after 296 s (CBC overran its limit in the root LP; it is now stopped).
-HiGHS is the default for maximal covering (``MAX_COVERING_SOLVER``); CBC, faster on set
-covering, the demo's share-target models and OR-Library p-median, for the rest.
+What makes the maximal covering runs fast: the local search finds the optimal plans in
+about a second (e-bike 10,000 x 500, p = 10: 247,576, where CBC alone had 247,496 after
+400 s); the Benders LP bounds them; reduced costs and probing close 474 of 493 sites
+(e-bike 10,000 x 500) and 441 of 1,000 (e-bike 50,000 x 1,000) before the MILP. Before
+these steps the e-bike 50,000 x 1,000 run ended at a 4.15 % gap after 296 s (CBC overran
+its limit in the root LP; such runs are now stopped). HiGHS is the default for maximal
+covering (``MAX_COVERING_SOLVER``); CBC, faster on set covering, the demo's share-target
+models and OR-Library p-median, for the rest.
 """
 
 from __future__ import annotations
