@@ -89,20 +89,26 @@ def run_geoplan_mclp(C, w, p, solver, time_limit=None):
             "reduction": str(plan.reduction)}
 
 
-def run_spopt_mclp(C, w, p, time_limit):
+def _spopt_timed(build, time_limit):
+    """Build an spopt model, solve it with CBC (one thread), report times and objective."""
     import pulp
+    t = time.perf_counter()
+    model = build()
+    build_s = time.perf_counter() - t
+    t1 = time.perf_counter()
+    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
+    solve_s = time.perf_counter() - t1
+    return {"build": build_s, "solve": solve_s, "total": build_s + solve_s,
+            "objective": float(pulp.value(model.problem.objective)),
+            "status": pulp.LpStatus[model.problem.status]}
+
+
+def run_spopt_mclp(C, w, p, time_limit):
     from spopt.locate import MCLP
     dense = C.toarray().astype(float)                      # spopt takes a dense matrix
     cost = np.where(dense > 0, 0.0, 2.0)                   # covered <=> cost <= 1
-    t = time.perf_counter()
-    model = MCLP.from_cost_matrix(cost, w, service_radius=1.0, p_facilities=p)
-    build = time.perf_counter() - t
-    t1 = time.perf_counter()
-    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
-    solve = time.perf_counter() - t1
-    obj = float(pulp.value(model.problem.objective))
-    return {"build": build, "solve": solve, "total": build + solve, "objective": obj,
-            "status": pulp.LpStatus[model.problem.status]}
+    return _spopt_timed(
+        lambda: MCLP.from_cost_matrix(cost, w, service_radius=1.0, p_facilities=p), time_limit)
 
 
 def run_geoplan_lscp(C, solver, time_limit=None):
@@ -115,19 +121,10 @@ def run_geoplan_lscp(C, solver, time_limit=None):
 
 
 def run_spopt_lscp(C, time_limit):
-    import pulp
     from spopt.locate import LSCP
     dense = C.toarray().astype(float)
     cost = np.where(dense > 0, 0.0, 2.0)
-    t = time.perf_counter()
-    model = LSCP.from_cost_matrix(cost, service_radius=1.0)
-    build = time.perf_counter() - t
-    t1 = time.perf_counter()
-    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
-    solve = time.perf_counter() - t1
-    return {"build": build, "solve": solve, "total": build + solve,
-            "objective": float(pulp.value(model.problem.objective)),
-            "status": pulp.LpStatus[model.problem.status]}
+    return _spopt_timed(lambda: LSCP.from_cost_matrix(cost, service_radius=1.0), time_limit)
 
 
 def run_geoplan_pmedian(T, w, p, solver, time_limit=None):
@@ -139,19 +136,10 @@ def run_geoplan_pmedian(T, w, p, solver, time_limit=None):
 
 
 def run_spopt_pmedian(T, w, p, time_limit):
-    import pulp
     from spopt.locate import PMedian
     dense = T.toarray()
     dense[dense == 0] = 1e7                                # unreachable within the cut-off
-    t = time.perf_counter()
-    model = PMedian.from_cost_matrix(dense, w, p_facilities=p)
-    build = time.perf_counter() - t
-    t1 = time.perf_counter()
-    model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, threads=1))
-    solve = time.perf_counter() - t1
-    return {"build": build, "solve": solve, "total": build + solve,
-            "objective": float(pulp.value(model.problem.objective)),
-            "status": pulp.LpStatus[model.problem.status]}
+    return _spopt_timed(lambda: PMedian.from_cost_matrix(dense, w, p_facilities=p), time_limit)
 
 
 def _spopt_in_subprocess(fn, args, timeout_s):

@@ -26,6 +26,20 @@ def _knapsack(values, weights, cap, sense):
     return prob
 
 
+def _mkp(n: int, m: int, seed: int = 5):
+    """A hard multi-constraint knapsack: (problem, variables, values, weights, capacities)."""
+    rng = np.random.default_rng(seed)
+    c = rng.integers(1, 100, n)
+    A = rng.integers(1, 100, (m, n))
+    cap = A.sum(axis=1) // 2
+    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
+    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
+    prob += pulp.lpSum(int(ci) * xi for ci, xi in zip(c, x, strict=True))
+    for r in range(m):
+        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(cap[r])
+    return prob, x, c, A, cap
+
+
 def _brute(values, weights, cap):
     best = 0
     for mask in itertools.product((0, 1), repeat=len(values)):
@@ -144,14 +158,7 @@ def test_highs_solves_after_another_highs_run_in_the_process():
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_a_gap_stop_is_not_called_optimal(solver):
     """Stopped by a gap option (here 50 %) with a gap left: status says so."""
-    rng = np.random.default_rng(5)
-    n, m = 120, 40
-    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
-    prob += pulp.lpSum(int(c) * xi for c, xi in zip(rng.integers(1, 100, n), x, strict=True))
-    A = rng.integers(1, 100, (m, n))
-    for r in range(m):
-        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(A[r].sum() // 2)
+    prob = _mkp(120, 40)[0]
     info = solve(prob, solver, gap=0.5)
     assert (info.status == OPTIMAL) == (info.gap <= 1e-7)
     assert info.bound >= info.objective - 1e-6
@@ -161,16 +168,8 @@ def test_warm_start_reaches_highs():
     """Stopped almost at once, HiGHS still returns (at least) the start it was given
     (pulp hands starts to CBC itself; geoplan hands them to HiGHS)."""
     solver = "highs"
-    rng = np.random.default_rng(5)
     n, m = 200, 60
-    c = rng.integers(1, 100, n)
-    A = rng.integers(1, 100, (m, n))
-    cap = A.sum(axis=1) // 2
-    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
-    prob += pulp.lpSum(int(ci) * xi for ci, xi in zip(c, x, strict=True))
-    for r in range(m):
-        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(cap[r])
+    prob, x, c, A, cap = _mkp(n, m)
     sel, load = np.zeros(n), np.zeros(m)
     for i in np.argsort(-c):
         if np.all(load + A[:, i] <= cap):
@@ -188,14 +187,7 @@ def test_cbc_is_stopped_when_it_overruns_its_limit():
 
     from geoplan.optimize.solver import _cbc_deadline
 
-    rng = np.random.default_rng(5)
-    n, m = 300, 80
-    prob = pulp.LpProblem("mkp", pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{i}", cat="Binary") for i in range(n)]
-    prob += pulp.lpSum(int(c) * xi for c, xi in zip(rng.integers(1, 100, n), x, strict=True))
-    A = rng.integers(1, 100, (m, n))
-    for r in range(m):
-        prob += pulp.lpSum(int(a) * xi for a, xi in zip(A[r], x, strict=True)) <= int(A[r].sum() // 2)
+    prob = _mkp(300, 80)[0]
     t = time.perf_counter()
     with _cbc_deadline(0.3, grace=0.5) as dog:
         try:
