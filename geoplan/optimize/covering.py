@@ -251,8 +251,8 @@ def max_covering(
     Solved exactly in four steps after the reduction: an iterated local search plan
     :math:`z^*`; the LP bound by Benders cutting planes
     (:func:`geoplan.optimize.lp_fixing.max_covering_lp`), which proves :math:`z^*`
-    optimal when it meets it; reduced-cost fixing of the sites no better plan can use;
-    the MILP on the rest, started from :math:`z^*`. On a time limit the better of the
+    optimal when it meets it; closing the sites no better plan can use, by reduced cost
+    and by probing; the MILP on the rest, started from :math:`z^*`. On a time limit the better of the
     two plans is returned with the tighter of the two bounds.
 
     Parameters
@@ -385,7 +385,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     if info.status == INFEASIBLE:            # no plan among the rest: the start is best
         return start_cols, known(info.solver + " + LP fixing"), build_s
     if info.has_solution and info.objective > start_val:
-        chosen = (sub.cols[_x_values(x) > 0.5] if x else np.array([], np.intp))
+        chosen = _selected(sub, x)
         cols, obj = np.r_[keep[chosen], keep[forced]].astype(np.intp), info.objective
     else:
         cols, obj = np.asarray(start, np.intp), start_val
@@ -413,10 +413,6 @@ def _probing_seconds(lp_seconds: float, left: float | None) -> float:
     """
     budget = max(20.0, 10.0 * lp_seconds)
     return budget if left is None else min(budget, 0.5 * left)
-
-
-def _x_values(x: list[pulp.LpVariable]) -> NDArray[np.float64]:
-    return np.array([v.varValue or 0.0 for v in x])
 
 
 def build_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,

@@ -34,22 +34,25 @@ def covered_weight(A: sparse.csc_matrix, w: NDArray[np.float64], cols: list[int]
 
 
 def greedy_max_covering(inst: CoverInstance, *, p: int | None, budget: float | None,
-                        forced: list[int] | None = None,
-                        weights: NDArray[np.float64] | None = None) -> list[int]:
+                        forced: list[int] | None = None) -> list[int]:
     """Add the column with the best gain (per cost when a budget binds) until full.
 
     Within ``1 - 1/e`` of the optimum under a count limit (Nemhauser, Wolsey & Fisher
-    1978). ``forced`` columns are taken first; ``weights`` (default ``inst.w``) lets
-    iterated local search perturb the row weights.
+    1978). ``forced`` columns are taken first.
     """
-    A = inst.A.tocsc()
-    w = inst.w if weights is None else weights
+    return _greedy(inst.A.tocsc(), inst.w, inst.costs, p=p, budget=budget, forced=forced)
+
+
+def _greedy(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[np.float64], *,
+            p: int | None, budget: float | None, forced: list[int] | None) -> list[int]:
+    """:func:`greedy_max_covering` on a column-compressed matrix (no conversion per call)
+    with row weights ``w`` (iterated local search perturbs them)."""
     uncovered = np.ones(A.shape[0], bool)
     chosen: list[int] = []
     spent = 0.0
     for j in forced or []:
         chosen.append(int(j))
-        spent += float(inst.costs[j])
+        spent += float(costs[j])
         uncovered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = False
     limit = A.shape[1] if p is None else int(p)
     banned = np.zeros(A.shape[1], bool)
@@ -57,15 +60,15 @@ def greedy_max_covering(inst: CoverInstance, *, p: int | None, budget: float | N
     while len(chosen) < limit:
         gain = np.asarray(A.T @ (w * uncovered)).ravel()
         if budget is not None:
-            fits = inst.costs <= budget - spent + 1e-9
-            gain = np.where(fits, gain / np.maximum(inst.costs, 1e-9), -1.0)
+            fits = costs <= budget - spent + 1e-9
+            gain = np.where(fits, gain / np.maximum(costs, 1e-9), -1.0)
         gain[banned] = -1.0
         j = int(np.argmax(gain))
         if gain[j] <= 0:
             break
         chosen.append(j)
         banned[j] = True
-        spent += float(inst.costs[j])
+        spent += float(costs[j])
         uncovered[A.indices[A.indptr[j]:A.indptr[j + 1]]] = False
     return chosen
 
@@ -144,8 +147,8 @@ def improve_max_covering(inst: CoverInstance, start: list[int], *, p: int | None
         drop = max(1, len(best) // 3)
         out = set(rng.choice(len(best), drop, replace=False).tolist())
         keep = [c for i, c in enumerate(best) if i not in out]
-        start2 = greedy_max_covering(inst, p=p, budget=budget, forced=keep,
-                                     weights=w * rng.uniform(0.7, 1.3, w.size))
+        start2 = _greedy(A, w * rng.uniform(0.7, 1.3, w.size), costs, p=p, budget=budget,
+                         forced=keep)
         cand = _swap_descent(A, w, costs, start2, p, budget)
         val = covered_weight(A, w, cand)
         if val > best_val + 1e-9 * max(1.0, best_val):

@@ -210,9 +210,8 @@ class _Master:
         if why == "failed":
             return None
         d = -np.asarray(sol.col_dual[:self.k], float)
-        lp = LPBound(value=upper, x=x, reduced_cost=d, seconds=time.perf_counter() - t0)
-        lp._master = self
-        return lp
+        return LPBound(value=upper, x=x, reduced_cost=d, seconds=time.perf_counter() - t0,
+                       _master=self)
 
     def probe(self, j: int, need: float, *, max_rounds: int) -> bool:
         """Whether every plan that opens ``j`` covers less than ``need`` (then close ``j``)."""

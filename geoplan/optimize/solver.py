@@ -35,10 +35,10 @@ DEFAULT_SOLVER = "cbc"
 
 #: Solver of maximal covering when none is given. Measured with
 #: ``benchmarks/bench_optimize.py --time-limit 60`` (2 cores, 2026-11-24): after geoplan's
-#: local search and LP fixing, HiGHS proves the 10,000 x 500 walking p = 50 instance in
-#: 18.5 s and the 50,000 x 1,000 walking p = 10 one in 30.7 s where CBC stops at 0.51 % and
-#: 0.74 % gaps after 60 s; CBC is faster on set covering (2.2 s vs 12.4 s), on the
-#: demo's share-target models and on OR-Library p-median, so it stays the general default.
+#: local search, LP bound and fixing, HiGHS proves the 10,000 x 500 walking p = 50 instance
+#: in 25.4 s and the e-bike p = 10 one in 55.2 s where CBC stops at 0.53 % and 0.62 % gaps
+#: after 60 s; CBC is faster on set covering (2.3 s vs 11.7 s), on the demo's share-target
+#: models and on OR-Library p-median, so it stays the general default.
 MAX_COVERING_SOLVER = "highs"
 
 #: Status strings of :class:`SolveInfo`.
@@ -341,7 +341,8 @@ def solve(
         See :func:`make_solver`.
     warm_start
         Pass the variables' initial values (``setInitialValue``) to the solver as a
-        starting solution (CBC; other solvers ignore it).
+        starting solution (CBC and HiGHS; other solvers ignore it). A solver object you
+        pass in is left as it was.
 
     Returns
     -------
@@ -363,7 +364,8 @@ def solve(
                          bound=const if ok else math.nan, gap=0.0 if ok else math.nan,
                          solver="(no variables)", solve_s=0.0)
     is_cbc = isinstance(s, pulp.PULP_CBC_CMD)
-    if warm_start and is_cbc:
+    set_warm = warm_start and is_cbc and not s.optionsDict.get("warmStart")
+    if set_warm:
         s.optionsDict["warmStart"] = True
     log_path = None
     if is_cbc and not s.optionsDict.get("logPath"):
@@ -393,6 +395,10 @@ def solve(
         raise SolverError(f"the solver failed: {exc}") from None
     finally:
         solve_s = time.perf_counter() - t0
+        if set_warm:
+            s.optionsDict.pop("warmStart", None)
+        if "callSolver" in vars(s):           # the HiGHS start hook of this call
+            del s.callSolver
     sense = prob.sense
     obj = pulp.value(prob.objective)
     obj = float(obj) if obj is not None else math.nan
