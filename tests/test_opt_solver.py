@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pulp
@@ -181,20 +183,127 @@ def test_warm_start_reaches_highs():
 
 
 def test_cbc_is_stopped_when_it_overruns_its_limit():
-    """CBC ignores its limit inside the root LP of huge models; the watchdog stops it.
-    Here the watchdog (0.3 s) fires long before CBC would finish a hard knapsack."""
+    """CBC ignores its limit inside the root LP of huge models; geoplan owns the CBC
+    process and interrupts it at the deadline (here CBC has no limit of its own)."""
     import time
 
-    from geoplan.optimize.solver import _cbc_deadline
+    from geoplan.optimize.solver import _cbc_path, _CbcRun
 
     prob = _mkp(300, 80)[0]
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        mps = f"{tmp}/m.mps"
+        prob.writeMPS(mps, rename=1)
+        t = time.perf_counter()
+        run = _CbcRun([_cbc_path(), mps, "-max", "-solve"], echo=False)
+        run.wait(time.perf_counter() + 0.3)
+        took = time.perf_counter() - t
+    assert run.interrupted and run.proc.poll() is not None
+    assert took < 3.0
+
+
+def test_no_pulp_module_is_replaced_at_run_time():
+    """geoplan never assigns to an attribute of pulp (thread-unsafe monkey-patching)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "geoplan"
+    pat = re.compile(r"^\s*(pulp|coin_api|highs_api)(\.\w+)+\s*=[^=]", re.M)
+    hits = [f"{f}: {m.group(0).strip()}" for f in root.rglob("*.py")
+            for m in pat.finditer(f.read_text(encoding="utf-8"))]
+    assert hits == []
+
+
+@functools.cache
+def _optimum(n: int, m: int, seed: int) -> float:
+    """The proven optimum of ``_mkp(n, m, seed)``, by HiGHS without any limit."""
+    info = solve(_mkp(n, m, seed=seed)[0], "highs")
+    assert info.status == OPTIMAL
+    return info.objective
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("gap", [0.02, 0.1, 0.3])
+def test_gap_stop_against_the_true_optimum(solver, gap):
+    """With a gap option the answer is "optimal" only if it is the optimum, and the
+    bound is on the right side of the optimum (checked against an independent solve)."""
+    for seed in range(3):
+        prob = _mkp(80, 20, seed=seed)[0]
+        opt = _optimum(80, 20, seed)
+        info = solve(prob, solver, gap=gap)
+        assert info.solver.lower().startswith(solver[:3])
+        assert info.has_solution and info.objective <= opt + 1e-6
+        if info.status == OPTIMAL:
+            assert info.objective == pytest.approx(opt, rel=1e-9)
+        else:
+            assert info.status == FEASIBLE
+            assert not math.isfinite(info.bound) or info.bound >= opt - 1e-6
+            if math.isfinite(info.bound):
+                assert info.gap == pytest.approx(abs(info.objective - info.bound)
+                                                 / abs(info.objective))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("limit", [0.005, 0.05, 0.3])
+def test_time_limit_against_the_true_optimum(solver, limit):
+    """Time-limited: never "optimal" unless it is the optimum; bound never below it;
+    the call returns within the limit plus 5 % and 1 s."""
+    import time
+    prob = _mkp(100, 20, seed=1)[0]
+    opt = _optimum(100, 20, 1)
     t = time.perf_counter()
-    with _cbc_deadline(0.3, grace=0.5) as dog:
-        try:
-            prob.solve(pulp.PULP_CBC_CMD(msg=False))
-        except pulp.PulpSolverError:
-            pass                      # killed without a solution: also a clean stop
-    assert dog.fired and time.perf_counter() - t < 15
-    from pulp.apis import coin_api
-    import subprocess
-    assert coin_api.subprocess is subprocess     # the real module is back
+    info = solve(prob, solver, time_limit=limit)
+    assert time.perf_counter() - t <= limit * 1.05 + 1.0
+    if info.status == OPTIMAL:
+        assert info.objective == pytest.approx(opt, rel=1e-9)
+    elif info.has_solution:
+        assert info.status == FEASIBLE and info.objective <= opt + 1e-6
+        assert not math.isfinite(info.bound) or info.bound >= opt - 1e-6
+    else:
+        assert info.status == "not_solved"
+
+
+def _solve_in_child(args):
+    seed, solver = args
+    prob = _mkp(60, 15, seed=seed)[0]
+    info = solve(prob, solver)
+    return info.status, info.objective
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_parallel_solves_in_threads_and_processes(solver):
+    """Two solves at once, in two threads and in two processes, each give the optimum
+    of its own model (no shared state between solves)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    seeds = [21, 22, 23, 24]
+    expect = [_solve_in_child((s, "highs" if solver == "cbc" else "cbc")) for s in seeds]
+    assert all(st == OPTIMAL for st, _ in expect)
+    with ThreadPoolExecutor(2) as ex:
+        got = list(ex.map(_solve_in_child, [(s, solver) for s in seeds]))
+    assert got == [(OPTIMAL, pytest.approx(v)) for _, v in expect]
+    import multiprocessing as mp
+    with ProcessPoolExecutor(2, mp_context=mp.get_context("spawn")) as ex:
+        got = list(ex.map(_solve_in_child, [(s, solver) for s in seeds]))
+    assert got == [(OPTIMAL, pytest.approx(v)) for _, v in expect]
+
+
+def test_solver_is_quiet_by_default(capfd):
+    """No solver banner or log on stdout unless asked."""
+    for solver in SOLVERS:
+        solve(_knapsack([3, 4, 5], [1, 2, 3], 3, pulp.LpMaximize), solver)
+    out = capfd.readouterr()
+    assert out.out == "" and out.err == ""
+    solve(_knapsack([3, 4, 5], [1, 2, 3], 3, pulp.LpMaximize), "cbc", msg=True)
+    assert "Result" in capfd.readouterr().out
+
+
+def test_pulp_solver_object_options_are_applied():
+    """A PuLP solver object's time limit is kept, and the keyword one too (tighter wins)."""
+    from geoplan.optimize.solver import configure
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        obj = pulp.PULP_CBC_CMD(msg=False, timeLimit=30, gapRel=0.1)
+    cfg = configure(obj, time_limit=5)
+    assert cfg.kind == "cbc" and cfg.time_limit == 5 and cfg.gap == 0.1
+    assert configure(obj).time_limit == 30

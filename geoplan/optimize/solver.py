@@ -1,27 +1,51 @@
 """Solving a PuLP model and reading back status, objective, best bound and gap.
 
 Why: every location model in geoplan reports the same facts about its solve - status,
-objective, best bound, optimality gap, solver, time - whichever MILP solver ran. PuLP
-gives the objective and a status but not the bound; this module gets the bound from
-HiGHS's info record or from CBC's log, so a time-limited run says how far from optimal
-its answer may be.
+objective, best bound, optimality gap, solver, time - whichever MILP solver ran, and
+"optimal" must always be a proof. PuLP gives an objective and a status but no bound,
+reports a gap stop as "Optimal", and has no way to stop CBC when it overruns its limit.
+So geoplan runs the solvers itself, with supported interfaces only:
+
+* **HiGHS** through highspy's own API: the PuLP model is passed as one sparse matrix
+  (:func:`matrix_form`), the time limit and gap are HiGHS options, a MIP start goes in
+  with ``setSolution``, the best bound is ``mip_dual_bound``, and a watchdog thread calls
+  ``cancelSolve`` (highspy's user interrupt) if HiGHS runs past its limit.
+* **CBC** as a child process geoplan starts and owns: the model is written as MPS
+  (``LpProblem.writeMPS``), CBC's log is read line by line (its final and running best
+  bounds), and past the limit CBC is interrupted (SIGINT), then killed. Nothing of
+  PuLP is replaced at run time, so solves in several threads or processes are
+  independent.
+* any other PuLP solver object runs through ``LpProblem.solve``; without a bound its
+  answer is "optimal" only when PuLP says so and no gap option was given.
+
+Status rules (:class:`SolveInfo`): ``"optimal"`` only when the solver proved the
+optimum (a relative gap of at most :data:`OPTIMAL_GAP`, or an absolute gap of at most
+:data:`OPTIMAL_ABS_GAP`, between the objective and a proven bound); a stop by the time
+limit or a gap option with a solution is ``"time_limit"`` with the proven bound (NaN
+when the solver proved none - never the objective itself).
+
+Solver output is silent unless ``msg=True``; the ``logging`` logger ``geoplan.solver``
+(child of ``geoplan``) gets one line per solve at DEBUG and, with ``msg=True``, CBC's
+log lines.
 
 The default solver is :data:`DEFAULT_SOLVER` (:data:`MAX_COVERING_SOLVER` for maximal
-covering), chosen by ``benchmarks/bench_optimize.py`` (single-threaded, on geoplan's
-covering and p-median instances) and the demo scenarios.
+covering, :data:`P_MEDIAN_SOLVER` for the p-median), chosen by
+``benchmarks/bench_optimize.py`` and ``benchmarks/bench_median.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
 import os
 import re
+import signal
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +53,8 @@ import numpy as np
 import pulp
 
 from .._errors import GeoplanError, GeoplanInputError
+
+log = logging.getLogger("geoplan.solver")
 
 #: Solver used when none is given: ``"cbc"`` or ``"highs"`` (see the module docstring).
 DEFAULT_SOLVER = "cbc"
@@ -41,14 +67,20 @@ DEFAULT_SOLVER = "cbc"
 #: models and on OR-Library p-median, so it stays the general default.
 MAX_COVERING_SOLVER = "highs"
 
+#: Solver of the p-median's master MILP when none is given (see ``geoplan.optimize.median``).
+P_MEDIAN_SOLVER = DEFAULT_SOLVER
+
 #: Status strings of :class:`SolveInfo`.
 OPTIMAL = "optimal"
 FEASIBLE = "time_limit"          # stopped by a limit with a feasible (not proven) solution
 INFEASIBLE = "infeasible"
 UNBOUNDED = "unbounded"
 NOT_SOLVED = "not_solved"        # stopped with no feasible solution, or solver error
-#: Relative gap up to which a solver's "optimal" counts as proven (floating-point slack).
+#: Relative gap up to which a solver's answer counts as proven (floating-point slack).
 OPTIMAL_GAP = 1e-7
+#: Absolute gap up to which a solver's answer counts as proven (HiGHS's default
+#: ``mip_abs_gap``; populations and costs are far larger).
+OPTIMAL_ABS_GAP = 1e-6
 
 
 class SolverError(GeoplanError):
@@ -62,20 +94,20 @@ class SolveInfo:
     Attributes
     ----------
     status
-        ``"optimal"``; ``"time_limit"`` (stopped by the time or gap limit with a feasible
-        solution that is not proven optimal); ``"infeasible"``; ``"unbounded"``;
-        ``"not_solved"`` (no feasible solution found, or a solver error).
+        ``"optimal"`` (proven); ``"time_limit"`` (stopped by the time or gap limit with a
+        feasible solution that is not proven optimal); ``"infeasible"`` (proven);
+        ``"unbounded"``; ``"not_solved"`` (no feasible solution found, or a solver error).
     objective
         Objective value of the solution returned (NaN without one).
     bound
         Best bound proven by the solver (a lower bound when minimising, an upper bound
-        when maximising); equals ``objective`` when proven optimal with no gap, NaN if
-        unknown.
+        when maximising); equals ``objective`` when proven optimal, NaN if the solver
+        proved none.
     gap
         Relative optimality gap ``|objective - bound| / max(|objective|, 1e-9)``; 0 when
         proven optimal, NaN if unknown.
     solver
-        Solver name, e.g. ``"CBC 2.10"`` or ``"HiGHS 1.16"``.
+        Solver name, e.g. ``"CBC 2.10.3"`` or ``"HiGHS 1.16.0"``.
     solve_s
         Wall time of the solver call in seconds.
     """
@@ -93,12 +125,137 @@ class SolveInfo:
         return self.status in (OPTIMAL, FEASIBLE)
 
 
+def proven(objective: float, bound: float) -> bool:
+    """Whether ``bound`` proves ``objective`` optimal (within the optimality tolerances)."""
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return False
+    diff = abs(objective - bound)
+    return diff <= OPTIMAL_ABS_GAP or diff <= OPTIMAL_GAP * abs(objective)
+
+
+def _rel_gap(obj: float, bound: float) -> float:
+    if not (math.isfinite(obj) and math.isfinite(bound)):
+        return math.nan
+    g = abs(obj - bound) / max(abs(obj), 1e-9)
+    return 0.0 if g < 1e-12 else g
+
+
+class Deadline:
+    """The wall-clock budget of one model call, shared by all its steps.
+
+    Why: a model that runs several steps (heuristics, LP bounds, several MILPs) must keep
+    the user's ``time_limit`` as a whole, not per step.
+
+    Parameters
+    ----------
+    limit
+        Seconds from now; None for no limit.
+    """
+
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.start = time.perf_counter()
+        self.end = None if limit is None else self.start + float(limit)
+
+    def left(self) -> float | None:
+        """Seconds left (never negative), None without a limit."""
+        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
+
+    def expired(self, margin: float = 0.0) -> bool:
+        """Whether at most ``margin`` seconds are left."""
+        rem = self.left()
+        return rem is not None and rem <= margin
+
+    def share(self, fraction: float, cap: float | None = None) -> float | None:
+        """``fraction`` of what is left (at most ``cap``); ``cap`` without a limit."""
+        rem = self.left()
+        if rem is None:
+            return cap
+        out = fraction * rem
+        return out if cap is None else min(out, cap)
+
+    def elapsed(self) -> float:
+        """Seconds since the start."""
+        return time.perf_counter() - self.start
+
+
 def _highs_version() -> str:
     try:
         from importlib.metadata import version
         return f"HiGHS {version('highspy')}"
     except Exception:  # pragma: no cover - highspy missing
         return "HiGHS"
+
+
+@dataclass(frozen=True)
+class _Config:
+    """Which solver runs and with what options (private)."""
+
+    kind: str                          # "cbc", "highs" or "pulp" (any other PuLP solver)
+    time_limit: float | None
+    gap: float | None
+    threads: int | None
+    msg: bool
+    path: str | None = None            # CBC executable
+    pulp_solver: Any = None            # the user's object for kind "pulp"
+
+
+def _check_limits(time_limit: Any, gap: Any) -> None:
+    if time_limit is not None and not (isinstance(time_limit, (int, float))
+                                       and time_limit > 0 and math.isfinite(time_limit)):
+        raise GeoplanInputError(f"time_limit must be a positive number of seconds, got "
+                                f"{time_limit!r}", field="time_limit")
+    if gap is not None and not (isinstance(gap, (int, float)) and 0 <= gap < 1):
+        raise GeoplanInputError(f"gap must be in [0, 1), got {gap!r}", field="gap")
+
+
+def _cbc_path() -> str:
+    from pulp.apis import coin_api
+    return str(coin_api.PULP_CBC_CMD.pulp_cbc_path)
+
+
+def configure(solver: str | pulp.LpSolver | None = None, *, time_limit: float | None = None,
+              gap: float | None = None, threads: int | None = 1,
+              msg: bool = False) -> _Config:
+    """Check the solver options and decide how the solve runs.
+
+    A PuLP solver object brings its own options (time limit, gap, threads, log); the
+    keyword options still apply: the tighter time limit wins, ``gap`` replaces the
+    object's.
+
+    Raises
+    ------
+    GeoplanInputError
+        For an unknown solver name, an unavailable solver or invalid limits.
+    """
+    _check_limits(time_limit, gap)
+    if isinstance(solver, pulp.LpSolver):
+        own_t = getattr(solver, "timeLimit", None)
+        t = own_t if time_limit is None else (time_limit if own_t is None
+                                              else min(float(own_t), time_limit))
+        g = gap if gap is not None else solver.optionsDict.get("gapRel")
+        th = solver.optionsDict.get("threads", threads)
+        m = bool(msg or solver.msg)
+        if isinstance(solver, pulp.COIN_CMD):
+            return _Config("cbc", t, g, th, m, path=solver.path)
+        if isinstance(solver, pulp.HiGHS):
+            return _Config("highs", t, g, th, m)
+        return _Config("pulp", t, g, th, m, pulp_solver=solver)
+    if solver is not None and not isinstance(solver, str):
+        raise GeoplanInputError(f"unknown solver {solver!r}", field="solver",
+                                hint="use 'cbc', 'highs' or a pulp solver object")
+    name = (solver or DEFAULT_SOLVER).lower()
+    if name in ("cbc", "pulp_cbc_cmd", "coin"):
+        return _Config("cbc", time_limit, gap, threads, msg, path=_cbc_path())
+    if name in ("highs", "highspy"):
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            raise GeoplanInputError("the HiGHS solver is not available", field="solver",
+                                    hint="pip install highspy, or use solver='cbc'") from None
+        return _Config("highs", time_limit, gap, threads, msg)
+    raise GeoplanInputError(f"unknown solver {solver!r}", field="solver",
+                            hint="use 'cbc', 'highs' or a pulp solver object")
 
 
 def make_solver(
@@ -109,22 +266,18 @@ def make_solver(
     threads: int | None = 1,
     msg: bool = False,
 ) -> pulp.LpSolver:
-    """Return a configured PuLP solver.
+    """Return a configured PuLP solver object (for users who call ``prob.solve`` themselves).
+
+    geoplan's own models do not use it: :func:`solve` runs CBC and HiGHS directly.
 
     Parameters
     ----------
     solver
         ``"cbc"``, ``"highs"``, None (:data:`DEFAULT_SOLVER`), or any PuLP solver object
-        (used as given; the other options are then ignored).
-    time_limit
-        Seconds before the solver stops and returns its best solution.
-    gap
-        Relative gap at which the solver may stop (e.g. 0.01); default: prove optimality
-        (the solver's own default tolerance, 1e-4 for CBC and HiGHS... see their docs).
-    threads
-        Solver threads (default 1: results and timings are reproducible).
-    msg
-        Show the solver's log.
+        (returned as given).
+    time_limit, gap, threads, msg
+        Seconds before the solver stops; relative gap at which it may stop (default:
+        prove optimality); threads; show the solver's log.
 
     Returns
     -------
@@ -135,39 +288,286 @@ def make_solver(
     GeoplanInputError
         For an unknown solver name or invalid limits.
     """
+    cfg = configure(solver, time_limit=time_limit, gap=gap, threads=threads, msg=msg)
     if isinstance(solver, pulp.LpSolver):
         return solver
-    name = (solver or DEFAULT_SOLVER).lower()
-    if time_limit is not None and not (time_limit > 0):
-        raise GeoplanInputError(f"time_limit must be positive, got {time_limit!r}",
-                                field="time_limit")
-    if gap is not None and not (0 <= gap < 1):
-        raise GeoplanInputError(f"gap must be in [0, 1), got {gap!r}", field="gap")
-    if name in ("cbc", "pulp_cbc_cmd", "coin"):
-        # pulp 3.3 deprecates its bundled CBC in favour of a separate package for pulp 4;
-        # the bundled CBC 2.10 is what pulp installs today, so use it and keep the
-        # deprecation out of users' output.
+    if cfg.kind == "cbc":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap,
-                                     threads=threads)
-    if name in ("highs", "highspy"):
-        # HiGHS stops at a 0.01 % gap by default; geoplan's default is a proof
-        s = pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=0.0 if gap is None else gap,
-                       threads=threads)
-        if not s.available():
-            raise GeoplanInputError("the HiGHS solver is not available", field="solver",
-                                    hint="pip install highspy, or use solver='cbc'")
-        return s
-    raise GeoplanInputError(f"unknown solver {solver!r}", field="solver",
-                            hint="use 'cbc', 'highs' or a pulp solver object")
+            return pulp.PULP_CBC_CMD(msg=msg, timeLimit=time_limit, gapRel=gap, threads=threads)
+    return pulp.HiGHS(msg=msg, timeLimit=time_limit, gapRel=0.0 if gap is None else gap,
+                      threads=threads)
+
+
+# --------------------------------------------------------------------------- model form
+
+
+@dataclass
+class MatrixForm:
+    """A PuLP model as arrays: ``min/max c x + offset`` s.t. ``rl <= A x <= ru``, bounds.
+
+    Attributes
+    ----------
+    variables
+        The PuLP variables in column order.
+    cost, offset, maximize
+        Objective coefficients, constant and sense.
+    lower, upper
+        Column bounds (``-inf``/``inf`` when free).
+    integer
+        Whether each column is integer.
+    indptr, indices, values
+        The constraint matrix, row-wise (CSR).
+    row_lower, row_upper
+        Row bounds.
+    row_names
+        The PuLP constraint names in row order.
+    """
+
+    variables: list[pulp.LpVariable]
+    cost: np.ndarray
+    offset: float
+    maximize: bool
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    row_names: list[str]
+
+    @property
+    def is_mip(self) -> bool:
+        """Whether any column is integer."""
+        return bool(self.integer.any())
+
+
+def matrix_form(prob: pulp.LpProblem) -> MatrixForm:
+    """The arrays of a PuLP model (one pass over its terms, no solver involved).
+
+    Parameters
+    ----------
+    prob
+        A PuLP model.
+
+    Returns
+    -------
+    MatrixForm
+    """
+    variables = prob.variables()
+    col = {id(v): k for k, v in enumerate(variables)}
+    n = len(variables)
+    cost = np.zeros(n)
+    objective = prob.objective if prob.objective is not None else pulp.LpAffineExpression()
+    for v, a in objective.items():
+        cost[col[id(v)]] += a
+    inf = math.inf
+    lower = np.array([-inf if v.lowBound is None else float(v.lowBound) for v in variables])
+    upper = np.array([inf if v.upBound is None else float(v.upBound) for v in variables])
+    integer = np.array([v.cat == pulp.LpInteger for v in variables], bool)
+    names = list(prob.constraints)
+    lens = np.zeros(len(names) + 1, np.int64)
+    idx: list[int] = []
+    val: list[float] = []
+    rl = np.empty(len(names))
+    ru = np.empty(len(names))
+    get = col.__getitem__
+    for r, name in enumerate(names):
+        con = prob.constraints[name]
+        idx.extend(get(id(v)) for v in con)
+        val.extend(con.values())
+        lens[r + 1] = len(con)
+        rhs = -float(con.constant)
+        if con.sense == pulp.LpConstraintLE:
+            rl[r], ru[r] = -inf, rhs
+        elif con.sense == pulp.LpConstraintGE:
+            rl[r], ru[r] = rhs, inf
+        else:
+            rl[r] = ru[r] = rhs
+    return MatrixForm(variables=variables, cost=cost, offset=float(objective.constant),
+                      maximize=prob.sense == pulp.LpMaximize, lower=lower, upper=upper,
+                      integer=integer, indptr=np.cumsum(lens),
+                      indices=np.asarray(idx, np.int32), values=np.asarray(val, float),
+                      row_lower=rl, row_upper=ru, row_names=names)
+
+
+# --------------------------------------------------------------------------- HiGHS
+
+
+_highs_lock = threading.Lock()
+
+
+def new_highs(threads: int | None = 1, msg: bool = False) -> Any:
+    """A ``highspy.Highs`` object with its output off (unless ``msg``) and ``threads`` set.
+
+    highspy prints a banner when the first object is made; it goes to the ``geoplan``
+    logger instead of stdout.
+    """
+    import highspy
+
+    with _highs_lock, _stdout_to_log(not msg):
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", bool(msg))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
+
+
+class _stdout_to_log:  # noqa: N801 - used as a context manager
+    """Send what C code writes to the process's stdout to the logger (fd level)."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+
+    def __enter__(self) -> None:
+        self.saved = None
+        if not self.active:
+            return
+        try:
+            sys.stdout.flush()
+            self.saved = os.dup(1)
+        except (OSError, ValueError):      # no real stdout (e.g. captured)
+            return
+        self.tmp = tempfile.TemporaryFile()
+        os.dup2(self.tmp.fileno(), 1)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.saved is None:
+            return
+        os.dup2(self.saved, 1)
+        os.close(self.saved)
+        self.tmp.seek(0)
+        text = self.tmp.read().decode("utf-8", "replace").strip()
+        self.tmp.close()
+        if text:
+            log.debug("%s", text)
+
+
+def run_highs(h: Any, *, deadline: float | None = None) -> Any:
+    """Run a configured ``highspy.Highs`` and return its model status.
+
+    Why: HiGHS keeps one thread scheduler per process; after a run with another thread
+    count (the user's own, a notebook's) it refuses to start ("not solved"). Then the
+    run is repeated on the scheduler that exists (``threads=0``), which is safe while
+    other threads solve. With ``deadline`` (``time.perf_counter()`` seconds) a watchdog
+    interrupts HiGHS through highspy's user interrupt if it runs past it.
+    """
+    import highspy
+
+    timer = None
+    if deadline is not None:
+        h.HandleUserInterrupt = True
+        timer = threading.Timer(max(deadline - time.perf_counter(), 0.0), h.cancelSolve)
+        timer.daemon = True
+        timer.start()
+    try:
+        status = h.run()
+        if status == highspy.HighsStatus.kError and (
+                h.getModelStatus() == highspy.HighsModelStatus.kNotset):
+            log.debug("HiGHS refused to start (thread scheduler of another thread count); "
+                      "running on the existing scheduler")
+            h.setOptionValue("threads", 0)
+            h.run()
+    finally:
+        if timer is not None:
+            timer.cancel()
+            h.HandleUserInterrupt = False
+    return h.getModelStatus()
+
+
+def _watchdog_grace(limit: float) -> float:
+    """How long past its own limit a solver may run before geoplan stops it."""
+    return 0.2 + 0.02 * limit
+
+
+def _solve_highs(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInfo:
+    import highspy
+
+    t0 = time.perf_counter()
+    mf = matrix_form(prob)
+    h = new_highs(cfg.threads, cfg.msg)
+    lp = highspy.HighsLp()
+    n, m = len(mf.variables), len(mf.row_names)
+    lp.num_col_, lp.num_row_ = n, m
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = mf.cost, mf.lower, mf.upper
+    lp.row_lower_, lp.row_upper_ = mf.row_lower, mf.row_upper
+    lp.offset_ = mf.offset
+    lp.sense_ = highspy.ObjSense.kMaximize if mf.maximize else highspy.ObjSense.kMinimize
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n, m
+    lp.a_matrix_.start_ = mf.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = mf.indices
+    lp.a_matrix_.value_ = mf.values
+    if mf.is_mip:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else
+                           highspy.HighsVarType.kContinuous for i in mf.integer]
+    h.passModel(lp)
+    h.setOptionValue("mip_rel_gap", 0.0 if cfg.gap is None else float(cfg.gap))
+    if cfg.time_limit is not None:
+        h.setOptionValue("time_limit", float(cfg.time_limit))
+    if warm_start and mf.is_mip:
+        given = [(k, float(v.varValue)) for k, v in enumerate(mf.variables)
+                 if v.varValue is not None]
+        if given:
+            idx, val = zip(*given, strict=True)
+            h.setSolution(len(idx), np.asarray(idx, np.int32), np.asarray(val, float))
+    deadline = None if cfg.time_limit is None else (
+        time.perf_counter() + cfg.time_limit + _watchdog_grace(cfg.time_limit))
+    ms = run_highs(h, deadline=deadline)
+    solve_s = time.perf_counter() - t0
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == 2            # kSolutionStatusFeasible
+    obj = float(info.objective_function_value) if has_sol else math.nan
+    bound = math.nan
+    if mf.is_mip:
+        b = float(info.mip_dual_bound)
+        if math.isfinite(b):
+            bound = b
+    elif ms == highspy.HighsModelStatus.kOptimal:
+        bound = obj                                        # an LP optimum is exact
+    MS = highspy.HighsModelStatus
+    if ms == MS.kOptimal and has_sol:
+        st = OPTIMAL if (not mf.is_mip or proven(obj, bound)) else FEASIBLE
+    elif ms == MS.kInfeasible:
+        st = INFEASIBLE
+    elif ms == MS.kUnboundedOrInfeasible:
+        st = INFEASIBLE if (np.isfinite(mf.lower).all() and np.isfinite(mf.upper).all()) \
+            else NOT_SOLVED
+    elif ms == MS.kUnbounded:
+        st = UNBOUNDED
+    else:
+        st = FEASIBLE if has_sol else NOT_SOLVED
+    if has_sol:
+        sol = h.getSolution()
+        values = np.asarray(sol.col_value, float)
+        for v, x in zip(mf.variables, values.tolist(), strict=True):
+            v.varValue = x
+        if not mf.is_mip and sol.dual_valid:
+            for v, d in zip(mf.variables, np.asarray(sol.col_dual).tolist(), strict=True):
+                v.dj = d
+            for name, d in zip(mf.row_names, np.asarray(sol.row_dual).tolist(),
+                               strict=True):
+                prob.constraints[name].pi = d
+    return _finish(prob, st, obj, bound, _highs_version(), solve_s)
+
+
+# --------------------------------------------------------------------------- CBC
 
 
 _CBC_NUM = r"(-?[0-9.eE+-]+|inf|-inf|nan)"
+#: CBC's running best bound, in its internal (minimising) sense.
+_CBC_RUNNING = re.compile(r"best possible\s+" + _CBC_NUM)
 
 
 def _parse_cbc_log(text: str) -> dict[str, Any]:
-    """Result line, objective, lower bound and gap from a CBC log."""
+    """Result line, objective, final bound, gap and running bound from a CBC log.
+
+    ``objective`` and ``bound`` are in the user's sense (CBC prints them so, without the
+    objective's constant); ``running`` is the last "best possible" of the search, in
+    CBC's internal minimising sense (negated when maximising).
+    """
     out: dict[str, Any] = {}
     m = re.search(r"^Result - (.*)$", text, re.M)
     if m:
@@ -181,144 +581,238 @@ def _parse_cbc_log(text: str) -> dict[str, Any]:
                 out[key] = float(m.group(1))
             except ValueError:
                 pass
+    running = _CBC_RUNNING.findall(text)
+    if running:
+        try:
+            out["running"] = float(running[-1])
+        except ValueError:
+            pass
     m = re.search(r"Version:\s*([0-9.]+)", text)
     if m:
         out["version"] = m.group(1)
     return out
 
 
-@contextlib.contextmanager
-def _quiet(active: bool) -> Iterator[None]:
-    """Silence a solver library writing to the process's stdout (HiGHS's banner)."""
-    if not active:
-        yield
-        return
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):      # no real stdout (e.g. captured): nothing to silence
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+def _write_mip_start(path: str, variables: list[pulp.LpVariable],
+                     names: dict[str, str]) -> None:
+    """CBC's solution-file format, read by ``-mips``."""
+    lines = ["Stopped on time - objective value 0\n"]
+    for k, v in enumerate(variables):
+        val = v.varValue if v.varValue is not None else 0.0
+        lines.append(f"{k:>7} {names[v.name]} {val:>15} {0:>23}\n")
+    with open(path, "w", encoding="ascii") as f:
+        f.writelines(lines)
 
 
-class _Watchdog:
-    fired = False
+def _read_cbc_solution(path: str, prob: pulp.LpProblem, variables: list[pulp.LpVariable],
+                       vnames: dict[str, str], cnames: dict[str, str]) -> str:
+    """Assign the values of a CBC solution file; return its status line's first words."""
+    by_name = {vnames[v.name]: v for v in variables}
+    cons = {new: old for old, new in cnames.items()}
+    for v in variables:
+        v.varValue = 0.0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        head = f.readline().strip()
+        for line in f:
+            parts = line.split()
+            if len(parts) < 4:
+                continue
+            if parts[0] == "**":
+                parts = parts[1:]
+            name, val, dual = parts[1], float(parts[2]), float(parts[3])
+            if name in by_name:
+                by_name[name].varValue = val
+                by_name[name].dj = dual
+            elif name in cons and cons[name] in prob.constraints:
+                prob.constraints[cons[name]].pi = dual
+    return head
 
 
-@contextlib.contextmanager
-def _cbc_deadline(limit: float | None, grace: float | None = None) -> Iterator[_Watchdog]:
-    """Stop CBC when it overruns its time limit.
+class _CbcRun:
+    """One CBC child process: started, its log read, stopped at a deadline (private)."""
 
-    Why: CBC checks its limit during branch and bound but not inside the root LP; on
-    the 50,000 x 1,000 covering benchmark a 60 s limit took 187 s. Past ``limit`` plus a
-    grace (10 % of the limit, at least 5 s) CBC is interrupted like Ctrl-C and killed if
-    it still runs after another grace. CBC 2.10 exits without a solution file then, so
-    the solve reports ``not_solved``; maximal covering still returns its local-search
-    plan with the LP bound.
-    pulp starts CBC with ``subprocess.Popen``; the module it looks that up in is swapped
-    for a proxy for the duration of the solve only.
-    """
-    dog = _Watchdog()
-    if limit is None:
-        yield dog
-        return
-    import signal
-    import subprocess
-    import threading
+    def __init__(self, args: list[str], *, echo: bool) -> None:
+        self.lines: list[str] = []
+        self.echo = echo
+        self.interrupted = False
+        self.killed = False
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, text=True, errors="replace",
+                                     start_new_session=os.name != "nt")
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
 
-    from pulp.apis import coin_api
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if self.echo:
+                sys.stdout.write(line)
+            log.debug("cbc: %s", line.rstrip())
 
-    wait = float(limit) + (grace if grace is not None else max(5.0, 0.1 * float(limit)))
-    timers: list[threading.Timer] = []
-    real = coin_api.subprocess
-
-    def arm(proc: subprocess.Popen) -> None:
-        def interrupt() -> None:
-            if proc.poll() is None:
-                dog.fired = True
-                if os.name == "nt":
-                    proc.terminate()
-                else:
-                    proc.send_signal(signal.SIGINT)
-                kill = threading.Timer(wait - float(limit), lambda: proc.poll() is None
-                                       and proc.kill())
-                kill.daemon = True
-                kill.start()
-                timers.append(kill)
-        t = threading.Timer(wait, interrupt)
-        t.daemon = True
-        t.start()
-        timers.append(t)
-
-    class _Proxy:
-        def __getattr__(self, name: str) -> Any:
-            return getattr(real, name)
-
-        @staticmethod
-        def Popen(*args: Any, **kwargs: Any) -> subprocess.Popen:  # noqa: N802
-            proc = real.Popen(*args, **kwargs)
-            arm(proc)
-            return proc
-
-    coin_api.subprocess = _Proxy()             # type: ignore[assignment]
-    try:
-        yield dog
-    finally:
-        coin_api.subprocess = real
-        for t in timers:
-            t.cancel()
-
-
-def _highs_start(s: pulp.HiGHS) -> None:
-    """Hand HiGHS the variables' initial values as a MIP start.
-
-    Why: pulp passes starts to CBC only. HiGHS accepts a partial start
-    (``setSolution`` with the given entries) and completes the rest itself; the start
-    is set after pulp builds the model (columns in ``prob.variables()`` order) and
-    before it runs.
-    """
-    def call(lp: pulp.LpProblem) -> None:
-        h = lp.solverModel
-        given = [(v.index, float(v.varValue)) for v in lp.variables()
-                 if v.varValue is not None and getattr(v, "index", None) is not None]
-        if given and hasattr(h, "setSolution"):
-            idx, val = zip(*given, strict=True)
+    def wait(self, deadline: float | None) -> int:
+        """Wait for CBC; past ``deadline`` interrupt it, 0.5 s later kill it."""
+        try:
+            if deadline is None:
+                return self.proc.wait()
             try:
-                h.setSolution(len(idx), np.asarray(idx, np.int32), np.asarray(val, float))
-            except TypeError:                  # older highspy: dense solutions only
+                return self.proc.wait(timeout=max(deadline - time.perf_counter(), 0.0))
+            except subprocess.TimeoutExpired:
                 pass
-        h.run()
+            self.interrupted = True
+            log.debug("CBC ran past its time limit: interrupting it")
+            if os.name == "nt":  # pragma: no cover
+                self.proc.terminate()
+            else:
+                self.proc.send_signal(signal.SIGINT)
+            try:
+                return self.proc.wait(timeout=0.5)
+            except subprocess.TimeoutExpired:
+                self.killed = True
+                self.proc.kill()
+                return self.proc.wait()
+        finally:
+            if self.proc.poll() is None:         # an exception (e.g. Ctrl-C) in the wait
+                self.killed = True
+                self.proc.kill()
+                self.proc.wait()
+            self.reader.join(timeout=5)
 
-    s.callSolver = call                        # type: ignore[method-assign]
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
 
 
-def _reset_highs_threads() -> None:
-    """Let this solve pick its own thread count.
+def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInfo:
+    t0 = time.perf_counter()
+    if not cfg.path or not os.path.exists(cfg.path):
+        raise SolverError(f"the CBC executable was not found at {cfg.path!r}")
+    mip = any(v.cat == pulp.LpInteger for v in prob.variables())
+    with tempfile.TemporaryDirectory(prefix="geoplan-cbc-") as tmp:
+        mps, sol, mst = (os.path.join(tmp, f) for f in ("model.mps", "model.sol", "start.mst"))
+        variables, vnames, cnames, _ = prob.writeMPS(mps, rename=1)
+        args = [cfg.path, mps]
+        if prob.sense == pulp.LpMaximize:
+            args.append("-max")
+        if warm_start and mip and any(v.varValue is not None for v in variables):
+            _write_mip_start(mst, variables, vnames)
+            args += ["-mips", mst]
+        if cfg.time_limit is not None:
+            args += ["-sec", f"{cfg.time_limit:.3f}"]
+        args += ["-timeMode", "elapsed"]
+        if cfg.threads is not None:
+            args += ["-threads", str(int(cfg.threads))]
+        if cfg.gap is not None:
+            args += ["-ratio", repr(float(cfg.gap))]
+        args += ["-solve" if mip else "-initialSolve", "-printingOptions", "all",
+                 "-solution", sol]
+        run = _CbcRun(args, echo=cfg.msg)
+        deadline = None if cfg.time_limit is None else (
+            t0 + cfg.time_limit + _watchdog_grace(cfg.time_limit))
+        rc = run.wait(deadline)
+        solve_s = time.perf_counter() - t0
+        info = _parse_cbc_log(run.text)
+        name = f"CBC {info['version']}" if "version" in info else "CBC"
+        head = ""
+        if os.path.exists(sol) and os.path.getsize(sol) > 0 and not run.killed:
+            try:
+                head = _read_cbc_solution(sol, prob, variables, vnames, cnames)
+            except (OSError, ValueError, IndexError):
+                head = ""
+        elif rc != 0 and not run.interrupted:
+            tail = "".join(run.lines[-5:]).strip()
+            raise SolverError(f"CBC failed (exit status {rc}): {tail}")
+    return _cbc_info(prob, head, info, run.interrupted, name, solve_s, mip)
 
-    Why: HiGHS keeps one thread scheduler per process; once any earlier HiGHS run (the
-    user's own, or a notebook's) started it with another thread count, a solve asking
-    for ``threads=1`` stops at once with "not solved". Resetting the scheduler is cheap.
-    """
-    import highspy
 
-    reset = getattr(highspy.Highs, "resetGlobalScheduler", None)
-    if reset is not None:
-        reset(True)
+def _cbc_info(prob: pulp.LpProblem, head: str, info: dict[str, Any], interrupted: bool,
+              name: str, solve_s: float, mip: bool) -> SolveInfo:
+    """Status, objective and proven bound from CBC's solution file and log."""
+    maximize = prob.sense == pulp.LpMaximize
+    word = head.split()[0] if head else ""
+    has_sol = word == "Optimal" or (word == "Stopped" and "objective" in head.split()[:5])
+    obj = math.nan
+    if has_sol:
+        val = pulp.value(prob.objective)
+        obj = float(val) if val is not None else 0.0
+    # CBC's figures leave out the objective's constant, which pulp's value includes
+    offset = float(prob.objective.constant) if prob.objective is not None else 0.0
+    bound = math.nan
+    result = info.get("result", "")
+    if "bound" in info and math.isfinite(info["bound"]):
+        bound = info["bound"] + offset
+    elif "running" in info and math.isfinite(info["running"]) and abs(info["running"]) < 1e49:
+        bound = (-info["running"] if maximize else info["running"]) + offset
+    if word == "Optimal" and (not mip or result == "Optimal solution found"):
+        st, bound = OPTIMAL, obj
+    elif has_sol:
+        st = OPTIMAL if proven(obj, bound) else FEASIBLE
+    elif word in ("Infeasible", "Integer"):
+        st = INFEASIBLE
+    elif word == "Unbounded":
+        st = UNBOUNDED
+    else:
+        st = NOT_SOLVED
+    if interrupted:
+        name += " (stopped at the time limit)"
+    return _finish(prob, st, obj, bound, name, solve_s)
 
 
-def _rel_gap(obj: float, bound: float) -> float:
-    if not (math.isfinite(obj) and math.isfinite(bound)):
-        return math.nan
-    g = abs(obj - bound) / max(abs(obj), 1e-9)
-    return 0.0 if g < 1e-9 else g
+# --------------------------------------------------------------------------- any solver
+
+
+def _solve_pulp(prob: pulp.LpProblem, cfg: _Config) -> SolveInfo:
+    """Any other PuLP solver: no bound is known, so "optimal" is PuLP's word without a gap."""
+    t0 = time.perf_counter()
+    s = cfg.pulp_solver
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            status = prob.solve(s)
+    except pulp.PulpSolverError as exc:
+        raise SolverError(f"the solver failed: {exc}") from None
+    solve_s = time.perf_counter() - t0
+    val = pulp.value(prob.objective)
+    obj = float(val) if val is not None else math.nan
+    sol_status = getattr(prob, "sol_status", None)
+    if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal and not cfg.gap:
+        st, bound = OPTIMAL, obj
+    elif status == pulp.LpStatusOptimal or sol_status == pulp.LpSolutionIntegerFeasible:
+        st, bound = FEASIBLE, math.nan
+    elif status == pulp.LpStatusInfeasible:
+        st, bound = INFEASIBLE, math.nan
+    elif status == pulp.LpStatusUnbounded:
+        st, bound = UNBOUNDED, math.nan
+    else:
+        st, bound = NOT_SOLVED, math.nan
+    return _finish(prob, st, obj, bound, type(s).__name__, solve_s, assign=False)
+
+
+def _finish(prob: pulp.LpProblem, st: str, obj: float, bound: float, name: str,
+            solve_s: float, *, assign: bool = True) -> SolveInfo:
+    """The :class:`SolveInfo` of a solve; PuLP's status fields set to match."""
+    if st not in (OPTIMAL, FEASIBLE):
+        obj = math.nan
+        if st != NOT_SOLVED:
+            bound = math.nan
+    if st == OPTIMAL:
+        bound = obj
+    gap = 0.0 if st == OPTIMAL else _rel_gap(obj, bound)
+    if assign:
+        status = {OPTIMAL: pulp.LpStatusOptimal, FEASIBLE: pulp.LpStatusOptimal,
+                  INFEASIBLE: pulp.LpStatusInfeasible, UNBOUNDED: pulp.LpStatusUnbounded
+                  }.get(st, pulp.LpStatusNotSolved)
+        sol_status = {OPTIMAL: pulp.LpSolutionOptimal,
+                      FEASIBLE: pulp.LpSolutionIntegerFeasible,
+                      INFEASIBLE: pulp.LpSolutionInfeasible,
+                      UNBOUNDED: pulp.LpSolutionUnbounded
+                      }.get(st, pulp.LpSolutionNoSolutionFound)
+        prob.assignStatus(status, sol_status)
+    out = SolveInfo(status=st, objective=obj, bound=bound, gap=gap, solver=name,
+                    solve_s=solve_s)
+    log.debug("%s: %s %s, objective %.10g, bound %.10g, %.3f s", prob.name, name, st, obj,
+              bound, solve_s)
+    return out
 
 
 def solve(
@@ -333,16 +827,31 @@ def solve(
 ) -> SolveInfo:
     """Solve ``prob`` and report status, objective, best bound and gap.
 
+    The variables' values (``varValue``) and ``prob.status`` are set as
+    ``prob.solve`` would; for an LP also the reduced costs (``dj``) and duals (``pi``).
+
     Parameters
     ----------
     prob
         A PuLP model.
-    solver, time_limit, gap, threads, msg
-        See :func:`make_solver`.
+    solver
+        ``"cbc"``, ``"highs"``, None (:data:`DEFAULT_SOLVER`), or a PuLP solver object
+        (its own time limit, gap, threads and log settings apply too; see
+        :func:`configure`).
+    time_limit
+        Seconds before the solver stops and returns its best solution. geoplan stops a
+        solver that runs past it (0.2 s + 2 % later).
+    gap
+        Relative gap at which the solver may stop (e.g. 0.01); the answer is then
+        ``"time_limit"`` with its bound unless the gap left is within
+        :data:`OPTIMAL_GAP`. Default: prove optimality.
+    threads
+        Solver threads (default 1: results and timings are reproducible).
+    msg
+        Show the solver's log on stdout.
     warm_start
         Pass the variables' initial values (``setInitialValue``) to the solver as a
-        starting solution (CBC and HiGHS; other solvers ignore it). A solver object you
-        pass in is left as it was.
+        starting solution (CBC and HiGHS).
 
     Returns
     -------
@@ -350,123 +859,21 @@ def solve(
 
     Raises
     ------
+    GeoplanInputError
+        For an unknown solver or invalid options.
     SolverError
         If the solver cannot run at all.
     """
-    s = make_solver(solver, time_limit=time_limit, gap=gap, threads=threads, msg=msg)
+    cfg = configure(solver, time_limit=time_limit, gap=gap, threads=threads, msg=msg)
     if not prob.variables():
         # nothing to decide (every choice was fixed by the reduction); solvers disagree
         # on how to report an empty model, so answer directly
         const = float(prob.objective.constant) if prob.objective is not None else 0.0
         ok = all(c.valid() for c in prob.constraints.values())
-        return SolveInfo(status=OPTIMAL if ok else INFEASIBLE,
-                         objective=const if ok else math.nan,
-                         bound=const if ok else math.nan, gap=0.0 if ok else math.nan,
-                         solver="(no variables)", solve_s=0.0)
-    is_cbc = isinstance(s, pulp.PULP_CBC_CMD)
-    set_warm = warm_start and is_cbc and not s.optionsDict.get("warmStart")
-    if set_warm:
-        s.optionsDict["warmStart"] = True
-    log_path = None
-    if is_cbc and not s.optionsDict.get("logPath"):
-        fd, log_path = tempfile.mkstemp(prefix="geoplan-cbc-", suffix=".log")
-        os.close(fd)
-        s.optionsDict["logPath"] = log_path
-        s.msg = False
-    if isinstance(s, pulp.HiGHS):
-        _reset_highs_threads()
-        if warm_start:
-            _highs_start(s)
-    t0 = time.perf_counter()
-    watchdog = _Watchdog()
-    try:
-        limit = s.timeLimit if is_cbc else None
-        with warnings.catch_warnings(), _quiet(not msg and not is_cbc), \
-                _cbc_deadline(limit) as watchdog:
-            warnings.simplefilter("ignore", DeprecationWarning)
-            status = prob.solve(s)
-    except pulp.PulpSolverError as exc:
-        if watchdog.fired:
-            # CBC ignored its limit (it does inside the root LP of very large models)
-            # and was stopped with no solution it could write
-            return SolveInfo(status=NOT_SOLVED, objective=math.nan, bound=math.nan,
-                             gap=math.nan, solver="CBC (stopped at the time limit)",
-                             solve_s=time.perf_counter() - t0)
-        raise SolverError(f"the solver failed: {exc}") from None
-    finally:
-        solve_s = time.perf_counter() - t0
-        if set_warm:
-            s.optionsDict.pop("warmStart", None)
-        if "callSolver" in vars(s):           # the HiGHS start hook of this call
-            del s.callSolver
-    sense = prob.sense
-    obj = pulp.value(prob.objective)
-    obj = float(obj) if obj is not None else math.nan
-    sol_status = getattr(prob, "sol_status", None)
-    bound = math.nan
-    name = "CBC" if is_cbc else type(s).__name__
-    if is_cbc:
-        text = ""
-        if log_path:
-            try:
-                with open(log_path, encoding="utf-8", errors="replace") as f:
-                    text = f.read()
-            finally:
-                os.unlink(log_path)
-                s.optionsDict.pop("logPath", None)
-        info = _parse_cbc_log(text)
-        name = f"CBC {info['version']}" if "version" in info else "CBC"
-        result = info.get("result", "")
-        stopped = "Stopped" in result or sol_status == pulp.LpSolutionIntegerFeasible
-        if status == pulp.LpStatusOptimal and not stopped:
-            st, bound = OPTIMAL, obj
-        elif status == pulp.LpStatusOptimal or (
-                sol_status == pulp.LpSolutionIntegerFeasible):
-            st = FEASIBLE
-            # "Lower bound" when minimising, "Upper bound" when maximising; CBC's figures
-            # may leave out the objective's constant, which pulp's objective value includes
-            offset = obj - info["objective"] if "objective" in info else 0.0
-            bound = info.get("bound", math.nan) + offset
-        elif status == pulp.LpStatusInfeasible:
-            st = INFEASIBLE
-        elif status == pulp.LpStatusUnbounded:
-            st = UNBOUNDED
-        else:
-            st = NOT_SOLVED
-    else:
-        name = _highs_version() if isinstance(s, pulp.HiGHS) else name
-        model_status = None
-        if isinstance(s, pulp.HiGHS) and getattr(prob, "solverModel", None) is not None:
-            h = prob.solverModel
-            model_status = h.getModelStatus()
-            hinfo = h.getInfo()
-            b = getattr(hinfo, "mip_dual_bound", math.nan)
-            # pulp hands HiGHS the negated objective when maximising, without its constant
-            offset = float(prob.objective.constant) if prob.objective is not None else 0.0
-            if b is not None and math.isfinite(b):
-                bound = (-float(b) if sense == pulp.LpMaximize else float(b)) + offset
-            else:
-                bound = obj
-        if status == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
-            st = OPTIMAL
-        elif status == pulp.LpStatusOptimal or sol_status == pulp.LpSolutionIntegerFeasible:
-            st = FEASIBLE
-        elif status == pulp.LpStatusInfeasible:
-            st = INFEASIBLE
-        elif status == pulp.LpStatusUnbounded:
-            st = UNBOUNDED
-        else:
-            st = NOT_SOLVED
-        if model_status is not None and st == OPTIMAL:
-            import highspy
-            if model_status != highspy.HighsModelStatus.kOptimal:
-                st = FEASIBLE
-    if st not in (OPTIMAL, FEASIBLE):
-        obj, bound = math.nan, math.nan
-    g = 0.0 if st == OPTIMAL and not math.isfinite(bound) else _rel_gap(obj, bound)
-    if st == OPTIMAL and g > OPTIMAL_GAP:
-        st = FEASIBLE          # stopped by a gap option: a good plan, not a proof
-    if st == OPTIMAL and not math.isfinite(bound):
-        bound = obj
-    return SolveInfo(status=st, objective=obj, bound=bound, gap=g, solver=name,
-                     solve_s=solve_s)
+        return _finish(prob, OPTIMAL if ok else INFEASIBLE, const if ok else math.nan,
+                       const, "(no variables)", 0.0)
+    if cfg.kind == "highs":
+        return _solve_highs(prob, cfg, warm_start)
+    if cfg.kind == "cbc":
+        return _solve_cbc(prob, cfg, warm_start)
+    return _solve_pulp(prob, cfg)
