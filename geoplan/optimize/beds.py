@@ -50,7 +50,7 @@ from scipy import sparse
 
 from .._errors import GeoplanInputError
 from .plan import Plan
-from .solver import INFEASIBLE, SolveInfo, solve
+from .solver import INFEASIBLE, SolveInfo, solve, time_left
 
 __all__ = ["BedShortfall", "beds_to_ratio", "beds_to_ratio_from_region"]
 
@@ -203,7 +203,7 @@ def beds_to_ratio(
     if coverage is not None:
         _reach_rows(prob, coverage, demand, reach_share, ratio, H, S, a, b)
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_limit, gap=gap)
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap)
     add_h = np.array([round(v.varValue or 0.0) for v in a], float)
     add_s = np.array([round(v.varValue or 0.0) for v in b], float)
     opened = np.flatnonzero(np.array([(v.varValue or 0.0) > 0.5 for v in z], bool))
@@ -215,6 +215,7 @@ def beds_to_ratio(
                            build_s=build_s, beds_added=added[added > 0] if info.has_solution
                            else None, details={"ratio": ratio})
     plan.by_unit = _by_unit(pop, before, after if info.has_solution else before, ratio)
+    plan.problem = prob
     return plan
 
 

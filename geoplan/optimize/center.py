@@ -46,7 +46,7 @@ from scipy import sparse
 from .._errors import GeoplanInputError
 from .covering import set_covering, set_covering_from_problem
 from .plan import Plan
-from .solver import FEASIBLE, INFEASIBLE, NOT_SOLVED, OPTIMAL, SolveInfo
+from .solver import FEASIBLE, INFEASIBLE, NOT_SOLVED, OPTIMAL, Deadline, SolveInfo, configure
 
 __all__ = ["p_center", "p_center_from_problem"]
 
@@ -91,6 +91,34 @@ def _row_min(M: sparse.csr_matrix) -> tuple[NDArray[np.float64], NDArray[np.intp
         first[rows[idx]] = idx
         arg[has] = M.indices[first[has]]
     return out, arg
+
+
+def _greedy_center(R: sparse.csr_matrix, ex: NDArray[np.intp], p: int
+                   ) -> NDArray[np.intp] | None:
+    """A feasible p-center plan fast: open the site nearest the worst-off row, p times.
+
+    Returns the new columns, or None when the plan leaves a row unserved.
+    """
+    m = R.shape[1]
+    is_open = np.zeros(m, bool)
+    is_open[ex] = True
+    RC = R.tocsc()
+    cur = _row_min(R[:, ex].tocsr())[0] if ex.size else np.full(R.shape[0], np.inf)
+    chosen: list[int] = []
+    for _ in range(p):
+        i = int(np.argmax(cur))
+        cols, vals = R.indices[R.indptr[i]:R.indptr[i + 1]], R.data[R.indptr[i]:R.indptr[i + 1]]
+        free = ~is_open[cols]
+        if not free.any():
+            break
+        j = int(cols[free][np.argmin(vals[free])])
+        is_open[j] = True
+        chosen.append(j)
+        col = RC.getcol(j)
+        cur[col.indices] = np.minimum(cur[col.indices], col.data)
+    if not np.isfinite(cur).all():
+        return None
+    return np.array(sorted(chosen), np.intp)
 
 
 def _no_radius_plan(p: int, ex: NDArray[np.intp], top: float, details: dict[str, Any],
@@ -152,7 +180,8 @@ def p_center(
         Ignore (and report in ``details["unreachable_rows"]``) rows that no site can
         reach; otherwise they raise :class:`~geoplan.GeoplanInputError`.
     solver, time_limit
-        For each covering subproblem. A subproblem stopped by the time limit before it
+        The solver of the covering subproblems, and the seconds for the whole search
+        (shared by all subproblems). A subproblem stopped by the time limit before it
         decides whether ``p`` sites suffice counts as "not shown feasible": the plan is
         then feasible but not proven optimal (status ``"time_limit"``, with the bound
         from all candidates open and ``details["unproven_subproblems"]``).
@@ -164,6 +193,8 @@ def p_center(
         covering solves; ``assignment`` = nearest open site per row (-1 if none).
     """
     t0 = time.perf_counter()
+    clock = Deadline(time_limit)
+    configure(solver, time_limit=time_limit)               # check the options first
     T = _as_times(times)
     n, m = T.shape
     if int(p) != p or p < 0:
@@ -205,10 +236,13 @@ def p_center(
 
     def feasible(Rs: sparse.csr_matrix, r: float) -> Plan | None:
         nonlocal solve_s, solver_name
+        if clock.expired(0.01):
+            details["unproven_subproblems"] += 1     # out of time: not shown feasible
+            return None
         C = Rs.copy()
         C.data = (C.data <= r * (1 + 1e-12)).astype(float)
         C.eliminate_zeros()
-        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=time_limit)
+        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.left())
         details["subproblems"] += 1
         solve_s += plan.solve_s
         solver_name = plan.solver
@@ -260,8 +294,15 @@ def p_center(
     while True:
         found = search(R[subset], floor)
         if found is None:
-            return _no_radius_plan(p, ex, float(R.data.max()), details, solver_name, solve_s,
-                                   time.perf_counter() - t0)
+            fallback = _greedy_center(R, ex, p) if details["unproven_subproblems"] else None
+            if fallback is None:
+                return _no_radius_plan(p, ex, float(R.data.max()), details, solver_name,
+                                       solve_s, time.perf_counter() - t0)
+            # out of time before a radius was shown feasible: the greedy plan stands
+            details["fallback"] = "greedy (no covering subproblem decided in time)"
+            chosen = fallback
+            radius = float(_row_min(R[:, np.r_[ex, chosen].astype(np.intp)].tocsr())[0].max())
+            break
         radius, best = found
         floor = radius                 # more rows never lower the optimum
         cols = np.r_[ex, best.selected].astype(np.intp)
@@ -273,7 +314,8 @@ def p_center(
         worst_first = beyond[np.argsort(-near[beyond], kind="stable")][:_ROWS_PER_ROUND]
         subset = np.union1d(subset, worst_first)
     details["rows_used"] = int(subset.size)
-    chosen = best.selected
+    if found is not None:
+        chosen = best.selected
     open_cols = np.r_[ex, chosen].astype(np.intp)
     nearest, col = _row_min(T[:, open_cols].tocsr())
     assign = np.where(col >= 0, open_cols[np.maximum(col, 0)], -1).astype(np.intp)

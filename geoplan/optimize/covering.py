@@ -34,8 +34,8 @@ from .plan import Plan
 from .reduce import CoverInstance, check_covering_inputs, reduce_covering
 from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
 from .lp_fixing import fix_by_probing, fix_by_reduced_cost, max_covering_lp
-from .solver import (FEASIBLE, INFEASIBLE, MAX_COVERING_SOLVER, OPTIMAL, OPTIMAL_GAP,
-                     SolveInfo, _rel_gap, solve)
+from .solver import (FEASIBLE, INFEASIBLE, MAX_COVERING_SOLVER, OPTIMAL, OPTIMAL_ABS_GAP,
+                     OPTIMAL_GAP, Deadline, SolveInfo, _rel_gap, solve, time_left)
 
 __all__ = ["max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
@@ -201,10 +201,12 @@ def set_covering(
         if unit_min_share is not None:
             _unit_rows(prob, inst, y, w, u, unit_min_share)
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_limit, gap=gap)
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap)
     chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-    return _finish("set_covering", info, inst, C, w, ex, chosen, build_s,
+    plan = _finish("set_covering", info, inst, C, w, ex, chosen, build_s,
                    target_share=target_share, unit_min_share=unit_min_share)
+    plan.problem = prob
+    return plan
 
 
 def _unit_rows(prob: pulp.LpProblem, inst: CoverInstance, y: list[pulp.LpVariable],
@@ -294,68 +296,87 @@ def max_covering(
                        w, ex, np.array([], np.intp), time.perf_counter() - t0, p=p,
                        budget=budget)
     plan_cols, info, build_s = _solve_max_covering(inst, w, p=p, budget=budget, solver=solver,
-                                                   time_limit=time_limit, gap=gap, t0=t0)
-    return _finish("max_covering", info, inst, C, w, ex, plan_cols, build_s, p=p,
+                                                   time_limit=time_left(time_limit, t0), gap=gap,
+                                                   t0=t0)
+    plan = _finish("max_covering", info, inst, C, w, ex, plan_cols, build_s, p=p,
                    budget=budget)
+    plan.problem = lambda: build_max_covering(inst, w, p=p, budget=budget)[0]
+    return plan
 
 
 def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,
                         budget: float | None, solver: str | pulp.LpSolver | None,
                         time_limit: float | None, gap: float | None, t0: float,
                         ) -> tuple[NDArray[np.intp], SolveInfo, float]:
-    """Heuristic plan, LP bound and reduced-cost fixing, then the MILP on what is left.
+    """Heuristic plan, LP bound and fixing, then the MILP on what is left.
 
     Why: the plain MILP spends much of its time finding plans and branching over sites
-    that cannot be in any better plan. Steps (each exact or a valid bound):
+    that cannot be in any better plan. The steps, and what each proves:
 
-    1. iterated local search (:mod:`geoplan.optimize.heuristics`) gives a plan ``z*``;
-    2. the LP relaxation gives a bound; if it meets ``z*`` the plan is proven optimal;
-    3. otherwise sites whose reduced cost, or whose probe (the LP bound with the site
-       forced open), proves them useless for any better plan are dropped and sites every
-       better plan opens are fixed open (:mod:`geoplan.optimize.lp_fixing`); identical
-       rows are merged again;
-    4. the MILP on the rest starts from ``z*`` and gets the remaining time; the answer
-       is the better of its plan and ``z*``, the bound the tighter valid one.
+    1. iterated local search (:mod:`geoplan.optimize.heuristics`) gives a plan ``z*``:
+       a true plan (its value is recomputed), proves nothing;
+    2. the Benders LP (:func:`~geoplan.optimize.lp_fixing.max_covering_lp`) gives an
+       upper bound ``U`` at every master HiGHS solved to optimality, converged or not;
+       ``U < z* + 1`` (integral weights) or ``U <= z*`` (within tolerances, with a
+       safety margin for LP tolerances) proves ``z*`` optimal;
+    3. otherwise sites are closed whose reduced cost in that master, or whose probe (a
+       master solved with the site forced open and the closed sites shut), proves that
+       no plan better than ``z*`` opens them; sites every better plan opens are fixed
+       open; identical rows are merged again. Exact relative to ``z*``: every plan
+       better than ``z*`` survives;
+    4. the MILP on the rest starts from ``z*`` and gets the time that is left. Proven
+       optimal there (by the solver's own bound, see :func:`~geoplan.optimize.solver.solve`)
+       means ``max(its optimum, z*)`` is the optimum of the full problem; otherwise the
+       bound is ``min(U, max(its bound, z*))`` and the plan is ``"time_limit"``.
 
-    Returns the chosen columns (original indices), the solve info (objective and bound
-    include the rows already covered) and the build time.
+    All steps share one deadline: the call returns within ``time_limit`` plus the
+    solver watchdog's grace. Returns the chosen columns (original indices), the solve
+    info (objective and bound include the rows already covered) and the build time.
     """
     base = float(w[inst.covered_fixed].sum())           # covered by existing sites
-    t_solve = time.perf_counter()
+    clock = Deadline(time_limit)
     if solver is None:
         solver = MAX_COVERING_SOLVER
-
-    def left() -> float | None:
-        return None if time_limit is None else max(
-            time_limit - (time.perf_counter() - t_solve), 0.5)
-
-    heur_s = 2.0 if time_limit is None else min(5.0, 0.05 * time_limit)
+    heur_s = clock.share(0.05, cap=2.0 if time_limit is None else 5.0)
     start = improve_max_covering(inst, greedy_max_covering(inst, p=p, budget=budget),
-                                 p=p, budget=budget, seconds=heur_s)
+                                 p=p, budget=budget, seconds=heur_s or 0.0)
     start_val = covered_weight(inst.A.tocsc(), inst.w, start)
     integral = bool(np.all(inst.w == np.round(inst.w)))
-    lp = max_covering_lp(inst.A, inst.w, inst.costs, p=p, budget=budget,
-                         time_limit=None if time_limit is None else 0.25 * (left() or 0.0))
-    lp_bound = math.inf if lp is None else lp.value
-    proven = (lp_bound < start_val + 1.0 - 1e-6) if integral else (
-        lp_bound <= start_val * (1 + OPTIMAL_GAP) + 1e-9)
     start_cols = inst.cols[np.sort(np.asarray(start, np.intp))]
 
-    def known(solver_name: str) -> SolveInfo:
+    def answer(bound: float, name: str) -> SolveInfo:
+        """The local-search plan with a bound: optimal when the bound proves it."""
         obj = base + start_val
-        return SolveInfo(status=OPTIMAL, objective=obj, bound=obj, gap=0.0,
-                         solver=solver_name, solve_s=time.perf_counter() - t_solve)
+        if _proves(bound, start_val, integral):
+            return SolveInfo(status=OPTIMAL, objective=obj, bound=obj, gap=0.0,
+                             solver=name, solve_s=clock.elapsed())
+        b = base + bound if math.isfinite(bound) else math.nan
+        return SolveInfo(status=FEASIBLE, objective=obj, bound=b, gap=_rel_gap(obj, b),
+                         solver=name, solve_s=clock.elapsed())
 
-    if proven:
+    lp = None
+    if not clock.expired(0.05):
+        lp = max_covering_lp(inst.A, inst.w, inst.costs, p=p, budget=budget,
+                             time_limit=clock.share(0.25))
+    lp_bound = math.inf if lp is None else lp.value
+    if lp is not None:
+        inst.reduction.notes.append(
+            f"LP bound {base + lp_bound:,.1f} ({getattr(lp._master, 'stop', '')}); "
+            f"local-search plan {base + start_val:,.1f}")
+    if _proves(lp_bound, start_val, integral):
         inst.reduction.notes.append(
             f"the LP bound {base + lp_bound:,.1f} proves the local-search plan optimal")
-        return start_cols, known("LP bound (HiGHS) + local search"), time.perf_counter() - t0
+        return start_cols, answer(lp_bound, "LP bound (HiGHS) + local search"), \
+            time.perf_counter() - t0
+    if clock.expired(0.05):
+        return start_cols, answer(lp_bound, "local search (time limit)"), \
+            time.perf_counter() - t0
     closed = opened = np.zeros(inst.A.shape[1], bool)
     if lp is not None:
         closed, opened = fix_by_reduced_cost(lp, start_val, integral=integral)
         by_cost = int(closed.sum())
         closed = fix_by_probing(lp, start_val, closed, integral=integral,
-                                seconds=_probing_seconds(lp.seconds, left()))
+                                seconds=_probing_seconds(lp.seconds, clock.left()))
         inst.reduction.notes.append(
             f"fixing against a plan covering {base + start_val:,.1f}: {by_cost:,} sites "
             f"closed by reduced cost, {int(closed.sum()) - by_cost:,} more by probing, "
@@ -364,9 +385,12 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     forced = np.nonzero(opened[keep])[0]
     p2 = None if p is None else p - forced.size
     budget2 = None if budget is None else budget - float(inst.costs[keep[forced]].sum())
-    if (p2 is not None and p2 < 0) or (budget2 is not None and budget2 < -1e-9):
-        # the sites every better plan needs do not fit together: no better plan exists
-        return start_cols, known("LP fixing (HiGHS) + local search"), time.perf_counter() - t0
+    if keep.size == 0 or (p2 is not None and p2 < 0) or (
+            budget2 is not None and budget2 < -1e-9):
+        # every site closed, or the sites every better plan needs do not fit together:
+        # no better plan exists
+        return start_cols, answer(start_val, "LP fixing (HiGHS) + local search"), \
+            time.perf_counter() - t0
     sub = reduce_covering(inst.A[:, keep], inst.w, forced, inst.costs[keep])
     prob, x = build_max_covering(sub, inst.w, p=p2, budget=budget2)
     start_sub = [int(np.searchsorted(keep, j)) for j in start if not closed[j]]
@@ -380,10 +404,13 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     build_s = time.perf_counter() - t0
     if sub.A.shape[0] == 0 or sub.A.shape[1] == 0 or p2 == 0:
         info = _trivial(float(inst.w[sub.covered_fixed].sum()))
+    elif clock.expired(0.05):
+        return start_cols, answer(lp_bound, "LP fixing (HiGHS) + local search (time limit)"), \
+            build_s
     else:
-        info = solve(prob, solver, time_limit=left(), gap=gap, warm_start=True)
+        info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True)
     if info.status == INFEASIBLE:            # no plan among the rest: the start is best
-        return start_cols, known(info.solver + " + LP fixing"), build_s
+        return start_cols, answer(start_val, info.solver + " + LP fixing"), build_s
     if info.has_solution and info.objective > start_val:
         chosen = _selected(sub, x)
         cols, obj = np.r_[keep[chosen], keep[forced]].astype(np.intp), info.objective
@@ -394,14 +421,31 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     else:
         b = info.bound if math.isfinite(info.bound) else math.inf
         bound = min(lp_bound, max(b, start_val))
-    status = OPTIMAL if bound <= obj * (1 + OPTIMAL_GAP) + 1e-9 else FEASIBLE
+    status = OPTIMAL if _proves(bound, obj, integral) else FEASIBLE
     total = base + obj
-    total_bound = total if status == OPTIMAL else base + bound
+    total_bound = total if status == OPTIMAL else (
+        base + bound if math.isfinite(bound) else math.nan)
     out = SolveInfo(status=status, objective=total, bound=total_bound,
                     gap=0.0 if status == OPTIMAL else _rel_gap(total, total_bound),
                     solver=info.solver + " + LP fixing",
-                    solve_s=time.perf_counter() - t_solve)
+                    solve_s=clock.elapsed())
     return inst.cols[np.unique(cols)], out, build_s
+
+
+def _proves(bound: float, value: float, integral: bool) -> bool:
+    """Whether an upper ``bound`` proves a plan of ``value`` optimal.
+
+    With integral weights no better plan exists when ``bound < value + 1``; otherwise
+    when ``bound <= value`` within the optimality tolerances. An LP bound carries the LP
+    solver's tolerances, hence the margin of 1e-7 relative.
+    """
+    if not math.isfinite(bound):
+        return False
+    margin = 1e-7 * max(1.0, abs(bound))
+    if integral:
+        return bound + margin < value + 1.0 - 1e-6
+    return bound <= value + max(OPTIMAL_ABS_GAP, OPTIMAL_GAP * abs(value)) - margin or (
+        bound <= value)
 
 
 def _probing_seconds(lp_seconds: float, left: float | None) -> float:

@@ -49,7 +49,7 @@ from .covering import _covered
 from .explain import explain_shortfall
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
-from .solver import INFEASIBLE, SolveInfo, solve
+from .solver import INFEASIBLE, SolveInfo, solve, time_left
 
 __all__ = ["function_centres", "function_centres_from_problem"]
 
@@ -197,7 +197,7 @@ def function_centres(
         prob += pulp.LpConstraint(pulp.LpAffineExpression([(xv, 1.0) for xv in xs]),
                                   pulp.LpConstraintLE, f"host{h}", float(max(room, 0)))
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_limit, gap=gap)
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap)
     placed = [(h, k) for (h, k), xv in x.items() if (xv.varValue or 0) > 0.5] \
         if info.has_solution else []
     after = np.array([float(w @ _covered(Cs[k], np.array(
@@ -209,12 +209,14 @@ def function_centres(
     by_type = pd.DataFrame({"kind": range(K), "covered_before": before, "covered_after": after,
                             "share_before": before / total_w if total_w else np.nan,
                             "share_after": after / total_w if total_w else np.nan})
-    return Plan.from_solve(
+    plan = Plan.from_solve(
         "function_centres", info, selected=sorted({h for h, _ in placed}),
         existing=sorted({h for h, _ in ex_pairs}), build_s=build_s,
         covered_before=float(v @ before), covered_after=float(v @ after),
         total_demand=float(v.sum() * total_w),
         details={"placements": placements, "by_type": by_type, "new_centres": len(placed)})
+    plan.problem = prob
+    return plan
 
 
 def function_centres_from_problem(problem: Any, minutes: float, *, types: Sequence[str],

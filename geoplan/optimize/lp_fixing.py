@@ -108,6 +108,8 @@ class _Master:
                  costs: NDArray[np.float64], *, p: int | None, budget: float | None) -> None:
         import highspy
 
+        from .solver import new_highs
+
         self.A = A.astype(float).tocsr()
         self.n, self.k = self.A.shape
         self.w = np.asarray(w, float)
@@ -118,9 +120,7 @@ class _Master:
         k, G = self.k, self.G
         self.inf = highspy.kHighsInf
         self.optimal = highspy.HighsModelStatus.kOptimal
-        h = self.h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = self.h = new_highs(threads=1)
         h.addVars(k, np.zeros(k), np.ones(k))
         h.addVars(G, np.zeros(G), np.bincount(self.groups, weights=self.w, minlength=G))
         h.changeColsCost(G, np.arange(k, k + G, dtype=np.int32), -np.ones(G))
@@ -173,19 +173,34 @@ class _Master:
             h.deleteRows(drop.size, drop.astype(np.int32))
 
     def _iterate(self, *, stop_below: float = -math.inf, max_rounds: int | None = None,
-                 deadline: float | None = None, tol: float = 1e-9,
+                 deadline: float | None = None, tol: float = 1e-9, stall_rounds: int = 30,
                  ) -> tuple[str, float, NDArray[np.float64], Any]:
-        """Cut loop. Returns (why it stopped, master value, point, solution)."""
+        """Cut loop. Returns (why it stopped, master value, point, solution).
+
+        Every returned value comes from a master LP that HiGHS solved to optimality, so
+        it is a valid upper bound and its duals are valid reduced costs. Why: "converged"
+        (within ``tol``), "below" (under ``stop_below``), "stopped" (deadline or
+        ``max_rounds``; an LP interrupted at the deadline gives the previous master),
+        "stalled" (less than a relative 1e-9 progress in ``stall_rounds`` rounds), or
+        "failed" (no master LP solved).
+        """
+        from .solver import run_highs
+
         k, G, w, groups = self.k, self.G, self.w, self.groups
         done = 0
+        last: tuple[float, NDArray[np.float64], Any] | None = None
+        history: list[float] = []
         while True:
-            self.h.run()
-            if self.h.getModelStatus() != self.optimal:
+            hard = None if deadline is None else deadline + 0.5
+            if run_highs(self.h, deadline=hard) != self.optimal:
+                if last is not None:
+                    return ("stopped", *last)
                 return "failed", math.inf, np.zeros(k), None
             sol = self.h.getSolution()
             x = np.clip(np.asarray(sol.col_value[:k], float), 0.0, 1.0)
             theta = np.asarray(sol.col_value[k:], float)
             upper = float(theta.sum())
+            last = (upper, x, sol)
             if upper < stop_below:
                 return "below", upper, x, sol
             val_g = np.bincount(groups, weights=w * np.minimum(self.A @ x, 1.0), minlength=G)
@@ -194,6 +209,10 @@ class _Master:
             if (deadline is not None and time.perf_counter() > deadline) or (
                     max_rounds is not None and done >= max_rounds):
                 return "stopped", upper, x, sol
+            history.append(upper)
+            if len(history) > stall_rounds and (
+                    history[-stall_rounds - 1] - upper <= 1e-9 * max(1.0, abs(upper))):
+                return "stalled", upper, x, sol
             viol = np.nonzero(theta > val_g + 1e-9 * np.maximum(1.0, val_g))[0]
             self.add_cuts(0.5 * (x + self.core), viol)    # stabilised (in-out) cut
             self.add_cuts(x, viol)                        # and the cut that removes the point
@@ -207,17 +226,20 @@ class _Master:
         t0 = time.perf_counter()
         why, upper, x, sol = self._iterate(
             deadline=None if time_limit is None else t0 + time_limit, tol=tol)
+        self.stop = why
         if why == "failed":
             return None
         d = -np.asarray(sol.col_dual[:self.k], float)
         return LPBound(value=upper, x=x, reduced_cost=d, seconds=time.perf_counter() - t0,
                        _master=self)
 
-    def probe(self, j: int, need: float, *, max_rounds: int) -> bool:
+    def probe(self, j: int, need: float, *, max_rounds: int,
+              deadline: float | None = None) -> bool:
         """Whether every plan that opens ``j`` covers less than ``need`` (then close ``j``)."""
         self.h.changeColBounds(int(j), 1.0, 1.0)
         try:
-            why, _, _, _ = self._iterate(stop_below=need, max_rounds=max_rounds)
+            why, _, _, _ = self._iterate(stop_below=need, max_rounds=max_rounds,
+                                         deadline=deadline)
         finally:
             self.h.changeColBounds(int(j), 0.0, 1.0)
         return why == "below"
@@ -264,7 +286,7 @@ def fix_by_probing(lp: LPBound, incumbent: float, closed: NDArray[np.bool_], *,
             break
         if closed[j]:
             continue
-        if master.probe(int(j), need, max_rounds=max_rounds):
+        if master.probe(int(j), need, max_rounds=max_rounds, deadline=deadline):
             closed[j] = True
             master.close(int(j))
             fails = 0

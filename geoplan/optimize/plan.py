@@ -88,6 +88,11 @@ class Plan:
         Why a target cannot be met (infeasible models), else None.
     details
         Model-specific extras (e.g. per-type coverage, the time standard used).
+    problem
+        The PuLP model of the problem as posed (after the exact reductions), to read,
+        extend and solve again with :func:`geoplan.optimize.solver.solve`; see each
+        model's docstring for what it holds. Built on first access where the model was
+        solved without it (e.g. a maximal covering proven by its LP bound).
     """
 
     model: str
@@ -110,6 +115,23 @@ class Plan:
     reduction: Reduction | None = None
     explanation: Any = None
     details: dict[str, Any] = field(default_factory=dict)
+    _problem: Any = field(default=None, repr=False, compare=False)
+    _problem_factory: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def problem(self) -> Any:
+        """The PuLP ``LpProblem`` of this plan's model (None where the model has none)."""
+        if self._problem is None and self._problem_factory is not None:
+            self._problem = self._problem_factory()
+            self._problem_factory = None
+        return self._problem
+
+    @problem.setter
+    def problem(self, value: Any) -> None:
+        if callable(value) and not hasattr(value, "constraints"):
+            self._problem, self._problem_factory = None, value
+        else:
+            self._problem, self._problem_factory = value, None
 
     @classmethod
     def from_solve(cls, model: str, info: SolveInfo, *, selected: Any, existing: Any,

@@ -179,6 +179,17 @@ class Deadline:
         return time.perf_counter() - self.start
 
 
+def time_left(time_limit: float | None, t0: float) -> float | None:
+    """What is left of ``time_limit`` seconds counted from ``t0`` (``time.perf_counter()``).
+
+    At least 10 ms, so a solver still starts (and returns a plan it is given); None
+    without a limit.
+    """
+    if time_limit is None:
+        return None
+    return max(float(time_limit) - (time.perf_counter() - t0), 0.01)
+
+
 def _highs_version() -> str:
     try:
         from importlib.metadata import version

@@ -24,7 +24,7 @@ from .._errors import GeoplanInputError
 from .covering import _covered, _gis_finish, _selected, build_max_covering
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
-from .solver import make_solver, solve
+from .solver import FEASIBLE, Deadline, SolveInfo, _rel_gap, configure, solve
 
 __all__ = ["tradeoff_curve", "tradeoff_curve_from_problem"]
 
@@ -47,8 +47,12 @@ def tradeoff_curve(
         As for :func:`~geoplan.optimize.covering.max_covering`.
     p_max
         Largest number of new sites.
-    solver, time_limit, gap
+    solver, gap
         Per point; see :func:`geoplan.optimize.solver.solve`.
+    time_limit
+        Seconds for the whole curve. Points not reached in time keep the previous
+        point's sites (still feasible), with status ``"time_limit"`` and the coverable
+        population as their bound.
 
     Returns
     -------
@@ -60,6 +64,8 @@ def tradeoff_curve(
         The plan of every point.
     """
     t0 = time.perf_counter()
+    clock = Deadline(time_limit)
+    configure(solver, time_limit=time_limit, gap=gap)          # check the options first
     C, w, ex, _, _ = check_covering_inputs(coverage, weights, existing, None)
     if int(p_max) != p_max or p_max < 0:
         raise GeoplanInputError(f"p_max must be a non-negative whole number, got {p_max!r}",
@@ -84,14 +90,25 @@ def tradeoff_curve(
                         solver="(not run: no further gain possible)" if p else "(p = 0)",
                         build_s=0.0, solve_s=0.0, covered_before=base, covered_after=after,
                         total_demand=total, reduction=inst.reduction)
+        elif clock.expired(0.01):
+            # out of time: the previous point's sites are still a plan for this p
+            chosen = prev if prev is not None else np.array([], np.intp)
+            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
+            top = reachable
+            info = SolveInfo(status=FEASIBLE, objective=after, bound=top,
+                             gap=_rel_gap(after, top), solver="(not run: time limit)",
+                             solve_s=0.0)
+            plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
+                                   build_s=0.0, covered_before=base, covered_after=after,
+                                   total_demand=total, reduction=inst.reduction)
         else:
             prob.constraints["p"].constant = -float(p)
-            s = make_solver(solver, time_limit=time_limit, gap=gap)
             if prev is not None:          # the previous point's sites stay feasible
                 on = set(prev.tolist())
                 for j, v in enumerate(x):
                     v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
-            info = solve(prob, s, warm_start=prev is not None)
+            info = solve(prob, solver, time_limit=clock.left(), gap=gap,
+                         warm_start=prev is not None)
             chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
             after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
             plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
