@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,8 +45,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from .._errors import GeoplanInputError
-from .covering import set_covering, set_covering_from_problem
+from .covering import gis_site_rules, set_covering, set_covering_from_problem
 from .plan import Plan
+from .site_rules import SiteRules, check_site_rules
 from .solver import FEASIBLE, INFEASIBLE, NOT_SOLVED, OPTIMAL, Deadline, SolveInfo, configure
 
 __all__ = ["p_center", "p_center_from_problem"]
@@ -93,27 +95,38 @@ def _row_min(M: sparse.csr_matrix) -> tuple[NDArray[np.float64], NDArray[np.intp
     return out, arg
 
 
-def _greedy_center(R: sparse.csr_matrix, ex: NDArray[np.intp], p: int
+def _greedy_center(R: sparse.csr_matrix, ex: NDArray[np.intp], p: int, rules: SiteRules,
                    ) -> NDArray[np.intp] | None:
     """A feasible p-center plan fast: open the site nearest the worst-off row, p times.
 
-    Returns the new columns, or None when the plan leaves a row unserved.
+    Forced-open sites come first; closed sites and full units are skipped. Returns the
+    new columns, or None when the plan leaves a row unserved.
     """
     m = R.shape[1]
     is_open = np.zeros(m, bool)
     is_open[ex] = True
+    banned = np.zeros(m, bool)
+    banned[rules.force_closed] = True
+    room = rules.remaining_cap()
     RC = R.tocsc()
-    cur = _row_min(R[:, ex].tocsr())[0] if ex.size else np.full(R.shape[0], np.inf)
-    chosen: list[int] = []
-    for _ in range(p):
+    start = np.union1d(ex, rules.force_open).astype(np.intp)
+    is_open[start] = True
+    cur = _row_min(R[:, start].tocsr())[0] if start.size else np.full(R.shape[0], np.inf)
+    chosen: list[int] = rules.force_open.tolist()
+    while len(chosen) < p:
         i = int(np.argmax(cur))
         cols, vals = R.indices[R.indptr[i]:R.indptr[i + 1]], R.data[R.indptr[i]:R.indptr[i + 1]]
-        free = ~is_open[cols]
+        free = ~is_open[cols] & ~banned[cols]
+        if room is not None and rules.group is not None:
+            g = rules.group[cols]
+            free &= (g < 0) | (room[np.maximum(g, 0)] > 0)
         if not free.any():
             break
         j = int(cols[free][np.argmin(vals[free])])
         is_open[j] = True
         chosen.append(j)
+        if room is not None and rules.group is not None and rules.group[j] >= 0:
+            room[rules.group[j]] -= 1
         col = RC.getcol(j)
         cur[col.indices] = np.minimum(cur[col.indices], col.data)
     if not np.isfinite(cur).all():
@@ -160,6 +173,12 @@ def p_center(
     allow_unreachable: bool = False,
     solver: str | pulp.LpSolver | None = None,
     time_limit: float | None = None,
+    gap: float | None = None,
+    force_open: ArrayLike | None = None,
+    force_closed: ArrayLike | None = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None,
+    site_unit: ArrayLike | None = None,
+    verbose: bool = False,
 ) -> Plan:
     """Open ``p`` new sites minimising the worst travel time (or time / standard).
 
@@ -185,6 +204,14 @@ def p_center(
         decides whether ``p`` sites suffice counts as "not shown feasible": the plan is
         then feasible but not proven optimal (status ``"time_limit"``, with the bound
         from all candidates open and ``details["unproven_subproblems"]``).
+    gap
+        Relative gap at which a covering subproblem may stop; a subproblem stopped so
+        decides only when its bound does (else it counts as unproven, like a time limit).
+    force_open, force_closed, max_new_per_unit, site_unit
+        Site rules (:mod:`geoplan.optimize.site_rules`), applied in every covering
+        subproblem; forced-open sites count towards ``p``.
+    verbose
+        Show the solvers' logs.
 
     Returns
     -------
@@ -194,7 +221,7 @@ def p_center(
     """
     t0 = time.perf_counter()
     clock = Deadline(time_limit)
-    configure(solver, time_limit=time_limit)               # check the options first
+    configure(solver, time_limit=time_limit, gap=gap)      # check the options first
     T = _as_times(times)
     n, m = T.shape
     if int(p) != p or p < 0:
@@ -208,6 +235,12 @@ def p_center(
         raise GeoplanInputError(f"existing holds indices outside 0..{m - 1}", field="existing")
     if p > m - ex.size:
         raise GeoplanInputError(f"p = {p} exceeds the {m - ex.size} candidate sites", field="p")
+    rules = check_site_rules(m, ex, force_open=force_open, force_closed=force_closed,
+                             max_new_per_unit=max_new_per_unit, site_unit=site_unit)
+    if rules.force_open.size > p:
+        raise GeoplanInputError(f"force_open opens {rules.force_open.size} sites but p = {p}",
+                                field="force_open", hint="raise p or force fewer sites open")
+    T = rules.drop_closed(T)
     s = np.ones(n) if standards is None else np.asarray(standards, float).ravel()
     if s.shape != (n,) or np.any(~(s > 0)):
         raise GeoplanInputError("standards must be one positive time per row",
@@ -242,7 +275,9 @@ def p_center(
         C = Rs.copy()
         C.data = (C.data <= r * (1 + 1e-12)).astype(float)
         C.eliminate_zeros()
-        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.left())
+        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.left(),
+                            gap=gap, force_open=rules.force_open, max_new_per_unit=max_new_per_unit,
+                            site_unit=site_unit, verbose=verbose)
         details["subproblems"] += 1
         solve_s += plan.solve_s
         solver_name = plan.solver
@@ -294,7 +329,8 @@ def p_center(
     while True:
         found = search(R[subset], floor)
         if found is None:
-            fallback = _greedy_center(R, ex, p) if details["unproven_subproblems"] else None
+            fallback = (_greedy_center(R, ex, p, rules) if details["unproven_subproblems"]
+                        else None)
             if fallback is None:
                 return _no_radius_plan(p, ex, float(R.data.max()), details, solver_name,
                                        solve_s, time.perf_counter() - t0)
@@ -343,7 +379,8 @@ def p_center_from_problem(problem: Any, *, p: int | None = None,
     standards
         Minutes per cell (e.g. urban 12 / rural 20).
     **solve_kw
-        ``solver``, ``time_limit`` (``gap`` is accepted for the covering variant).
+        ``solver``, ``time_limit``, ``gap``, ``verbose``, and the site rules
+        ``force_open``, ``force_closed`` (candidate ids) and ``max_new_per_unit``.
 
     Returns
     -------
@@ -361,12 +398,13 @@ def p_center_from_problem(problem: Any, *, p: int | None = None,
         plan.details["standards"] = "per cell"
         plan.model = "standards_cover"
         return plan
-    solve_kw.pop("gap", None)
+    rules = {k: solve_kw.pop(k, None) for k in ("force_open", "force_closed",
+                                                 "max_new_per_unit")}
     T = problem.times.copy()
     T.data = T.data / 60.0
     std = None if standards is None else np.asarray(standards, float)
     plan = p_center(T, p, weights=problem.demand, existing=problem.existing, standards=std,
-                    allow_unreachable=True, **solve_kw)
+                    allow_unreachable=True, **gis_site_rules(problem, **rules), **solve_kw)
     if not plan.feasible:
         return plan
     lost = plan.details["unreachable_rows"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -34,10 +35,11 @@ from .plan import Plan
 from .reduce import CoverInstance, check_covering_inputs, reduce_covering
 from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
 from .lp_fixing import fix_by_probing, fix_by_reduced_cost, max_covering_lp
+from .site_rules import check_site_rules, problem_site_units, site_columns
 from .solver import (FEASIBLE, INFEASIBLE, MAX_COVERING_SOLVER, OPTIMAL, OPTIMAL_ABS_GAP,
-                     OPTIMAL_GAP, Deadline, SolveInfo, _rel_gap, solve, time_left)
+                     OPTIMAL_GAP, Deadline, SolveInfo, _rel_gap, configure, solve, time_left)
 
-__all__ = ["max_covering", "max_covering_from_problem", "set_covering",
+__all__ = ["gis_site_rules", "max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
 
 
@@ -111,6 +113,11 @@ def set_covering(
     solver: str | pulp.LpSolver | None = None,
     time_limit: float | None = None,
     gap: float | None = None,
+    force_open: ArrayLike | None = None,
+    force_closed: ArrayLike | None = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None,
+    site_unit: ArrayLike | None = None,
+    verbose: bool = False,
 ) -> Plan:
     r"""Fewest (or cheapest) new sites so that a share of the population is covered.
 
@@ -129,6 +136,13 @@ def set_covering(
     :math:`x_j \in \{0,1\}`, :math:`y_i \in [0,1]`; :math:`\alpha` = ``target_share``,
     :math:`\beta` = ``unit_min_share``. With :math:`\alpha = 1` (and no
     :math:`\beta`) the covering rows become :math:`\sum_{j \in N_i} x_j \ge 1`.
+    Site rules add :math:`x_j = 1` (forced open: treated as open, their cost a
+    constant), :math:`x_j = 0` (forced closed: the column is dropped) and
+    :math:`\sum_{j \in J_u} x_j \le k_u` per unit :math:`u` (forced-open sites use up
+    their unit's cap).
+
+    Solved directly as one MILP (after the exact reduction); ``plan.problem`` is that
+    PuLP model. "optimal" is the solver's proof (see :func:`geoplan.optimize.solver.solve`).
 
     A target that no choice of sites can reach (rows no candidate reaches weigh too
     much) is detected before solving and returned as an ``"infeasible"`` plan whose
@@ -151,14 +165,23 @@ def set_covering(
     unit, unit_min_share
         Admin unit per demand row and the minimum covered share in every unit.
     solver, time_limit, gap
-        See :func:`geoplan.optimize.solver.solve`.
+        See :func:`geoplan.optimize.solver.solve`; ``time_limit`` counts from the call.
+    force_open, force_closed
+        Candidate columns that must / must not open (forced-open sites are new sites of
+        the plan: they count in the objective, ``p``, the budget and the caps).
+    max_new_per_unit, site_unit
+        Most new sites per unit (an int, or a mapping unit -> int) and the unit of every
+        column; see :mod:`geoplan.optimize.site_rules`.
+    verbose
+        Show the solver's log.
 
     Returns
     -------
     Plan
-        ``objective`` = number (or cost) of new sites.
+        ``objective`` = number (or cost) of new sites, forced-open ones included.
     """
     t0 = time.perf_counter()
+    configure(solver, time_limit=time_limit, gap=gap)          # check the options first
     C, w, ex, c, u = check_covering_inputs(coverage, weights, existing, costs, unit)
     if not (0 < target_share <= 1):
         raise GeoplanInputError(f"target_share must be in (0, 1], got {target_share!r}",
@@ -170,18 +193,28 @@ def set_covering(
         if u is None:
             raise GeoplanInputError("unit_min_share needs the admin unit of every row",
                                     field="unit")
-    inst = reduce_covering(C, w, ex, c, u if unit_min_share is not None else None)
+    rules = check_site_rules(C.shape[1], ex, force_open=force_open, force_closed=force_closed,
+                             max_new_per_unit=max_new_per_unit, site_unit=site_unit)
+    fo = rules.force_open
+    C = rules.close(C)
+    fixed_cost = float((np.ones(C.shape[1]) if c is None else c)[fo].sum())
+    inst = reduce_covering(C, w, np.union1d(ex, fo).astype(np.intp), c,
+                           u if unit_min_share is not None else None,
+                           col_group=rules.group, group_cap=rules.remaining_cap())
+    extra = {"target_share": target_share, "unit_min_share": unit_min_share,
+             **rules.details()}
     explanation = explain_shortfall(w, inst.coverable, target_share, u, unit_min_share)
     if explanation is not None:
         return _infeasible("set_covering", explanation, C, w, ex, inst,
                            time.perf_counter() - t0)
     if inst.A.shape[0] == 0:
-        return _finish("set_covering", _trivial(0.0), inst, C, w, ex, np.array([], np.intp),
-                       time.perf_counter() - t0, target_share=target_share,
-                       unit_min_share=unit_min_share)
+        return _finish("set_covering", _trivial(fixed_cost), inst, C, w, ex, fo,
+                       time.perf_counter() - t0, **extra)
     prob = pulp.LpProblem("set_covering", pulp.LpMinimize)
     x = _x_vars(prob, inst.A.shape[1])
-    prob += pulp.LpAffineExpression(list(zip(x, inst.costs.tolist(), strict=True)))
+    obj = pulp.LpAffineExpression(list(zip(x, inst.costs.tolist(), strict=True)))
+    obj.constant = fixed_cost
+    prob += obj
     full = target_share >= 1.0 and unit_min_share is None
     if full:
         _cover_rows(prob, inst, x, None)
@@ -200,13 +233,29 @@ def set_covering(
             need - tol)
         if unit_min_share is not None:
             _unit_rows(prob, inst, y, w, u, unit_min_share)
+    _cap_rows(prob, inst, x)
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap)
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap, msg=verbose)
     chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-    plan = _finish("set_covering", info, inst, C, w, ex, chosen, build_s,
-                   target_share=target_share, unit_min_share=unit_min_share)
+    plan = _finish("set_covering", info, inst, C, w, ex, np.union1d(chosen, fo).astype(np.intp)
+                   if info.has_solution else chosen, build_s, **extra)
+    if info.status == INFEASIBLE and rules.active:
+        plan.explanation = {"message": "the target cannot be reached with the site rules "
+                                       "given (forced-closed sites, per-unit caps)",
+                            "hint": "relax max_new_per_unit or reopen closed sites"}
     plan.problem = prob
     return plan
+
+
+def _cap_rows(prob: pulp.LpProblem, inst: CoverInstance, x: list[pulp.LpVariable]) -> None:
+    """Add ``sum_{j in unit} x_j <= cap`` for every cap group that could bind."""
+    if inst.col_group is None or inst.group_cap is None:
+        return
+    for g, cap in enumerate(inst.group_cap.tolist()):
+        cols = np.flatnonzero(inst.col_group == g)
+        if cols.size > cap:
+            prob += pulp.LpConstraint(pulp.LpAffineExpression([(x[j], 1.0) for j in cols]),
+                                      pulp.LpConstraintLE, f"cap{g}", float(cap))
 
 
 def _unit_rows(prob: pulp.LpProblem, inst: CoverInstance, y: list[pulp.LpVariable],
@@ -236,6 +285,11 @@ def max_covering(
     solver: str | pulp.LpSolver | None = None,
     time_limit: float | None = None,
     gap: float | None = None,
+    force_open: ArrayLike | None = None,
+    force_closed: ArrayLike | None = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None,
+    site_unit: ArrayLike | None = None,
+    verbose: bool = False,
 ) -> Plan:
     r"""At most ``p`` new sites (and/or a budget): maximise the population covered.
 
@@ -248,14 +302,19 @@ def max_covering(
         y_i \le \sum_{j \in N_i} x_j, \qquad \sum_{j \in J} x_j \le p, \qquad
         \sum_{j \in J} c_j x_j \le B,
 
-    :math:`x_j \in \{0,1\}`, :math:`y_i \in [0,1]`.
+    :math:`x_j \in \{0,1\}`, :math:`y_i \in [0,1]`; site rules add :math:`x_j = 1`
+    (forced open), :math:`x_j = 0` (forced closed) and
+    :math:`\sum_{j \in J_u} x_j \le k_u` per unit.
 
     Solved exactly in four steps after the reduction: an iterated local search plan
     :math:`z^*`; the LP bound by Benders cutting planes
     (:func:`geoplan.optimize.lp_fixing.max_covering_lp`), which proves :math:`z^*`
     optimal when it meets it; closing the sites no better plan can use, by reduced cost
-    and by probing; the MILP on the rest, started from :math:`z^*`. On a time limit the better of the
-    two plans is returned with the tighter of the two bounds.
+    and by probing; the MILP on the rest, started from :math:`z^*`. What each step
+    proves is in :func:`_solve_max_covering`. On a time limit (one deadline for all
+    steps) the better of the two plans is returned with the tighter of the two valid
+    bounds, status ``"time_limit"``. ``plan.problem`` is the compact MILP of the
+    reduced instance (built on first access: the pipeline may not need it).
 
     Parameters
     ----------
@@ -272,6 +331,14 @@ def max_covering(
     solver, time_limit, gap
         See :func:`geoplan.optimize.solver.solve`; the default solver is
         :data:`~geoplan.optimize.solver.MAX_COVERING_SOLVER` (measured faster here).
+    force_open, force_closed
+        Candidate columns that must / must not open (forced-open sites are new sites of
+        the plan: they count in the objective, ``p``, the budget and the caps).
+    max_new_per_unit, site_unit
+        Most new sites per unit (an int, or a mapping unit -> int) and the unit of every
+        column; see :mod:`geoplan.optimize.site_rules`.
+    verbose
+        Show the solver's log.
 
     Returns
     -------
@@ -279,6 +346,7 @@ def max_covering(
         ``objective`` = population covered after the plan (existing coverage included).
     """
     t0 = time.perf_counter()
+    configure(solver, time_limit=time_limit, gap=gap)          # check the options first
     C, w, ex, c, _ = check_covering_inputs(coverage, weights, existing, costs)
     if p is None and budget is None:
         raise GeoplanInputError("give p (number of new sites) and/or a budget", field="p")
@@ -290,23 +358,50 @@ def max_covering(
         if not (budget >= 0):
             raise GeoplanInputError(f"budget must be non-negative, got {budget!r}",
                                     field="budget")
-    inst = reduce_covering(C, w, ex, c)
-    if inst.A.shape[0] == 0 or inst.A.shape[1] == 0 or p == 0:
-        return _finish("max_covering", _trivial(float(w[inst.covered_fixed].sum())), inst, C,
-                       w, ex, np.array([], np.intp), time.perf_counter() - t0, p=p,
-                       budget=budget)
-    plan_cols, info, build_s = _solve_max_covering(inst, w, p=p, budget=budget, solver=solver,
-                                                   time_limit=time_left(time_limit, t0), gap=gap,
-                                                   t0=t0)
-    plan = _finish("max_covering", info, inst, C, w, ex, plan_cols, build_s, p=p,
-                   budget=budget)
-    plan.problem = lambda: build_max_covering(inst, w, p=p, budget=budget)[0]
+    rules = check_site_rules(C.shape[1], ex, force_open=force_open, force_closed=force_closed,
+                             max_new_per_unit=max_new_per_unit, site_unit=site_unit)
+    fo = rules.force_open
+    p_left, budget_left = _forced_limits(fo, c, p, budget)
+    C = rules.close(C)
+    inst = reduce_covering(C, w, np.union1d(ex, fo).astype(np.intp), c,
+                           col_group=rules.group, group_cap=rules.remaining_cap())
+    extra = {"p": p, "budget": budget, **rules.details()}
+    if inst.A.shape[0] == 0 or inst.A.shape[1] == 0 or p_left == 0:
+        plan = _finish("max_covering", _trivial(float(w[inst.covered_fixed].sum())), inst, C,
+                       w, ex, fo, time.perf_counter() - t0, **extra)
+    else:
+        plan_cols, info, build_s = _solve_max_covering(
+            inst, w, p=p_left, budget=budget_left, solver=solver,
+            time_limit=time_left(time_limit, t0), gap=gap, t0=t0, verbose=verbose)
+        plan = _finish("max_covering", info, inst, C, w, ex,
+                       np.union1d(plan_cols, fo).astype(np.intp), build_s, **extra)
+    plan.problem = lambda: build_max_covering(inst, w, p=p_left, budget=budget_left)[0]
     return plan
+
+
+def _forced_limits(fo: NDArray[np.intp], c: NDArray[np.float64] | None, p: int | None,
+                   budget: float | None) -> tuple[int | None, float | None]:
+    """``p`` and the budget left once the forced-open sites are counted (checked)."""
+    p_left = None if p is None else int(p) - int(fo.size)
+    if p_left is not None and p_left < 0:
+        raise GeoplanInputError(f"force_open opens {fo.size} sites but p = {p}",
+                                field="force_open", hint="raise p or force fewer sites open")
+    budget_left = None
+    if budget is not None:
+        spent = float(c[fo].sum()) if c is not None else 0.0
+        budget_left = float(budget) - spent
+        if budget_left < -1e-9:
+            raise GeoplanInputError(f"the forced-open sites cost {spent:,.6g}, more than the "
+                                    f"budget {budget:,.6g}", field="force_open",
+                                    hint="raise the budget or force fewer sites open")
+        budget_left = max(budget_left, 0.0)
+    return p_left, budget_left
 
 
 def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | None,
                         budget: float | None, solver: str | pulp.LpSolver | None,
                         time_limit: float | None, gap: float | None, t0: float,
+                        verbose: bool = False,
                         ) -> tuple[NDArray[np.intp], SolveInfo, float]:
     """Heuristic plan, LP bound and fixing, then the MILP on what is left.
 
@@ -357,7 +452,8 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     lp = None
     if not clock.expired(0.05):
         lp = max_covering_lp(inst.A, inst.w, inst.costs, p=p, budget=budget,
-                             time_limit=clock.share(0.25))
+                             time_limit=clock.share(0.25), groups=inst.col_group,
+                             caps=inst.group_cap)
     lp_bound = math.inf if lp is None else lp.value
     if lp is not None:
         inst.reduction.notes.append(
@@ -391,7 +487,16 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         # no better plan exists
         return start_cols, answer(start_val, "LP fixing (HiGHS) + local search"), \
             time.perf_counter() - t0
-    sub = reduce_covering(inst.A[:, keep], inst.w, forced, inst.costs[keep])
+    groups = None if inst.col_group is None else inst.col_group[keep]
+    caps2 = None
+    if groups is not None and inst.group_cap is not None:
+        fg = groups[forced]
+        caps2 = inst.group_cap - np.bincount(fg[fg >= 0], minlength=inst.group_cap.size)
+        if (caps2 < 0).any():             # the sites every better plan needs break a cap
+            return start_cols, answer(start_val, "LP fixing (HiGHS) + local search"), \
+                time.perf_counter() - t0
+    sub = reduce_covering(inst.A[:, keep], inst.w, forced, inst.costs[keep],
+                          col_group=groups, group_cap=caps2)
     prob, x = build_max_covering(sub, inst.w, p=p2, budget=budget2)
     start_sub = [int(np.searchsorted(keep, j)) for j in start if not closed[j]]
     if len(start_sub) == len(start) and set(forced.tolist()) <= set(start_sub):
@@ -408,7 +513,8 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         return start_cols, answer(lp_bound, "LP fixing (HiGHS) + local search (time limit)"), \
             build_s
     else:
-        info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True)
+        info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True,
+                     msg=verbose)
     if info.status == INFEASIBLE:            # no plan among the rest: the start is best
         return start_cols, answer(start_val, info.solver + " + LP fixing"), build_s
     if info.has_solution and info.objective > start_val:
@@ -477,6 +583,7 @@ def build_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int | 
         prob += pulp.LpConstraint(pulp.LpAffineExpression(
             list(zip(x, inst.costs.tolist(), strict=True))), pulp.LpConstraintLE, "budget",
             float(budget))
+    _cap_rows(prob, inst, x)
     return prob, x
 
 
@@ -507,9 +614,38 @@ def _site_costs(problem: Any) -> NDArray[np.float64] | None:
     return out
 
 
+def gis_site_rules(problem: Any, force_open: Any = None, force_closed: Any = None,
+                   max_new_per_unit: int | Mapping[str, int] | None = None) -> dict[str, Any]:
+    """The numeric site-rule options of a GIS front door: candidate ids to columns.
+
+    Parameters
+    ----------
+    problem
+        A :class:`~geoplan.optimize.gis.SiteProblem`.
+    force_open, force_closed
+        Candidate ids (the candidates' ``id`` column).
+    max_new_per_unit
+        Most new sites per admin unit (the candidates' ``admin_code``).
+
+    Returns
+    -------
+    dict
+        ``force_open``, ``force_closed``, ``max_new_per_unit``, ``site_unit`` for the
+        numeric front door.
+    """
+    return {"force_open": site_columns(problem, force_open, "force_open"),
+            "force_closed": site_columns(problem, force_closed, "force_closed"),
+            "max_new_per_unit": max_new_per_unit,
+            "site_unit": problem_site_units(problem) if max_new_per_unit is not None
+            else None}
+
+
 def set_covering_from_problem(problem: Any, minutes: float | ArrayLike, *,
                               target_share: float = 1.0, unit_min_share: float | None = None,
-                              use_costs: bool = False, **solve_kw: Any) -> Plan:
+                              use_costs: bool = False, force_open: Any = None,
+                              force_closed: Any = None,
+                              max_new_per_unit: int | Mapping[str, int] | None = None,
+                              **solve_kw: Any) -> Plan:
     """:func:`set_covering` on a :class:`~geoplan.optimize.gis.SiteProblem`.
 
     Parameters
@@ -522,8 +658,10 @@ def set_covering_from_problem(problem: Any, minutes: float | ArrayLike, *,
         Coverage targets (see :func:`set_covering`).
     use_costs
         Minimise the candidates' fixed cost instead of their number.
+    force_open, force_closed, max_new_per_unit
+        Site rules with candidate ids (see :func:`gis_site_rules`).
     **solve_kw
-        ``solver``, ``time_limit``, ``gap``.
+        ``solver``, ``time_limit``, ``gap``, ``verbose``.
 
     Returns
     -------
@@ -534,14 +672,19 @@ def set_covering_from_problem(problem: Any, minutes: float | ArrayLike, *,
     plan = set_covering(C, problem.demand, existing=problem.existing,
                         costs=_site_costs(problem) if use_costs else None,
                         target_share=target_share, unit=problem.unit,
-                        unit_min_share=unit_min_share, **solve_kw)
+                        unit_min_share=unit_min_share,
+                        **gis_site_rules(problem, force_open, force_closed, max_new_per_unit),
+                        **solve_kw)
     if plan.explanation is not None and problem.unit_names:
         plan.explanation.unit_names = problem.unit_names
     return _gis_finish(problem, plan, minutes)
 
 
 def max_covering_from_problem(problem: Any, minutes: float | ArrayLike, *, p: int | None = None,
-                              budget: float | None = None, **solve_kw: Any) -> Plan:
+                              budget: float | None = None, force_open: Any = None,
+                              force_closed: Any = None,
+                              max_new_per_unit: int | Mapping[str, int] | None = None,
+                              **solve_kw: Any) -> Plan:
     """:func:`max_covering` on a :class:`~geoplan.optimize.gis.SiteProblem`.
 
     Parameters
@@ -552,8 +695,10 @@ def max_covering_from_problem(problem: Any, minutes: float | ArrayLike, *, p: in
         Time standard (or one per cell).
     p, budget
         Limits on new sites (count, total cost of the ``cost`` column).
+    force_open, force_closed, max_new_per_unit
+        Site rules with candidate ids (see :func:`gis_site_rules`).
     **solve_kw
-        ``solver``, ``time_limit``, ``gap``.
+        ``solver``, ``time_limit``, ``gap``, ``verbose``.
 
     Returns
     -------
@@ -565,5 +710,7 @@ def max_covering_from_problem(problem: Any, minutes: float | ArrayLike, *, p: in
         raise GeoplanInputError("a budget needs candidate costs", field="cost",
                                 hint="give the candidates a cost column")
     plan = max_covering(C, problem.demand, p=p, budget=budget, costs=costs,
-                        existing=problem.existing, **solve_kw)
+                        existing=problem.existing,
+                        **gis_site_rules(problem, force_open, force_closed, max_new_per_unit),
+                        **solve_kw)
     return _gis_finish(problem, plan, minutes)

@@ -40,11 +40,39 @@ def greedy_max_covering(inst: CoverInstance, *, p: int | None, budget: float | N
     Within ``1 - 1/e`` of the optimum under a count limit (Nemhauser, Wolsey & Fisher
     1978). ``forced`` columns are taken first.
     """
-    return _greedy(inst.A.tocsc(), inst.w, inst.costs, p=p, budget=budget, forced=forced)
+    return _greedy(inst.A.tocsc(), inst.w, inst.costs, p=p, budget=budget, forced=forced,
+                   caps=_Caps.of(inst))
+
+
+class _Caps:
+    """Per-unit limits on new sites (cap groups of the columns), or none (private)."""
+
+    def __init__(self, group: NDArray[np.intp], cap: NDArray[np.int64]) -> None:
+        self.group = group
+        self.cap = cap
+
+    @staticmethod
+    def of(inst: CoverInstance) -> _Caps | None:
+        if inst.col_group is None or inst.group_cap is None:
+            return None
+        return _Caps(inst.col_group, inst.group_cap)
+
+    def used(self, chosen: list[int]) -> NDArray[np.int64]:
+        g = self.group[np.asarray(chosen, np.intp)] if chosen else np.array([], np.intp)
+        return np.bincount(g[g >= 0], minlength=self.cap.size)
+
+    def fits(self, used: NDArray[np.int64], freed: int = -1) -> NDArray[np.bool_]:
+        """Columns that can be added (after removing a column of group ``freed``)."""
+        room = self.cap - used
+        if freed >= 0:
+            room = room.copy()
+            room[freed] += 1
+        return (self.group < 0) | (room[np.maximum(self.group, 0)] > 0)
 
 
 def _greedy(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[np.float64], *,
-            p: int | None, budget: float | None, forced: list[int] | None) -> list[int]:
+            p: int | None, budget: float | None, forced: list[int] | None,
+            caps: _Caps | None = None) -> list[int]:
     """:func:`greedy_max_covering` on a column-compressed matrix (no conversion per call)
     with row weights ``w`` (iterated local search perturbs them)."""
     uncovered = np.ones(A.shape[0], bool)
@@ -63,6 +91,8 @@ def _greedy(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[np.floa
             fits = costs <= budget - spent + 1e-9
             gain = np.where(fits, gain / np.maximum(costs, 1e-9), -1.0)
         gain[banned] = -1.0
+        if caps is not None:
+            gain[~caps.fits(caps.used(chosen))] = -1.0
         j = int(np.argmax(gain))
         if gain[j] <= 0:
             break
@@ -74,7 +104,8 @@ def _greedy(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[np.floa
 
 
 def _swap_descent(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[np.float64],
-                  chosen: list[int], p: int | None, budget: float | None) -> list[int]:
+                  chosen: list[int], p: int | None, budget: float | None,
+                  caps: _Caps | None = None) -> list[int]:
     """Best-in swap (and add) moves until none improves the covered weight."""
     k = A.shape[1]
     count = np.zeros(A.shape[0], np.int32)
@@ -90,6 +121,8 @@ def _swap_descent(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[n
         while room_p():
             gain = np.asarray(A.T @ (w * (count == 0))).ravel()
             ok = np.ones(k, bool) if budget is None else costs <= budget - spent + 1e-9
+            if caps is not None:
+                ok &= caps.fits(caps.used(chosen))
             ok[chosen] = False
             gain = np.where(ok, gain, -1.0)
             b = int(np.argmax(gain))
@@ -106,6 +139,8 @@ def _swap_descent(A: sparse.csc_matrix, w: NDArray[np.float64], costs: NDArray[n
             gain = np.asarray(A.T @ (w * (count == 0))).ravel()
             ok = np.ones(k, bool) if budget is None else (
                 costs <= budget - spent + float(costs[j]) + 1e-9)
+            if caps is not None:
+                ok &= caps.fits(caps.used(chosen), freed=int(caps.group[j]))
             ok[chosen] = False
             gain = np.where(ok, gain, -1.0)
             b = int(np.argmax(gain))
@@ -136,7 +171,8 @@ def improve_max_covering(inst: CoverInstance, start: list[int], *, p: int | None
     """
     A = inst.A.tocsc()
     w, costs = inst.w, inst.costs
-    best = _swap_descent(A, w, costs, list(start), p, budget)
+    caps = _Caps.of(inst)
+    best = _swap_descent(A, w, costs, list(start), p, budget, caps)
     best_val = covered_weight(A, w, best)
     if len(best) < 2:
         return best
@@ -148,8 +184,8 @@ def improve_max_covering(inst: CoverInstance, start: list[int], *, p: int | None
         out = set(rng.choice(len(best), drop, replace=False).tolist())
         keep = [c for i, c in enumerate(best) if i not in out]
         start2 = _greedy(A, w * rng.uniform(0.7, 1.3, w.size), costs, p=p, budget=budget,
-                         forced=keep)
-        cand = _swap_descent(A, w, costs, start2, p, budget)
+                         forced=keep, caps=caps)
+        cand = _swap_descent(A, w, costs, start2, p, budget, caps)
         val = covered_weight(A, w, cand)
         if val > best_val + 1e-9 * max(1.0, best_val):
             best, best_val, stale = cand, val, 0

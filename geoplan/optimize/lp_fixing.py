@@ -67,7 +67,9 @@ def _row_groups(A: sparse.csr_matrix, seed: int = 1) -> NDArray[np.intp]:
 
 def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray[np.float64],
                     *, p: int | None, budget: float | None,
-                    time_limit: float | None = None, tol: float = 1e-9) -> LPBound | None:
+                    time_limit: float | None = None, tol: float = 1e-9,
+                    groups: NDArray[np.intp] | None = None,
+                    caps: NDArray[np.int64] | None = None) -> LPBound | None:
     r"""Bound :math:`\max \sum_i w_i y_i` s.t. :math:`y_i \le \sum_{j \in N_i} x_j`,
     :math:`\sum_j x_j \le p`, :math:`\sum_j c_j x_j \le B`, :math:`0 \le x, y \le 1`.
 
@@ -81,7 +83,7 @@ def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray
             + \sum_{i \in g,\, s_i < 1} w_i \sum_{j \in N_i} x_j
         \quad \text{for cut points } \hat x, \; s = A \hat x,
 
-    plus the count and budget rows: every cut is a supergradient of the concave
+    plus the count, budget and per-unit cap rows: every cut is a supergradient of the concave
     :math:`\sum_{i \in g} w_i \min(1, (Ax)_i)`, so every master is a relaxation and its
     optimum an upper bound at any iteration. Cuts are separated at the master point and
     at an in-out stabilised point (Ben-Ameur & Neto 2007); the loop stops when the
@@ -97,7 +99,7 @@ def max_covering_lp(A: sparse.csr_matrix, w: NDArray[np.float64], costs: NDArray
         ``value`` is a valid upper bound (converged: the LP optimum within ``tol``);
         None only when HiGHS fails on the master.
     """
-    master = _Master(A, w, costs, p=p, budget=budget)
+    master = _Master(A, w, costs, p=p, budget=budget, groups=groups, caps=caps)
     return master.bound(time_limit=time_limit, tol=tol)
 
 
@@ -105,7 +107,9 @@ class _Master:
     """The Benders master of :func:`max_covering_lp`, kept alive for probing."""
 
     def __init__(self, A: sparse.csr_matrix, w: NDArray[np.float64],
-                 costs: NDArray[np.float64], *, p: int | None, budget: float | None) -> None:
+                 costs: NDArray[np.float64], *, p: int | None, budget: float | None,
+                 groups: NDArray[np.intp] | None = None,
+                 caps: NDArray[np.int64] | None = None) -> None:
         import highspy
 
         from .solver import new_highs
@@ -129,6 +133,11 @@ class _Master:
             h.addRow(-self.inf, float(p), k, cols, np.ones(k))
         if budget is not None:
             h.addRow(-self.inf, float(budget), k, cols, np.asarray(costs, float))
+        if groups is not None and caps is not None:
+            for g, cap in enumerate(np.asarray(caps).tolist()):
+                in_g = np.flatnonzero(groups == g).astype(np.int32)
+                if in_g.size > cap:
+                    h.addRow(-self.inf, float(cap), in_g.size, in_g, np.ones(in_g.size))
         self.n_fixed_rows = h.getNumRow()
         self.add_cuts(np.zeros(k), np.arange(G))
         self.core = np.full(k, 0.5 if p is None else min(1.0, p / max(k, 1)))

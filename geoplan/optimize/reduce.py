@@ -50,6 +50,11 @@ class CoverInstance:
         Per original row: reachable by at least one column (existing or candidate).
     reduction
         What was merged and dropped.
+    col_group
+        Cap group of each kept candidate (``-1``: uncapped), or None (see
+        :mod:`geoplan.optimize.site_rules`).
+    group_cap
+        Most new sites per cap group, or None.
     """
 
     A: sparse.csr_matrix
@@ -60,6 +65,8 @@ class CoverInstance:
     covered_fixed: NDArray[np.bool_]
     coverable: NDArray[np.bool_]
     reduction: Reduction
+    col_group: NDArray[np.intp] | None = None
+    group_cap: NDArray[np.int64] | None = None
 
 
 def check_covering_inputs(coverage: ArrayLike | sparse.spmatrix, weights: ArrayLike | None,
@@ -134,8 +141,13 @@ def _row_keys(A: sparse.csr_matrix, unit: NDArray[np.object_] | None) -> NDArray
     return frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
 
 
-def _dominated(A: sparse.csr_matrix, costs: NDArray[np.float64]) -> NDArray[np.bool_]:
-    """Columns whose rows are a subset of a no-more-expensive column's rows."""
+def _dominated(A: sparse.csr_matrix, costs: NDArray[np.float64],
+               group: NDArray[np.intp] | None = None) -> NDArray[np.bool_]:
+    """Columns whose rows are a subset of a no-more-expensive column's rows.
+
+    With cap groups (per-unit limits on new sites) a column is only dominated by one of
+    its own group or an uncapped one: swapping to it keeps every cap.
+    """
     m = A.shape[1]
     drop = np.zeros(m, bool)
     if m < 2:
@@ -149,6 +161,8 @@ def _dominated(A: sparse.csr_matrix, costs: NDArray[np.float64]) -> NDArray[np.b
     S = (Af.T @ Af).tocoo()
     j, k, v = S.row, S.col, S.data
     sub = (j != k) & (v >= size[j] - 0.5)                 # rows(j) within rows(k)
+    if group is not None:
+        sub &= (group[k] == group[j]) | (group[k] < 0)
     j, k = j[sub], k[sub]
     cheaper = costs[k] < costs[j] - 1e-12
     same_cost = np.abs(costs[k] - costs[j]) <= 1e-12
@@ -163,7 +177,8 @@ def _dominated(A: sparse.csr_matrix, costs: NDArray[np.float64]) -> NDArray[np.b
 def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDArray[np.intp],
                     costs: NDArray[np.float64] | None = None,
                     unit: NDArray[np.object_] | None = None, *,
-                    dominance: bool = True) -> CoverInstance:
+                    dominance: bool = True, col_group: NDArray[np.intp] | None = None,
+                    group_cap: NDArray[np.int64] | None = None) -> CoverInstance:
     """Merge identical demand rows, fix existing coverage, drop useless columns.
 
     Parameters
@@ -181,7 +196,10 @@ def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDAr
         targets).
     dominance
         Drop dominated candidate columns (safe for set covering and maximal covering with
-        a count and/or budget limit).
+        a count and/or budget limit, and with cap groups).
+    col_group, group_cap
+        Cap group of every column (``-1``: uncapped) and the most new sites per group
+        (per-unit limits, :mod:`geoplan.optimize.site_rules`); kept on the instance.
 
     Returns
     -------
@@ -200,7 +218,7 @@ def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDAr
     A = Ac[live]
     notes: list[str] = []
     if covered_fixed.any():
-        notes.append(f"{int(covered_fixed.sum()):,} rows already covered by existing sites")
+        notes.append(f"{int(covered_fixed.sum()):,} rows already covered by existing (or forced-open) sites")
     if (~coverable).any():
         notes.append(f"{int((~coverable).sum()):,} rows reachable by no site")
     keys = _row_keys(A, None if unit is None else unit[live])
@@ -213,7 +231,8 @@ def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDAr
     cost_all = np.ones(m) if costs is None else costs
     keep = np.diff(A.tocsc().indptr) > 0
     if dominance and A.shape[0]:
-        keep &= ~_dominated(A, cost_all[cand])
+        keep &= ~_dominated(A, cost_all[cand],
+                            None if col_group is None else col_group[cand])
     dropped = int((~keep).sum())
     if dropped:
         notes.append(f"{dropped:,} candidate columns empty or dominated")
@@ -223,7 +242,9 @@ def reduce_covering(C: sparse.csr_matrix, w: NDArray[np.float64], existing: NDAr
                     candidates_out=int(keep.sum()), notes=notes)
     return CoverInstance(A=A, w=wm, row_unit=row_unit, cols=cand[keep],
                          costs=cost_all[cand[keep]], covered_fixed=covered_fixed,
-                         coverable=coverable, reduction=red)
+                         coverable=coverable, reduction=red,
+                         col_group=None if col_group is None else col_group[cand[keep]],
+                         group_cap=group_cap)
 
 
 def merge_same_order(times: sparse.csr_matrix, weights: NDArray[np.float64],

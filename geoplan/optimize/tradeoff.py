@@ -11,20 +11,25 @@ stops early once every coverable person is covered (all further points are equal
 
 from __future__ import annotations
 
+import math
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pulp
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from .._errors import GeoplanInputError
-from .covering import _covered, _gis_finish, _selected, build_max_covering
+from .covering import _covered, _gis_finish, _selected, build_max_covering, gis_site_rules
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
-from .solver import FEASIBLE, Deadline, SolveInfo, _rel_gap, configure, solve
+from .site_rules import check_site_rules
+from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure,
+                     solve)
 
 __all__ = ["tradeoff_curve", "tradeoff_curve_from_problem"]
 
@@ -38,6 +43,11 @@ def tradeoff_curve(
     solver: str | pulp.LpSolver | None = None,
     time_limit: float | None = None,
     gap: float | None = None,
+    force_open: ArrayLike | None = None,
+    force_closed: ArrayLike | None = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None,
+    site_unit: ArrayLike | None = None,
+    verbose: bool = False,
 ) -> tuple[pd.DataFrame, list[Plan]]:
     """Optimal covered population for 0, 1, ..., ``p_max`` new sites.
 
@@ -53,6 +63,10 @@ def tradeoff_curve(
         Seconds for the whole curve. Points not reached in time keep the previous
         point's sites (still feasible), with status ``"time_limit"`` and the coverable
         population as their bound.
+    force_open, force_closed, max_new_per_unit, site_unit, verbose
+        Site rules and the solver log, as for
+        :func:`~geoplan.optimize.covering.max_covering`; points with fewer sites than
+        are forced open are ``"infeasible"``.
 
     Returns
     -------
@@ -70,9 +84,14 @@ def tradeoff_curve(
     if int(p_max) != p_max or p_max < 0:
         raise GeoplanInputError(f"p_max must be a non-negative whole number, got {p_max!r}",
                                 field="p_max")
-    inst = reduce_covering(C, w, ex)
+    rules = check_site_rules(C.shape[1], ex, force_open=force_open, force_closed=force_closed,
+                             max_new_per_unit=max_new_per_unit, site_unit=site_unit)
+    fo = rules.force_open
+    C = rules.close(C)
+    inst = reduce_covering(C, w, np.union1d(ex, fo).astype(np.intp),
+                           col_group=rules.group, group_cap=rules.remaining_cap())
     total = float(w.sum())
-    base = float(w[inst.covered_fixed].sum())
+    base = float(w[_covered(C, ex)].sum())
     reachable = float(w[inst.coverable].sum())
     rows: list[dict[str, Any]] = []
     plans: list[Plan] = []
@@ -80,41 +99,51 @@ def tradeoff_curve(
     if inst.A.shape[0] and inst.A.shape[1]:
         prob, x = build_max_covering(inst, w, p=0, budget=None)
     build_s = time.perf_counter() - t0
-    prev: np.ndarray | None = None
+    prev: np.ndarray | None = None                # the previous point's chosen columns
+
+    def point(info: SolveInfo, chosen: NDArray[np.intp], b_s: float = 0.0) -> Plan:
+        sel = np.union1d(chosen, fo).astype(np.intp)
+        after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
+        if info.has_solution and info.status == OPTIMAL and not math.isfinite(info.objective):
+            info = replace(info, objective=after, bound=after)
+        plan = Plan.from_solve("max_covering", info, selected=sel, existing=ex, build_s=b_s,
+                               covered_before=base, covered_after=after if info.has_solution
+                               else math.nan, total_demand=total, reduction=inst.reduction,
+                               details=rules.details())
+        return plan
+
     for p in range(int(p_max) + 1):
-        if prob is None or p == 0 or (plans and plans[-1].covered_after >= reachable - 1e-9):
+        if p < fo.size:
+            info = SolveInfo(status=INFEASIBLE, objective=math.nan, bound=math.nan,
+                             gap=math.nan, solver=f"(not run: {fo.size} sites forced open)",
+                             solve_s=0.0)
+            plan = point(info, np.array([], np.intp))
+        elif prob is None or p == fo.size or (
+                plans and plans[-1].feasible and plans[-1].covered_after >= reachable - 1e-9):
             chosen = prev if prev is not None else np.array([], np.intp)
-            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
-            plan = Plan(model="max_covering", selected=np.sort(chosen), existing=ex,
-                        status="optimal", objective=after, bound=after, gap=0.0,
-                        solver="(not run: no further gain possible)" if p else "(p = 0)",
-                        build_s=0.0, solve_s=0.0, covered_before=base, covered_after=after,
-                        total_demand=total, reduction=inst.reduction)
+            info = SolveInfo(status=OPTIMAL, objective=math.nan, bound=math.nan, gap=0.0,
+                             solver="(not run: no further gain possible)" if p > fo.size
+                             else f"(p = {p})", solve_s=0.0)
+            plan = point(info, chosen)
         elif clock.expired(0.01):
             # out of time: the previous point's sites are still a plan for this p
             chosen = prev if prev is not None else np.array([], np.intp)
-            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
-            top = reachable
-            info = SolveInfo(status=FEASIBLE, objective=after, bound=top,
-                             gap=_rel_gap(after, top), solver="(not run: time limit)",
+            sel = np.union1d(chosen, fo).astype(np.intp)
+            after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
+            info = SolveInfo(status=FEASIBLE, objective=after, bound=reachable,
+                             gap=_rel_gap(after, reachable), solver="(not run: time limit)",
                              solve_s=0.0)
-            plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
-                                   build_s=0.0, covered_before=base, covered_after=after,
-                                   total_demand=total, reduction=inst.reduction)
+            plan = point(info, chosen)
         else:
-            prob.constraints["p"].constant = -float(p)
+            prob.constraints["p"].constant = -float(p - fo.size)
             if prev is not None:          # the previous point's sites stay feasible
                 on = set(prev.tolist())
                 for j, v in enumerate(x):
                     v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
             info = solve(prob, solver, time_limit=clock.left(), gap=gap,
-                         warm_start=prev is not None)
+                         warm_start=prev is not None, msg=verbose)
             chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-            after = float(w @ _covered(C, np.r_[ex, chosen].astype(np.intp)))
-            plan = Plan.from_solve("max_covering", info, selected=chosen, existing=ex,
-                                   build_s=build_s if p == 1 else 0.0, covered_before=base,
-                                   covered_after=after, total_demand=total,
-                                   reduction=inst.reduction)
+            plan = point(info, chosen, build_s if p == fo.size + 1 else 0.0)
             prev = chosen
         plans.append(plan)
         rows.append({"p": p, "new_sites": plan.n_new, "covered": plan.covered_after,
@@ -126,6 +155,8 @@ def tradeoff_curve(
 
 
 def tradeoff_curve_from_problem(problem: Any, minutes: float | ArrayLike, *, p_max: int,
+                                force_open: Any = None, force_closed: Any = None,
+                                max_new_per_unit: int | Mapping[str, int] | None = None,
                                 **solve_kw: Any) -> tuple[Plan, pd.DataFrame]:
     """:func:`tradeoff_curve` on a :class:`~geoplan.optimize.gis.SiteProblem`.
 
@@ -138,7 +169,8 @@ def tradeoff_curve_from_problem(problem: Any, minutes: float | ArrayLike, *, p_m
     """
     C = problem.coverage(minutes)
     curve, plans = tradeoff_curve(C, problem.demand, p_max, existing=problem.existing,
-                                  **solve_kw)
+                                  **gis_site_rules(problem, force_open, force_closed,
+                                                   max_new_per_unit), **solve_kw)
     ids = problem.sites["site_id"].to_numpy()
     curve["sites"] = [" ".join(ids[int(j)] for j in s.split()) for s in curve["sites"]]
     last = plans[-1]
