@@ -439,8 +439,11 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
     integral = bool(np.all(inst.w == np.round(inst.w)))
     start_cols = inst.cols[np.sort(np.asarray(start, np.intp))]
 
+    trivial = _trivial_bound(inst, p)
+
     def answer(bound: float, name: str) -> SolveInfo:
         """The local-search plan with a bound: optimal when the bound proves it."""
+        bound = min(bound, trivial)
         obj = base + start_val
         if _proves(bound, start_val, integral):
             return SolveInfo(status=OPTIMAL, objective=obj, bound=obj, gap=0.0,
@@ -526,7 +529,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         bound = obj
     else:
         b = info.bound if math.isfinite(info.bound) else math.inf
-        bound = min(lp_bound, max(b, start_val))
+        bound = min(lp_bound, trivial, max(b, start_val))
     status = OPTIMAL if _proves(bound, obj, integral) else FEASIBLE
     total = base + obj
     total_bound = total if status == OPTIMAL else (
@@ -536,6 +539,16 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
                     solver=info.solver + " + LP fixing",
                     solve_s=clock.elapsed())
     return inst.cols[np.unique(cols)], out, build_s
+
+
+def _trivial_bound(inst: CoverInstance, p: int | None) -> float:
+    """A bound that costs nothing: all rows, or the ``p`` heaviest columns together."""
+    total = float(inst.w.sum())
+    if p is None or inst.A.shape[1] == 0:
+        return total
+    col_w = np.asarray(inst.A.T.astype(float) @ inst.w).ravel()
+    top = np.sort(col_w)[::-1][:max(int(p), 0)]
+    return min(total, float(top.sum()))
 
 
 def _proves(bound: float, value: float, integral: bool) -> bool:
