@@ -34,6 +34,7 @@ rejected).
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -48,6 +49,8 @@ from .._errors import GeoplanInputError
 from .covering import gis_site_rules, set_covering, set_covering_from_problem
 from .plan import Plan
 from .site_rules import SiteRules, check_site_rules
+
+log = logging.getLogger("geoplan.optimize")
 from .solver import FEASIBLE, INFEASIBLE, NOT_SOLVED, OPTIMAL, Deadline, SolveInfo, configure
 
 __all__ = ["p_center", "p_center_from_problem"]
@@ -275,6 +278,7 @@ def p_center(
         C = Rs.copy()
         C.data = (C.data <= r * (1 + 1e-12)).astype(float)
         C.eliminate_zeros()
+        log.info("p_center: is radius %.6g feasible? (%.2f s)", r, clock.elapsed())
         plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.left(),
                             gap=gap, force_open=rules.force_open, max_new_per_unit=max_new_per_unit,
                             site_unit=site_unit, verbose=verbose)

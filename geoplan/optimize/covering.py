@@ -19,6 +19,7 @@ Variables :math:`x_j \in \{0,1\}` (open candidate :math:`j`) and
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -31,13 +32,27 @@ from scipy import sparse
 
 from .._errors import GeoplanInputError
 from .explain import explain_shortfall
-from .plan import Plan
-from .reduce import CoverInstance, check_covering_inputs, reduce_covering
 from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
 from .lp_fixing import fix_by_probing, fix_by_reduced_cost, max_covering_lp
+from .plan import Plan
+from .reduce import CoverInstance, check_covering_inputs, reduce_covering
 from .site_rules import check_site_rules, problem_site_units, site_columns
-from .solver import (FEASIBLE, INFEASIBLE, MAX_COVERING_SOLVER, OPTIMAL, OPTIMAL_ABS_GAP,
-                     OPTIMAL_GAP, Deadline, SolveInfo, _rel_gap, configure, solve, time_left)
+from .solver import (
+    FEASIBLE,
+    INFEASIBLE,
+    MAX_COVERING_SOLVER,
+    OPTIMAL,
+    OPTIMAL_ABS_GAP,
+    OPTIMAL_GAP,
+    Deadline,
+    SolveInfo,
+    _rel_gap,
+    configure,
+    solve,
+    time_left,
+)
+
+log = logging.getLogger("geoplan.optimize")
 
 __all__ = ["gis_site_rules", "max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
@@ -437,6 +452,9 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
                                  p=p, budget=budget, seconds=heur_s or 0.0)
     start_val = covered_weight(inst.A.tocsc(), inst.w, start)
     integral = bool(np.all(inst.w == np.round(inst.w)))
+    log.info("max_covering: %d rows x %d sites after reduction; local search covers %s "
+             "(%.2f s)", inst.A.shape[0], inst.A.shape[1], f"{base + start_val:,.6g}",
+             clock.elapsed())
     start_cols = inst.cols[np.sort(np.asarray(start, np.intp))]
 
     trivial = _trivial_bound(inst, p)
@@ -462,6 +480,9 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         inst.reduction.notes.append(
             f"LP bound {base + lp_bound:,.1f} ({getattr(lp._master, 'stop', '')}); "
             f"local-search plan {base + start_val:,.1f}")
+        log.info("max_covering: LP bound %s (%s, %d rounds, %.2f s)",
+                 f"{base + lp_bound:,.6g}", getattr(lp._master, "stop", ""),
+                 lp._master.rounds, clock.elapsed())
     if _proves(lp_bound, start_val, integral):
         inst.reduction.notes.append(
             f"the LP bound {base + lp_bound:,.1f} proves the local-search plan optimal")
@@ -480,6 +501,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
             f"fixing against a plan covering {base + start_val:,.1f}: {by_cost:,} sites "
             f"closed by reduced cost, {int(closed.sum()) - by_cost:,} more by probing, "
             f"{int(opened.sum()):,} fixed open")
+        log.info("max_covering: %s (%.2f s)", inst.reduction.notes[-1], clock.elapsed())
     keep = np.nonzero(~closed)[0]
     forced = np.nonzero(opened[keep])[0]
     p2 = None if p is None else p - forced.size

@@ -11,6 +11,7 @@ stops early once every coverable person is covered (all further points are equal
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -28,8 +29,9 @@ from .covering import _covered, _gis_finish, _selected, build_max_covering, gis_
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
 from .site_rules import check_site_rules
-from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure,
-                     solve)
+from .solver import FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure, solve
+
+log = logging.getLogger("geoplan.optimize")
 
 __all__ = ["tradeoff_curve", "tradeoff_curve_from_problem"]
 
@@ -146,6 +148,8 @@ def tradeoff_curve(
             plan = point(info, chosen, build_s if p == fo.size + 1 else 0.0)
             prev = chosen
         plans.append(plan)
+        log.info("tradeoff_curve: p = %d %s, covered %s", p, plan.status,
+                 f"{plan.covered_after:,.6g}")
         rows.append({"p": p, "new_sites": plan.n_new, "covered": plan.covered_after,
                      "share": plan.covered_after / total if total else np.nan,
                      "gain": plan.covered_after - (rows[-1]["covered"] if rows else base),
