@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_optimize.py [--quick] [--skip-spopt] [--time-limit 300]
+                                         [--baseline REV]
 
 Instances: a synthetic city street network (``bench_travel.synthetic_city``, 29,690 nodes,
 12 km radius), population cells near random street nodes weighted by a density that falls
@@ -21,6 +22,9 @@ it for the benchmark only: ``pip install spopt``; skipped when absent or when it
 model would exceed ``--spopt-max-pairs``) and by geoplan with CBC and with HiGHS, single-
 threaded. Printed: build and solve time, objective (must agree where both prove an
 optimum), and the ratio of total times. ``--only walk`` runs a subset.
+``--baseline REV`` also solves every instance with the release at git revision ``REV``
+(a temporary worktree, a child interpreter: ``benchmarks/baseline.py``) and prints its
+lines beside the current ones with the ratio previous / current.
 
 Measured 2026-11-24 (2 cores, ``--time-limit 60``, another job on the second core):
 
@@ -188,7 +192,39 @@ def main(argv: list[str] | None = None) -> None:
                     "text, e.g. 'walk' or '50000'")
     ap.add_argument("--spopt-max-pairs", type=int, default=10_000_000,
                     help="skip spopt when cells x candidates exceeds this (dense model)")
+    ap.add_argument("--baseline", default=None, metavar="REV",
+                    help="also run the release at this git revision, side by side")
     args = ap.parse_args(argv)
+    import contextlib
+
+    import baseline
+    with (baseline.checkout(args.baseline) if args.baseline
+          else contextlib.nullcontext(None)) as release:
+        _run_cases(args, release)
+
+
+def _baseline_rows(release, kind, M, w, p, limit, res):
+    """Solve the instance with the previous release too; print it beside the current."""
+    import baseline
+    for s in ("cbc", "highs"):
+        kw = {"solver": s, "time_limit": limit}
+        if kind == "MCLP":
+            out = baseline.run(release, "max_covering", M, w, 3 * limit + 60, p=p, **kw)
+        elif kind == "set covering":
+            out = baseline.run(release, "set_covering", M, None, 3 * limit + 60, **kw)
+        else:
+            out = baseline.run(release, "p_median", M, w, 3 * limit + 60, p=p, **kw)
+        res[f"previous {s}"] = out
+        ratio = out["total"] / res[s]["total"] if res[s]["total"] else float("nan")
+        gap = f", gap {out['gap']:.2%}" if out.get("gap") else ""
+        print(f"  {'previous ' + ('CBC' if s == 'cbc' else 'HiGHS'):<16} build "
+              f"{out['build']:7.2f} s  solve {out['solve']:7.2f} s  total {out['total']:7.2f} s"
+              f"  objective {out['objective']:,.1f}  [{out['status']}{gap}]  "
+              f"previous / current {ratio:5.2f}")
+
+
+def _run_cases(args, release) -> None:
+    """Every case of the benchmark (see the module docstring)."""
     warnings.simplefilter("ignore")
     spopt_limit = args.spopt_time_limit or args.time_limit
     have_spopt = False
@@ -257,6 +293,9 @@ def main(argv: list[str] | None = None) -> None:
             _row("spopt (CBC)", ref)
         _row("geoplan CBC", res["cbc"], ref)
         _row("geoplan HiGHS", res["highs"], ref)
+        if release is not None:
+            M = C if kind != "p-median" else T
+            _baseline_rows(release, kind, M, w, p, args.time_limit, res)
         if "reduction" in res["cbc"]:
             print(f"  reduction: {res['cbc']['reduction']}")
         objs = [r["objective"] for r in res.values() if str(r["status"]).lower() == "optimal"]
