@@ -30,6 +30,18 @@ radius, until none is left - the subset optimum is a lower bound of the full one
 final answer is exact while each covering solve sees a few hundred rows, not 200,000.
 Rows that no site reaches within the cut-off cannot be bounded and are reported (or
 rejected).
+
+What proves what: a radius is *feasible* when a covering subproblem returns a plan with
+at most :math:`p` new sites (any plan, proven or not, is a true cover); it is
+*infeasible* when the subproblem is proven infeasible, proven optimal with more than
+:math:`p` sites, or its proven bound exceeds :math:`p`. Anything else (a time or gap
+stop without a decision, or no time left) is *undecided* and is treated as infeasible,
+so the search still ends on a feasible radius; the answer is then ``"time_limit"`` with
+the valid lower bound :math:`\max_i \min_j t_{ij}/s_i`. "optimal" means every
+subproblem on the way was decided. One deadline covers all subproblems; when it runs
+out before any radius is shown feasible, a greedy plan (open the site nearest the
+worst-off row, :math:`p` times) is returned as ``"time_limit"``. Site rules
+(:mod:`geoplan.optimize.site_rules`) apply in every subproblem.
 """
 
 from __future__ import annotations

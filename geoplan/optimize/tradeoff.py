@@ -7,6 +7,10 @@ buy?". Each point of the curve is a maximal covering problem
 side of the count constraint changes between points, and the previous optimum is
 passed to the solver as a starting solution (it stays feasible when p grows). The curve
 stops early once every coverable person is covered (all further points are equal).
+
+What proves what: a point is "optimal" when its MILP is proven by the solver (see
+:func:`geoplan.optimize.solver.solve`), or when an earlier point already covers every
+coverable person (no plan can cover more). The time limit is for the whole curve.
 """
 
 from __future__ import annotations
