@@ -2,14 +2,22 @@
 
 Errors in the input are printed as one clear message (file, row, field, what to do) and
 the command exits with status 2; warnings are printed and the command goes on.
+
+Quiet by default: nothing from the solvers reaches stdout. ``--verbose`` (before or after
+the command) sends the ``geoplan`` logger to stderr (INFO progress lines, DEBUG solver
+lines) and runs the models with ``verbose=True``; the solvers' own logs then go to
+stderr too, so stdout keeps only the results.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +26,49 @@ from . import __version__
 from ._errors import GeoplanError, GeoplanWarning
 
 EXIT_INPUT_ERROR = 2
+
+log = logging.getLogger("geoplan.cli")
+
+
+@contextlib.contextmanager
+def _verbose_logging(active: bool) -> Iterator[None]:
+    """Send the ``geoplan`` logger to stderr (DEBUG and up) while a command runs."""
+    if not active:
+        yield
+        return
+    logger = logging.getLogger("geoplan")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _solver_output_to_stderr(active: bool) -> Iterator[None]:
+    """Send what solvers print (Python and C level) to stderr, so stdout keeps the results."""
+    if not active:
+        yield
+        return
+    saved = None
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError):          # no real file descriptors: Python level only
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
 
 
 def _print_table(df: pd.DataFrame, floatfmt: str = "{:,.1f}") -> None:
@@ -311,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan where health services go: coverage, gaps and optimal sites.",
     )
     parser.add_argument("--version", action="version", version=f"geoplan {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="progress and solver log on stderr (logger 'geoplan')")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ins = sub.add_parser(
@@ -374,7 +427,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="parent output folder (default: each file's 'output', "
                                    "else outputs/<file name>)")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    _verbose_option(run)
     run.set_defaults(func=cmd_run)
+    _add_optimize_parser(sub)
+    cmp_ = sub.add_parser("compare", help="compare the summaries of several runs",
+                          description="Side-by-side table and bar chart of runs' summaries.")
+    cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
+    cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
+                      "table and chart (default outputs/comparison)")
+    cmp_.set_defaults(func=cmd_compare)
+    return parser
+
+
+def _add_optimize_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``geoplan optimize`` command (one model, keys as in a ``[[model]]`` table)."""
     opt = sub.add_parser(
         "optimize", help="run one location model on a region (sites, tables, summary)",
         description="Run one location model (the same kinds and keys as [[model]] in a "
@@ -397,17 +463,48 @@ def build_parser() -> argparse.ArgumentParser:
                 "time_limit", "gap"):
         opt.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
     opt.add_argument("--level", help="boundary column for per-unit targets (e.g. district_code)")
+    opt.add_argument("--force-open", dest="force_open", nargs="+", metavar="ID",
+                     help="candidate site ids that must be in the plan")
+    opt.add_argument("--force-closed", dest="force_closed", nargs="+", metavar="ID",
+                     help="candidate site ids that must stay out of the plan")
+    opt.add_argument("--max-new-per-unit", dest="max_new_per_unit", nargs="+",
+                     metavar="N|UNIT=N", help="most new sites in any admin unit (N), or per "
+                     "unit (UNIT=N ...; units left out are not capped)")
     opt.add_argument("--solver", choices=["cbc", "highs"])
+    _verbose_option(opt)
     opt.add_argument("--max-snap-m", type=float, default=1000.0)
     opt.add_argument("--out", default="outputs/optimize", help="output folder")
     opt.set_defaults(func=cmd_optimize)
-    cmp_ = sub.add_parser("compare", help="compare the summaries of several runs",
-                          description="Side-by-side table and bar chart of runs' summaries.")
-    cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
-    cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
-                      "table and chart (default outputs/comparison)")
-    cmp_.set_defaults(func=cmd_compare)
-    return parser
+
+
+def _verbose_option(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` after a command too (it does not reset the global one when absent)."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="progress and solver log on stderr (logger 'geoplan')")
+
+
+def _parse_caps(values: Sequence[str]) -> int | dict[str, int]:
+    """``--max-new-per-unit``: one whole number, or ``UNIT=N`` items."""
+    from ._errors import GeoplanInputError
+
+    hint = "e.g. --max-new-per-unit 2, or --max-new-per-unit 320402=1 320403=2"
+    if len(values) == 1 and "=" not in values[0]:
+        try:
+            return int(values[0])
+        except ValueError:
+            raise GeoplanInputError(f"not a whole number: {values[0]!r}",
+                                    field="max_new_per_unit", hint=hint) from None
+    caps: dict[str, int] = {}
+    for item in values:
+        unit, sep, n = item.partition("=")
+        try:
+            if not sep or not unit:
+                raise ValueError
+            caps[unit] = int(n)
+        except ValueError:
+            raise GeoplanInputError(f"expected UNIT=N, got {item!r}",
+                                    field="max_new_per_unit", hint=hint) from None
+    return caps
 
 
 #: Where ``geoplan run`` looks for the demo scenarios: the working directory (a clone of
@@ -443,15 +540,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     files = _scenario_files(args.scenarios)
     # validate every file before running any of them
     scenarios = [read_scenario(f) for f in files]
+    verbose = bool(getattr(args, "verbose", False))
     if args.out:
         for sc in scenarios:
             sc.output = (Path(args.out) / sc.path.stem).resolve()
+    if verbose:
+        for sc in scenarios:
+            for m in sc.models:
+                m["verbose"] = True
     cache: dict = {}
     t0 = time.perf_counter()
     for sc in scenarios:
         t = time.perf_counter()
-        res = run_scenario(sc, progress=not args.quiet and sys.stderr.isatty(),
-                           region_cache=cache)
+        log.info("running scenario %s", sc.path)
+        with _solver_output_to_stderr(verbose):
+            res = run_scenario(sc, progress=not args.quiet and not verbose
+                               and sys.stderr.isatty(), region_cache=cache)
         _print_run(res, time.perf_counter() - t)
     print(f"\n{len(scenarios)} scenario(s) in {time.perf_counter() - t0:,.1f} s; "
           f"compare them with: geoplan compare "
@@ -487,7 +591,8 @@ _OPT_KEYS = ("mode", "minutes", "existing_types", "candidate_types", "upgrade_ty
              "urban_minutes", "rural_minutes", "ratio", "level", "hospital_types",
              "cost_per_bed", "max_add_share", "new_site_types", "new_site_fixed_cost",
              "new_site_min_beds", "new_site_max_beds", "centre_types", "host_types", "total",
-             "per_type", "max_types_per_host", "min_share", "solver", "time_limit", "gap")
+             "per_type", "max_types_per_host", "min_share", "solver", "time_limit", "gap",
+             "force_open", "force_closed")
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -499,14 +604,26 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from .scenario_file import check_model
     from .scenario_models import run_model
 
+    verbose = bool(getattr(args, "verbose", False))
     m = {"name": args.name or args.model, "kind": args.model}
     for key in _OPT_KEYS:
         value = getattr(args, key, None)
         if value is not None:
             m[key] = value
+    if args.max_new_per_unit is not None:
+        m["max_new_per_unit"] = _parse_caps(args.max_new_per_unit)
+    if verbose:
+        m["verbose"] = True
     m = check_model(m)
-    region = load_region(args.region)
-    plan, tables = run_model(region, m, max_snap_m=args.max_snap_m)
+    log.info("loading region %s", args.region)
+    # beds per 1,000 needs no travel times: skip the road network
+    region = (load_region(args.region, layers=("population", "facilities", "candidates"))
+              if m["kind"] == "beds_to_ratio" else load_region(args.region))
+    log.info("running %s model '%s'", m["kind"], m["name"])
+    with _solver_output_to_stderr(verbose):
+        plan, tables = run_model(region, m, max_snap_m=args.max_snap_m)
+    log.info("%s: %s in %.2f s (build %.2f s)", m["name"], plan.status,
+             plan.build_s + plan.solve_s, plan.build_s)
     out = Path(args.out)
     written = []
     for name, table in tables.items():
@@ -569,7 +686,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
         print(f"warning: {message}", file=sys.stderr)
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _verbose_logging(bool(getattr(args, "verbose", False))):
         warnings.simplefilter("default", GeoplanWarning)
         warnings.showwarning = show
         try:

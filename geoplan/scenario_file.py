@@ -37,8 +37,28 @@ Format (paths are relative to the scenario file)::
     minutes = 15
     target_share = 0.95
     unit_min_share = 0.85
+    force_open = ["S0012"]          # site rules (every kind), see below
+    force_closed = ["S0040", "S0041"]
+    max_new_per_unit = 2            # or a table: { "420102001" = 1, "420102002" = 3 }
+    verbose = true                  # show the solver's log (default false)
 
 Each ``kind`` accepts the keys listed in :data:`MODEL_KEYS`.
+
+Site rules (every kind; see :mod:`geoplan.optimize.site_rules`): ``force_open`` lists ids
+of candidate sites that must be part of the plan (they count towards ``p``, the budget
+and the caps), ``force_closed`` ids that must stay out, and ``max_new_per_unit`` is the
+most new sites in any admin unit (a whole number) or per unit (a table of unit code =
+whole number; units left out are not capped). Ids are the ``id`` column of the
+candidates file (or of the facilities, for ``upgrade_types``); whole numbers are read as
+text. Per kind:
+
+* site models (``set_covering``, ``max_covering``, ``tradeoff``, ``p_median``,
+  ``p_center``): candidate sites; units are the candidates' ``admin_code``;
+* ``beds_to_ratio``: ``force_open`` = new hospital sites (``new_site_types``) that must
+  open; ``force_closed`` = new hospital sites that must not open, or hospitals that must
+  not be expanded; caps count new hospitals per unit of the model's ``level``;
+* ``function_centres``: ``force_open`` = hosts that must receive a new centre,
+  ``force_closed`` = hosts that get none; caps count new centres per ``admin_code``.
 """
 
 from __future__ import annotations
@@ -62,7 +82,8 @@ MODES = ("walk", "ebike", "drive")
 class _Key:
     """One allowed key: expected type, whether required, and an extra check."""
 
-    kind: str                     # "str", "bool", "int", "number", "str_list", "number_list", "path"
+    kind: str                     # "str", "bool", "int", "number", "str_list", "number_list",
+    #                               "path", "id_list", "cap", "table", "table_list"
     required: bool = False
     choices: tuple[Any, ...] | None = None
     check: Callable[[Any], str | None] | None = None
@@ -79,6 +100,13 @@ def _share(v: Any) -> str | None:
 
 
 def _nonneg(v: Any) -> str | None:
+    return None if v >= 0 else "must not be negative"
+
+
+def _caps(v: Any) -> str | None:
+    if isinstance(v, dict):
+        bad = [k for k, x in v.items() if x < 0]
+        return f"must not be negative (unit {bad[0]})" if bad else None
     return None if v >= 0 else "must not be negative"
 
 
@@ -132,6 +160,11 @@ _COMMON_MODEL = {
     "time_limit": _Key("number", check=_positive),
     "gap": _Key("number", check=_nonneg),
     "level": _Key("str", default="admin_code"),
+    "verbose": _Key("bool"),
+    # site rules (geoplan.optimize.site_rules): ids of sites, most new sites per unit
+    "force_open": _Key("id_list"),
+    "force_closed": _Key("id_list"),
+    "max_new_per_unit": _Key("cap", check=_caps),
 }
 _SITES = {
     "existing_types": _Key("str_list"),
@@ -286,6 +319,16 @@ def _type_ok(spec: _Key, v: Any) -> bool:
             return True
         return (isinstance(v, list) and len(v) > 0 and all(
             isinstance(x, num) and not isinstance(x, bool) for x in v))
+    if spec.kind == "id_list":
+        return isinstance(v, list) and all(
+            (isinstance(x, str) and x.strip() != "") or (isinstance(x, int)
+                                                         and not isinstance(x, bool))
+            for x in v)
+    if spec.kind == "cap":
+        def whole(x: Any) -> bool:
+            return isinstance(x, int) and not isinstance(x, bool)
+        return whole(v) or (isinstance(v, dict) and len(v) > 0
+                            and all(whole(x) for x in v.values()))
     if spec.kind == "table":
         return isinstance(v, dict)
     if spec.kind == "table_list":
@@ -297,7 +340,19 @@ _TYPE_WORDS = {"str": "a text in quotes", "path": "a file or folder path in quot
                "bool": "true or false", "int": "a whole number", "number": "a number",
                "str_list": 'a list of texts, e.g. ["a", "b"]',
                "number_list": "a number or a list of numbers, e.g. [15, 30]",
+               "id_list": 'a list of site ids, e.g. ["S0012", "S0040"]',
+               "cap": 'a whole number, or a table of unit code = whole number, e.g. '
+                      '{ "320402" = 1 }',
                "table": "a [table]", "table_list": "a list of [[tables]]"}
+
+
+def _normalise(spec: _Key, v: Any) -> Any:
+    """One number as a one-item list; ids as text."""
+    if spec.kind == "number_list" and not isinstance(v, list):
+        return [v]
+    if spec.kind == "id_list":
+        return [str(x) for x in v]
+    return v
 
 
 def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, text: str,
@@ -315,8 +370,7 @@ def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, tex
             raise GeoplanInputError(
                 f"'{k}' must be {_TYPE_WORDS[spec.kind]}, got {v!r}", path=path,
                 row=_where(text, table, index, k), field=k)
-        if spec.kind == "number_list" and not isinstance(v, list):
-            v = [v]
+        v = _normalise(spec, v)  # noqa: PLW2901 - the checked value replaces the raw one
         if spec.choices is not None and v not in spec.choices:
             raise GeoplanInputError(
                 f"'{k}' = {v!r} is not one of {list(spec.choices)}", path=path,
@@ -370,6 +424,12 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> dict[st
     if kind == "function_centres" and "total" not in out and "per_type" not in out:
         raise GeoplanInputError("a function_centres model needs 'total' or 'per_type'",
                                 path=path, row=_where(text, "model", i, None), field="total")
+    both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
+    if both:
+        raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "
+                                "force_closed", path=path,
+                                row=_where(text, "model", i, "force_closed"),
+                                field="force_closed", hint="list each site in one of them")
     if kind == "beds_to_ratio" and "new_site_types" in out and (
             "new_site_fixed_cost" not in out):
         raise GeoplanInputError("new hospital sites need 'new_site_fixed_cost'", path=path,

@@ -8,6 +8,7 @@ only sequences steps and writes files.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import geopandas as gpd
@@ -112,8 +113,40 @@ def site_problem(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.
                          max_snap_m=max_snap_m)
 
 
+#: The site-rule keys of a ``[[model]]`` table, passed to the models' GIS front doors
+#: under the same names (see :mod:`geoplan.optimize.site_rules`).
+RULE_KEYS = ("force_open", "force_closed", "max_new_per_unit")
+
+
 def _solver_kw(m: dict[str, Any]) -> dict[str, Any]:
-    return {k: m[k] for k in ("solver", "time_limit", "gap") if k in m}
+    """Solver options, site rules and ``verbose`` of a model table (only those set).
+
+    Only the options the table sets are passed, so a front door without one of them
+    still runs tables that do not use it.
+    """
+    kw = {k: m[k] for k in ("solver", "time_limit", "gap") if k in m}
+    kw.update({k: m[k] for k in RULE_KEYS if m.get(k) is not None and m[k] != []})
+    if m.get("verbose"):
+        kw["verbose"] = True
+    return kw
+
+
+def _check_door(door: Any, kw: dict[str, Any], kind: str) -> None:
+    """Reject options a model's front door does not take (before it runs).
+
+    Raises
+    ------
+    GeoplanInputError
+        Naming the first option the door's signature lacks (doors with ``**kwargs``
+        pass everything on and are not checked here).
+    """
+    params = inspect.signature(door).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    missing = [k for k in kw if k not in params]
+    if missing:
+        raise GeoplanInputError(f"model kind '{kind}' does not take '{missing[0]}'",
+                                field=missing[0], hint="remove it from the [[model]] table")
 
 
 def _urban_rural_minutes(region: Region, problem: Any, m: dict[str, Any]) -> np.ndarray:
@@ -129,6 +162,51 @@ def _problem_key(m: dict[str, Any]) -> tuple[Any, ...]:
     keys = ("kind", "mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
             "host_types", "demand_levels")
     return tuple((k, str(m.get(k))) for k in keys if k != "kind" or m[k] == "function_centres")
+
+
+def _site_plan(region: Region, problem: Any, m: dict[str, Any], kw: dict[str, Any],
+               tables: dict[str, pd.DataFrame]) -> Any:
+    """Run a site-choosing model (every kind but beds) on its site problem."""
+    kind = m["kind"]
+    minutes = float(m["minutes"])
+    if kind == "set_covering":
+        from .optimize.covering import set_covering_from_problem
+        _check_door(set_covering_from_problem, kw, kind)
+        plan = set_covering_from_problem(problem, minutes,
+                                         target_share=m["target_share"],
+                                         unit_min_share=m.get("unit_min_share"), **kw)
+    elif kind == "max_covering":
+        from .optimize.covering import max_covering_from_problem
+        _check_door(max_covering_from_problem, kw, kind)
+        plan = max_covering_from_problem(problem, minutes, p=m.get("p"),
+                                         budget=m.get("budget"), **kw)
+    elif kind == "tradeoff":
+        from .optimize.tradeoff import tradeoff_curve_from_problem
+        _check_door(tradeoff_curve_from_problem, kw, kind)
+        plan, curve = tradeoff_curve_from_problem(problem, minutes, p_max=m["p_max"], **kw)
+        tables["curve"] = curve
+    elif kind == "p_median":
+        from .optimize.median import p_median_from_problem
+        _check_door(p_median_from_problem, kw, kind)
+        plan = p_median_from_problem(problem, m["p"], **kw)
+    elif kind == "p_center":
+        from .optimize.center import p_center_from_problem
+        standards = (_urban_rural_minutes(region, problem, m)
+                     if "urban_minutes" in m else None)
+        if m.get("p") is None:
+            kw["target_share"] = m["target_share"]
+        _check_door(p_center_from_problem, kw, kind)
+        plan = p_center_from_problem(problem, p=m.get("p"), standards=standards, **kw)
+    elif kind == "function_centres":
+        from .optimize.function_centres import function_centres_from_problem
+        plan = function_centres_from_problem(
+            problem, minutes, types=m["centre_types"], host_types=None,
+            total=m.get("total"), per_type=m.get("per_type"),
+            max_types_per_host=m["max_types_per_host"], min_share=m.get("min_share"),
+            **kw)
+    else:  # pragma: no cover - validated in scenario_file
+        raise GeoplanInputError(f"unknown model kind {kind!r}", field="kind")
+    return plan
 
 
 def run_model(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0,
@@ -163,39 +241,7 @@ def run_model(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0,
             problem = site_problem(region, m, max_snap_m=max_snap_m)
             if problems is not None:
                 problems[key] = problem
-        minutes = float(m["minutes"])
-        if kind == "set_covering":
-            from .optimize.covering import set_covering_from_problem
-            plan = set_covering_from_problem(problem, minutes,
-                                             target_share=m["target_share"],
-                                             unit_min_share=m.get("unit_min_share"), **kw)
-        elif kind == "max_covering":
-            from .optimize.covering import max_covering_from_problem
-            plan = max_covering_from_problem(problem, minutes, p=m.get("p"),
-                                             budget=m.get("budget"), **kw)
-        elif kind == "tradeoff":
-            from .optimize.tradeoff import tradeoff_curve_from_problem
-            plan, curve = tradeoff_curve_from_problem(problem, minutes, p_max=m["p_max"], **kw)
-            tables["curve"] = curve
-        elif kind == "p_median":
-            from .optimize.median import p_median_from_problem
-            plan = p_median_from_problem(problem, m["p"], **kw)
-        elif kind == "p_center":
-            from .optimize.center import p_center_from_problem
-            standards = (_urban_rural_minutes(region, problem, m)
-                         if "urban_minutes" in m else None)
-            if m.get("p") is None:
-                kw["target_share"] = m["target_share"]
-            plan = p_center_from_problem(problem, p=m.get("p"), standards=standards, **kw)
-        elif kind == "function_centres":
-            from .optimize.function_centres import function_centres_from_problem
-            plan = function_centres_from_problem(
-                problem, minutes, types=m["centre_types"], host_types=None,
-                total=m.get("total"), per_type=m.get("per_type"),
-                max_types_per_host=m["max_types_per_host"], min_share=m.get("min_share"),
-                **kw)
-        else:  # pragma: no cover - validated in scenario_file
-            raise GeoplanInputError(f"unknown model kind {kind!r}", field="kind")
+        plan = _site_plan(region, problem, m, kw, tables)
     if plan.by_unit is not None:
         tables["units"] = pd.DataFrame(plan.by_unit)
     if plan.sites is not None:

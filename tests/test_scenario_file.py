@@ -90,3 +90,49 @@ def test_duplicate_names_and_kind_specific_needs(tmp_path):
         read_scenario(_write(tmp_path, no_p))
     assert {"set_covering", "max_covering", "p_median", "p_center", "beds_to_ratio",
             "function_centres", "tradeoff"} <= set(MODEL_KINDS)
+
+
+RULES = GOOD.replace("unit_min_share = 0.85\n", 'unit_min_share = 0.85\n'
+                     'force_open = ["S0151", 17]\nforce_closed = ["S0187"]\n'
+                     'max_new_per_unit = { "990103" = 1, "990104" = 2 }\nverbose = true\n')
+
+
+def test_site_rule_keys_are_read(tmp_path):
+    from geoplan.scenario_file import MODEL_KEYS
+    m = read_scenario(_write(tmp_path, RULES)).models[0]
+    assert m["force_open"] == ["S0151", "17"] and m["force_closed"] == ["S0187"]
+    assert m["max_new_per_unit"] == {"990103": 1, "990104": 2} and m["verbose"] is True
+    text = RULES.replace('{ "990103" = 1, "990104" = 2 }', "3")
+    assert read_scenario(_write(tmp_path, text)).models[0]["max_new_per_unit"] == 3
+    for kind in MODEL_KINDS:
+        assert {"force_open", "force_closed", "max_new_per_unit", "verbose"} <= set(
+            MODEL_KEYS[kind])
+
+
+@pytest.mark.parametrize("old,new,words,line", [
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }', "max_new_per_unit = -1",
+     ["max_new_per_unit", "negative"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }',
+     'max_new_per_unit = { "990103" = -1 }', ["max_new_per_unit", "unit 990103"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }', "max_new_per_unit = 1.5",
+     ["'max_new_per_unit' must be a whole number"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }',
+     'max_new_per_unit = { "990103" = "one" }', ["'max_new_per_unit' must be"], 23),
+    ('force_open = ["S0151", 17]', 'force_open = "S0151"', ["'force_open' must be a list"],
+     21),
+    ('force_open = ["S0151", 17]', 'force_open = [1.5]', ["'force_open' must be a list"], 21),
+    ('force_closed = ["S0187"]', 'force_closed = ["S0151"]',
+     ["S0151", "both in force_open and force_closed"], 22),
+    ('verbose = true', 'verbose = "yes"', ["'verbose' must be true or false"], 24),
+    ('force_closed = ["S0187"]', 'force_close = ["S0187"]',
+     ["unknown key 'force_close'"], 22),
+])
+def test_site_rule_errors_name_key_and_line(tmp_path, old, new, words, line):
+    text = RULES.replace(old, new, 1)
+    assert text != RULES
+    with pytest.raises(GeoplanInputError) as e:
+        read_scenario(_write(tmp_path, text))
+    msg = str(e.value)
+    assert "s.toml" in msg and f"line {line}" in msg, msg
+    for w in words:
+        assert w in msg, msg

@@ -24,9 +24,9 @@ optimum (a relative gap of at most :data:`OPTIMAL_GAP`, or an absolute gap of at
 limit or a gap option with a solution is ``"time_limit"`` with the proven bound (NaN
 when the solver proved none - never the objective itself).
 
-Solver output is silent unless ``msg=True``; the ``logging`` logger ``geoplan.solver``
-(child of ``geoplan``) gets one line per solve at DEBUG and, with ``msg=True``, CBC's
-log lines.
+Solver output is silent unless ``msg=True`` (then the solver's log goes to stdout);
+the ``logging`` logger ``geoplan.solver`` (child of ``geoplan``) gets one line per solve
+at DEBUG and, without ``msg``, CBC's log lines at DEBUG.
 
 The default solver is :data:`DEFAULT_SOLVER` (:data:`MAX_COVERING_SOLVER` for maximal
 covering, :data:`P_MEDIAN_SOLVER` for the p-median), chosen by
@@ -657,9 +657,10 @@ class _CbcRun:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.lines.append(line)
-            if self.echo:
+            if self.echo:                  # shown: not logged a second time
                 sys.stdout.write(line)
-            log.debug("cbc: %s", line.rstrip())
+            else:
+                log.debug("cbc: %s", line.rstrip())
 
     def wait(self, deadline: float | None) -> int:
         """Wait for CBC; past ``deadline`` interrupt it, 0.5 s later kill it."""
