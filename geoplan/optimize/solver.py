@@ -489,8 +489,13 @@ def run_highs(h: Any, *, deadline: float | None = None) -> Any:
 
 
 def _watchdog_grace(limit: float) -> float:
-    """How long past its own limit a solver may run before geoplan stops it."""
-    return 0.2 + 0.02 * limit
+    """How long past its own limit a solver may run before geoplan stops it.
+
+    Half a second (CBC's start and model read count against its limit here, not in
+    CBC's own clock) plus 2 % of the limit: within the rule that a model call returns
+    within its limit + 5 % + 1 s.
+    """
+    return 0.5 + 0.02 * limit
 
 
 def _solve_highs(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInfo:
@@ -734,11 +739,32 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
         elif rc != 0 and not run.interrupted:
             tail = "".join(run.lines[-5:]).strip()
             raise SolverError(f"CBC failed (exit status {rc}): {tail}")
-    return _cbc_info(prob, head, info, run.interrupted, name, solve_s, mip)
+    return _cbc_info(prob, head, info, run.interrupted, name, solve_s, mip, run.text,
+                     cfg.time_limit is not None)
+
+
+def _cbc_proved_infeasible(result: str, log_text: str, interrupted: bool,
+                           limited: bool) -> bool:
+    """Whether CBC's "infeasible" is a proof, not a stop.
+
+    Why: CBC 2.10 writes "Integer infeasible" also when it merely stopped, and its
+    preprocessing, cut short by a time limit, reported a feasible covering model as
+    "Pre-processing says infeasible" (found by ``tests/test_opt_stress.py``). A proof is
+    the search's own result ("Problem proven infeasible"), an infeasible LP relaxation,
+    or preprocessing's verdict on a run without a time limit.
+    """
+    if interrupted:
+        return False
+    if "infeasible" in result.lower():
+        return True
+    if re.search(r"^Problem is infeasible", log_text, re.M):
+        return True
+    return not limited and "Pre-processing says infeasible" in log_text
 
 
 def _cbc_info(prob: pulp.LpProblem, head: str, info: dict[str, Any], interrupted: bool,
-              name: str, solve_s: float, mip: bool) -> SolveInfo:
+              name: str, solve_s: float, mip: bool, log_text: str = "",
+              limited: bool = False) -> SolveInfo:
     """Status, objective and proven bound from CBC's solution file and log."""
     maximize = prob.sense == pulp.LpMaximize
     word = head.split()[0] if head else ""
@@ -759,7 +785,8 @@ def _cbc_info(prob: pulp.LpProblem, head: str, info: dict[str, Any], interrupted
         st, bound = OPTIMAL, obj
     elif has_sol:
         st = OPTIMAL if proven(obj, bound) else FEASIBLE
-    elif word in ("Infeasible", "Integer"):
+    elif word in ("Infeasible", "Integer") and _cbc_proved_infeasible(
+            result, log_text, interrupted, limited):
         st = INFEASIBLE
     elif word == "Unbounded":
         st = UNBOUNDED
@@ -852,7 +879,7 @@ def solve(
         :func:`configure`).
     time_limit
         Seconds before the solver stops and returns its best solution. geoplan stops a
-        solver that runs past it (0.2 s + 2 % later).
+        solver that runs past it (0.5 s + 2 % later).
     gap
         Relative gap at which the solver may stop (e.g. 0.01); the answer is then
         ``"time_limit"`` with its bound unless the gap left is within
