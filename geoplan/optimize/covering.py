@@ -542,11 +542,14 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
                      msg=verbose)
     if info.status == INFEASIBLE:            # no plan among the rest: the start is best
         return start_cols, answer(start_val, info.solver + " + LP fixing"), build_s
-    if info.has_solution and info.objective > start_val:
+    cols, obj = np.asarray(start, np.intp), start_val
+    if info.has_solution:
+        # the plan's true value: a time-limited incumbent's y need not be at their maximum
         chosen = _selected(sub, x)
-        cols, obj = np.r_[keep[chosen], keep[forced]].astype(np.intp), info.objective
-    else:
-        cols, obj = np.asarray(start, np.intp), start_val
+        mcols = np.r_[keep[chosen], keep[forced]].astype(np.intp)
+        mval = covered_weight(inst.A.tocsc(), inst.w, mcols.tolist())
+        if mval > start_val:
+            cols, obj = mcols, mval
     if info.status == OPTIMAL:
         bound = obj
     else:

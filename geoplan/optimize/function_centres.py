@@ -67,7 +67,7 @@ from .explain import explain_shortfall
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
 from .site_rules import SiteRules, check_site_rules, problem_site_units
-from .solver import INFEASIBLE, SolveInfo, solve, time_left
+from .solver import INFEASIBLE, SolveInfo, solve, time_left, with_true_objective
 
 __all__ = ["function_centres", "function_centres_from_problem"]
 
@@ -245,6 +245,7 @@ def function_centres(
     by_type = pd.DataFrame({"kind": range(K), "covered_before": before, "covered_after": after,
                             "share_before": before / total_w if total_w else np.nan,
                             "share_after": after / total_w if total_w else np.nan})
+    info = with_true_objective(info, float(v @ after))      # = the objective at any optimum
     plan = Plan.from_solve(
         "function_centres", info, selected=sorted({h for h, _ in placed}),
         existing=sorted({h for h, _ in ex_pairs}), build_s=build_s,

@@ -33,7 +33,8 @@ from .covering import _covered, _gis_finish, _selected, build_max_covering, gis_
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
 from .site_rules import check_site_rules
-from .solver import FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure, solve
+from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure,
+                     solve, with_true_objective)
 
 log = logging.getLogger("geoplan.optimize")
 
@@ -112,6 +113,7 @@ def tradeoff_curve(
         after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
         if info.has_solution and info.status == OPTIMAL and not math.isfinite(info.objective):
             info = replace(info, objective=after, bound=after)
+        info = with_true_objective(info, after)
         plan = Plan.from_solve("max_covering", info, selected=sel, existing=ex, build_s=b_s,
                                covered_before=base, covered_after=after if info.has_solution
                                else math.nan, total_demand=total, reduction=inst.reduction,
