@@ -1,9 +1,12 @@
-"""p-median: OR-Library optima, spopt's San Francisco instance, brute force, bad input."""
+"""p-median: OR-Library optima, spopt's San Francisco instance, brute force, honest statuses."""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import subprocess
+import sys
+import time
 import warnings
 
 import geopandas as gpd
@@ -171,13 +174,17 @@ def test_matches_brute_force(solver, path, seed):
     assert np.array_equal(plan.assignment >= 0, reach)
 
 
+SOLVER_NAME = {"cbc": "CBC", "highs": "HiGHS"}
+
+
 @pytest.mark.parametrize("path", ["benders", "rows"])
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver, path):
     """Find the brute-force optimum through the Benders master MILP.
 
     Non-metric random times often have a fractional LP, so the master MILP (not just
-    the LP bound and rounding) must find the optimum.
+    the LP bound and rounding) must find the optimum and prove it; the plan names the
+    MILP solver that did.
     """
     found = 0
     for seed in range(300):
@@ -188,12 +195,109 @@ def test_instances_with_a_fractional_lp_go_through_the_master_milp(solver, path)
         with _path(path):
             plan = p_median(D, w, 3, existing=ex, solver=solver)
         expect = _brute_median(D, w, ex, 3, None)
-        rel = 1e-9 if solver == "cbc" else 1e-4
-        assert plan.optimal and expect <= plan.objective <= expect * (1 + rel)
-        found += plan.details["rounds"] > 0
+        assert plan.optimal and plan.objective == pytest.approx(expect, rel=1e-12)
+        assert plan.bound <= expect + 1e-6
+        assert plan.details["lp_stop"] in ("converged", "incumbent_proven")
+        if plan.details["proof"] == "milp":
+            assert plan.details["rounds"] > 0
+            assert plan.solver.startswith(SOLVER_NAME[solver])
+            found += 1
+        else:
+            assert plan.details["proof"] in ("lp", "fixing")
         if found == 4:
             break
     assert found == 4
+
+
+def _orlib(k):
+    folder = shared_path("orlib_pmed")
+    dist, p = read_orlib_pmed(folder / f"pmed{k}.txt")
+    return dist, p, read_orlib_optima(folder / "pmedopt.txt")[f"pmed{k}"]
+
+
+@pytest.mark.parametrize("k", [2, 3, 6, 12])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_orlib_optimum_proven_by_the_master_milp(solver, k):
+    # instances whose LP bound is below the optimum: the master MILP must prove it
+    dist, p, optimum = _orlib(k)
+    plan = p_median(dist, np.ones(len(dist)), p, solver=solver)
+    assert plan.details["proof"] == "milp" and plan.details["rounds"] >= 1
+    assert plan.details["lp_bound"] < optimum - 1
+    assert plan.solver.startswith(SOLVER_NAME[solver])
+    assert plan.optimal and plan.objective == optimum
+    assert plan.bound == pytest.approx(optimum, rel=1e-9)
+
+
+def test_default_master_solver_is_p_median_solver(monkeypatch):
+    dist, p, optimum = _orlib(2)
+    for name in SOLVERS:
+        monkeypatch.setattr(median, "P_MEDIAN_SOLVER", name)
+        plan = p_median(dist, np.ones(len(dist)), p)
+        assert plan.details["proof"] == "milp" and plan.objective == optimum
+        assert plan.solver.startswith(SOLVER_NAME[name])
+
+
+def _random_median(seed, n=30, m=14, p=4):
+    rng = np.random.default_rng(seed)
+    D = rng.integers(1, 100, (n, m)).astype(float)
+    D[rng.random((n, m)) < 0.2] = np.inf
+    D[np.arange(n), rng.integers(0, m, n)] = rng.integers(1, 100, n)   # every row reaches
+    return D, rng.integers(1, 9, n).astype(float), p
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_fixing_with_a_worse_incumbent_keeps_the_optimum(solver, monkeypatch):
+    """Reduced-cost fixing against a non-optimal incumbent must not cut off the optimum.
+
+    Rounding the LP optimum is switched off, so the fixings are made against the greedy
+    plan, which is worse than the optimum on several of these instances.
+    """
+    monkeypatch.setattr(median, "_round_lp", lambda *args: None)
+    worse = 0
+    for seed in range(40):
+        D, w, p = _random_median(seed)
+        with _path("benders"):
+            plan = p_median(D, w, p, solver=solver)
+        expect = _brute_median(D, w, [], p, None)
+        assert plan.optimal and plan.objective == pytest.approx(expect, rel=1e-12)
+        assert plan.bound <= expect + 1e-6
+        worse += plan.details["heuristic_objective"] > expect
+    assert worse >= 5
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("knob", ["stalled", "no_lp_time"])
+def test_master_milp_is_exact_without_the_lp_optimum(solver, knob, monkeypatch):
+    """A stalled (or skipped) LP phase leaves the exact MILP phase with a weak pool."""
+    if knob == "stalled":
+        # any round gaining less than 100 % counts as a stall: stops after two rounds
+        monkeypatch.setattr(median, "_STALL_REL", 1.0)
+        monkeypatch.setattr(median, "_STALL_ROUNDS", 1)
+    else:
+        monkeypatch.setattr(median, "_LP_SHARE", 0.0)
+    for seed in range(3):
+        D, w, p = _random_median(seed)
+        with _path("benders"):
+            plan = p_median(D, w, p, solver=solver, time_limit=60.0)
+        expect = _brute_median(D, w, [], p, None)
+        d = plan.details
+        assert d["lp_stop"] == ("stalled" if knob == "stalled" else "time_limit")
+        assert d["lp_rounds"] == (2 if knob == "stalled" else 0)
+        assert plan.optimal and plan.objective == pytest.approx(expect, rel=1e-12)
+        assert d["proof"] == "milp" and d["rounds"] >= 1
+        assert plan.solver.startswith(SOLVER_NAME[solver])
+        assert plan.bound <= expect + 1e-6
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_lp_phase_is_highs_whatever_the_solver(k):
+    # proven by the LP bound (pmed1) or the rounded LP optimum (pmed4): no MILP ran
+    dist, p, optimum = _orlib(k)
+    for solver in SOLVERS:
+        plan = p_median(dist, np.ones(len(dist)), p, solver=solver)
+        assert plan.optimal and plan.objective == optimum
+        assert plan.details["proof"] == "lp" and plan.details["rounds"] == 0
+        assert plan.solver.startswith("HiGHS") and "Benders LP" in plan.solver
 
 
 def test_existing_sites_are_open_in_addition_to_p():
@@ -221,6 +325,69 @@ def test_time_limit_returns_a_solution_with_a_valid_bound():
     plan = p_median(t, rng.integers(1, 9, 150), 6, time_limit=0.3)
     assert plan.status in ("optimal", "time_limit") and plan.n_new == 6
     assert plan.bound <= plan.objective + 1e-6
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("limit", [0.3, 2.0])
+def test_time_limited_run_is_honest_and_on_time(solver, limit):
+    # pmed16's master MILP needs 10-15 s: a limit stops it (or the LP phase) early
+    dist, p, optimum = _orlib(16)
+    t0 = time.perf_counter()
+    plan = p_median(dist, np.ones(len(dist)), p, solver=solver, time_limit=limit)
+    assert time.perf_counter() - t0 <= 1.05 * limit + 1.0
+    assert plan.n_new == p
+    assert dist[:, plan.selected].min(axis=1).sum() == plan.objective
+    if plan.status == "optimal":
+        assert plan.objective == optimum
+    else:
+        assert plan.status == "time_limit"
+        assert plan.details["proof"] is None
+        assert plan.bound <= optimum + 1e-6 <= plan.objective + 2e-6
+        assert plan.gap == pytest.approx((plan.objective - plan.bound) / plan.objective)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("k, gap", [(16, 0.2), (12, 0.001)])
+def test_gap_stop_is_optimal_only_at_the_optimum(solver, k, gap):
+    # pmed16's LP bound is 0.9 % below the optimum (a gap stop right after the LP);
+    # pmed12 with gap 0.001 stops in the master MILP phase
+    dist, p, optimum = _orlib(k)
+    plan = p_median(dist, np.ones(len(dist)), p, solver=solver, gap=gap)
+    assert plan.status in ("optimal", "time_limit")
+    if plan.status == "optimal":
+        assert plan.objective == optimum and plan.details["proof"] is not None
+    else:
+        assert plan.details["proof"] is None
+    assert plan.bound <= optimum + 1e-6 <= plan.objective + 2e-6
+    assert plan.gap <= gap
+    assert plan.details["lp_bound"] < optimum - 1
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("seed", [1, 8, 30, 33])
+def test_gap_stop_with_a_worse_plan_is_not_optimal(solver, seed):
+    # instances where a 20 % gap stop returns a plan worse than the brute-force optimum
+    D, w, p = _random_median(seed)
+    with _path("benders"):
+        plan = p_median(D, w, p, solver=solver, gap=0.2)
+    expect = _brute_median(D, w, [], p, None)
+    assert plan.objective > expect
+    assert plan.status == "time_limit" and plan.details["proof"] is None
+    assert plan.bound <= expect + 1e-6 and plan.gap <= 0.2
+
+
+def test_highs_banner_does_not_reach_stdout():
+    # the LP phase builds highspy.Highs() objects; their banner must not be printed
+    code = ("import numpy as np\n"
+            "from geoplan.optimize import median\n"
+            "median._ENUMERATE_MAX = -1\n"
+            "t = np.array([[1.0, 5, 9, 4], [6, 2, 7, 3], [9, 8, 1, 5], [2, 9, 9, 1]])\n"
+            "plan = median.p_median(t, [1, 2, 3, 4], 2)\n"
+            "assert plan.details['lp_rounds'] > 0, plan.details\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == ""
 
 
 # --------------------------------------------------------------------------------------

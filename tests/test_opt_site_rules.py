@@ -201,3 +201,20 @@ def test_max_covering_rules_through_the_milp_step(solver):
     sel = plan.selected.tolist()
     assert 3 in sel and not {5, 8} & set(sel)
     assert max(np.unique(unit[sel], return_counts=True)[1]) <= 2
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_p_median_obeys_rules(solver):
+    from geoplan.optimize import p_median
+    rng = np.random.default_rng(6)
+    D = rng.random((30, 9)) * 20
+    w = rng.integers(1, 30, 30).astype(float)
+    fo, fc = [4], [0, 2]
+    best = min(float(w @ D[:, S].min(axis=1))
+               for S in _plans(9, [], fo, fc, None, None, p=3) if len(S) == 3)
+    plan = p_median(D, w, 3, force_open=fo, force_closed=fc, solver=solver)
+    assert plan.status == "optimal" and plan.objective == pytest.approx(best)
+    sel = plan.selected.tolist()
+    assert 4 in sel and not {0, 2} & set(sel) and len(sel) == 3
+    with pytest.raises(GeoplanInputError, match="max_new_per_unit"):
+        p_median(D, w, 3, max_new_per_unit=1, site_unit=["a"] * 9)

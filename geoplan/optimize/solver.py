@@ -68,7 +68,11 @@ DEFAULT_SOLVER = "cbc"
 MAX_COVERING_SOLVER = "highs"
 
 #: Solver of the p-median's master MILP when none is given (see ``geoplan.optimize.median``).
-P_MEDIAN_SOLVER = DEFAULT_SOLVER
+#: Measured with ``benchmarks/bench_median.py`` (2 cores, 2026-12-01) on real road times
+#: (Porto Alegre, 1,124 populated hexagons x 1,227 sites, walking): p = 20 proven in
+#: 58-93 s with HiGHS, 207-223 s with CBC; level at p = 10 and 40 and on OR-Library
+#: pmed16-20 (CBC slightly faster on pmed16-17).
+P_MEDIAN_SOLVER = "highs"
 
 #: Status strings of :class:`SolveInfo`.
 OPTIMAL = "optimal"
