@@ -15,16 +15,12 @@ step proves, is in :func:`p_median`.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
-import os
-import sys
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
@@ -34,6 +30,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from .._errors import GeoplanInputError, GeoplanWarning
+from .covering import gis_site_rules
 from .gis import coverage_by_unit, plan_sites
 from .plan import Plan, Reduction
 from .site_rules import check_site_rules
@@ -44,7 +41,10 @@ from .solver import (
     OPTIMAL,
     P_MEDIAN_SOLVER,
     SolveInfo,
+    _highs_version,
     make_solver,
+    new_highs,
+    run_highs,
     solve,
 )
 
@@ -652,32 +652,6 @@ def _must_serve(sub: _Sub) -> list[NDArray[np.int64]]:
     return [sub.col[ptr[i]:ptr[i + 1]] for i in must[np.sort(keep)].tolist()]
 
 
-@contextlib.contextmanager
-def _no_stdout() -> Iterator[None]:
-    """Silence C code writing to the process's stdout (highspy's banner), fd level."""
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (OSError, ValueError):        # no real stdout (e.g. captured): nothing to do
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 1)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _highs_name() -> str:
-    try:
-        return f"HiGHS {version('highspy')}"
-    except PackageNotFoundError:  # pragma: no cover - highspy without metadata
-        return "HiGHS"
-
-
 class _LPMaster:
     r"""The LP relaxation of the Benders master, kept alive in HiGHS (private).
 
@@ -693,10 +667,7 @@ class _LPMaster:
     def __init__(self, sub: _Sub, grp: _Groups, p: int) -> None:
         import highspy  # noqa: PLC0415 - only the p-median's LP phase needs it
 
-        with _no_stdout():                            # the banner of the first Highs()
-            h = highspy.Highs()
-            h.setOptionValue("output_flag", False)
-        h.setOptionValue("threads", 1)
+        h = new_highs(threads=1)                    # output off, banner to the logger
         self.h = h
         self.hs = highspy
         self.mc, self.G = sub.mc, grp.n
@@ -732,13 +703,7 @@ class _LPMaster:
         """Re-solve; ``("optimal", solution)``, ``("infeasible", None)``, or another state."""
         h, hs = self.h, self.hs
         h.setOptionValue("time_limit", math.inf if seconds is None else max(seconds, 1e-3))
-        status = h.run()
-        if status == hs.HighsStatus.kError and (
-                h.getModelStatus() == hs.HighsModelStatus.kNotset):
-            # HiGHS keeps one thread scheduler per process and refuses to start with
-            # another thread count than the one it was started with: use the one there
-            h.setOptionValue("threads", 0)
-            h.run()
+        run_highs(h)          # on the thread scheduler there is (see solver.run_highs)
         ms = h.getModelStatus()
         if ms == hs.HighsModelStatus.kOptimal:
             return "optimal", h.getSolution()
@@ -1183,7 +1148,7 @@ def _solve_exact(sub: _Sub, p: int, h_open: NDArray[np.bool_], run: _Run):
     t_lp = time.perf_counter()
     lp = _benders_lp(sub, lev, grp, p, h_open, best.cost, run)
     details["lp_s"] = time.perf_counter() - t_lp
-    lp_name = _highs_name() + " (Benders LP)"
+    lp_name = _highs_version() + " (Benders LP)"
     details["solver"] = lp_name
     if lp.stop == "infeasible":
         details["proof"] = "lp"
@@ -1656,7 +1621,6 @@ def p_median_from_problem(
     unassigned = cutoff if unassigned_minutes is None else unassigned_minutes
     tm = sp.csr_matrix(problem.times, dtype=np.float64, copy=True)
     tm.data = tm.data / 60.0
-    from .covering import gis_site_rules
     plan = p_median(tm, problem.demand, p, existing=problem.existing,
                     unassigned_time=unassigned, solver=solver, time_limit=time_limit, gap=gap,
                     verbose=verbose,
