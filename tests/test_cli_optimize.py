@@ -58,7 +58,7 @@ def test_optimize_verbose_logs_on_stderr(tmp_path, capsys):
     import logging
     handlers = list(logging.getLogger("geoplan").handlers)
     code = main(["-v", "optimize", str(DEMO), *BEDS, "--max-new-per-unit", "3",
-                 "--out", str(tmp_path)])
+                 "--solver", "cbc", "--out", str(tmp_path)])
     cap = capsys.readouterr()
     assert code == 0, cap.err
     assert "Welcome to the CBC MILP Solver" in cap.err and "Result - Optimal" in cap.err

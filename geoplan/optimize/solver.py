@@ -12,7 +12,10 @@ So geoplan runs the solvers itself, with supported interfaces only:
   ``cancelSolve`` (highspy's user interrupt) if HiGHS runs past its limit.
 * **CBC** as a child process geoplan starts and owns: the model is written as MPS
   (``LpProblem.writeMPS``), CBC's log is read line by line (its final and running best
-  bounds), and past the limit CBC is interrupted (SIGINT), then killed. Nothing of
+  bounds), and past the limit CBC is interrupted (SIGINT), then killed. CBC 2.10's
+  preprocessing is switched off: it returned wrong "optimal" answers (a 4-variable beds
+  model: 22 for 19; a share-target covering model: 11 for 9) and a false "infeasible"
+  under a time limit, all found by geoplan's brute-force tests. Nothing of
   PuLP is replaced at run time, so solves in several threads or processes are
   independent.
 * any other PuLP solver object runs through ``LpProblem.solve``; without a bound its
@@ -35,6 +38,7 @@ covering, :data:`P_MEDIAN_SOLVER` for the p-median), chosen by
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import math
 import os
@@ -57,14 +61,16 @@ from .._errors import GeoplanError, GeoplanInputError
 log = logging.getLogger("geoplan.solver")
 
 #: Solver used when none is given: ``"cbc"`` or ``"highs"`` (see the module docstring).
-DEFAULT_SOLVER = "cbc"
+#: HiGHS: with its preprocessing on, CBC 2.10 returned wrong "optimal" answers on small
+#: models (brute-force tests), and with it off CBC is slow (set covering 10,000 x 500:
+#: not proven in 60 s, HiGHS 27 s; with CBC's preprocessing 3.4 s, but not a proof).
+DEFAULT_SOLVER = "highs"
 
 #: Solver of maximal covering when none is given. Measured with
 #: ``benchmarks/bench_optimize.py --time-limit 60`` (2 cores, 2026-11-24): after geoplan's
 #: local search, LP bound and fixing, HiGHS proves the 10,000 x 500 walking p = 50 instance
 #: in 25.4 s and the e-bike p = 10 one in 55.2 s where CBC stops at 0.53 % and 0.62 % gaps
-#: after 60 s; CBC is faster on set covering (2.3 s vs 11.7 s), on the demo's share-target
-#: models and on OR-Library p-median, so it stays the general default.
+#: after 60 s.
 MAX_COVERING_SOLVER = "highs"
 
 #: Solver of the p-median's master MILP when none is given (see ``geoplan.optimize.median``).
@@ -827,8 +833,10 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
             _write_mip_start(mst, variables, vnames)
             args += ["-mips", mst]
         if cfg.time_limit is not None:
-            args += ["-sec", f"{cfg.time_limit:.3f}"]
-        args += ["-timeMode", "elapsed"]
+            # CBC's clock starts after the model file is written: give it what is left
+            left = max(cfg.time_limit - (time.perf_counter() - t0), 0.01)
+            args += ["-sec", f"{left:.3f}"]
+        args += ["-timeMode", "elapsed", "-preprocess", "off"]
         if cfg.threads is not None:
             args += ["-threads", str(int(cfg.threads))]
         if cfg.gap is not None:
@@ -850,6 +858,17 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
                 head = ""
         elif rc != 0 and not run.interrupted:
             tail = "".join(run.lines[-5:]).strip()
+            if rc < 0 and importlib.util.find_spec("highspy") is not None:
+                # CBC 2.10.3 crashed (a signal, e.g. a segmentation fault seen on a small
+                # function-centres model): answer with HiGHS in the time left, and say so
+                log.warning("CBC crashed (signal %d); solving %s with HiGHS instead",
+                            -rc, prob.name)
+                left = None if cfg.time_limit is None else max(
+                    cfg.time_limit - (time.perf_counter() - t0), 0.01)
+                info = _solve_highs(prob, replace(cfg, kind="highs", time_limit=left),
+                                    warm_start)
+                return replace(info, solver=f"{info.solver} (CBC crashed)",
+                               solve_s=time.perf_counter() - t0)
             raise SolverError(f"CBC failed (exit status {rc}): {tail}")
     return _cbc_info(prob, head, info, run.interrupted, name, solve_s, mip, run.text,
                      cfg.time_limit is not None)
