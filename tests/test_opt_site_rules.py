@@ -216,5 +216,12 @@ def test_p_median_obeys_rules(solver):
     assert plan.status == "optimal" and plan.objective == pytest.approx(best)
     sel = plan.selected.tolist()
     assert 4 in sel and not {0, 2} & set(sel) and len(sel) == 3
-    with pytest.raises(GeoplanInputError, match="max_new_per_unit"):
-        p_median(D, w, 3, max_new_per_unit=1, site_unit=["a"] * 9)
+    unit = np.array(["a", "a", "a", "b", "b", "b", "c", "c", "c"], dtype=object)
+    best = min(float(w @ D[:, S].min(axis=1))
+               for S in _plans(9, [], fo, fc, 1, unit, p=3) if len(S) == 3)
+    capped = p_median(D, w, 3, force_open=fo, force_closed=fc, max_new_per_unit=1,
+                      site_unit=unit, solver=solver)
+    assert capped.status == "optimal" and capped.objective == pytest.approx(best)
+    assert sorted(unit[capped.selected].tolist()) == ["a", "b", "c"] and 4 in capped.selected
+    with pytest.raises(GeoplanInputError, match="needs the admin unit"):
+        p_median(D, w, 3, max_new_per_unit=1)

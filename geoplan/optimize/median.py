@@ -46,6 +46,8 @@ from .solver import (
     new_highs,
     run_highs,
     solve,
+    time_left,
+    with_true_objective,
 )
 
 __all__ = ["p_median", "p_median_from_problem"]
@@ -1454,8 +1456,9 @@ def p_median(
         one) and counted among the ``p`` new sites and in ``selected``; a forced-closed
         column is removed from the matrix.
     max_new_per_unit, site_unit
-        Not supported by the p-median yet: giving ``max_new_per_unit`` raises
-        :class:`GeoplanInputError` (use maximal covering for per-unit caps).
+        Most new sites per unit (forced-open ones included) and the unit of every
+        column. With caps the p-median is solved as the compact assignment MILP
+        (:func:`_p_median_capped`): exact, but without the Benders pipeline's speed.
     verbose
         Accepted for the common call shape; the p-median's solves stay quiet.
 
@@ -1528,6 +1531,103 @@ def p_median(
     return _median_plan(prep, best, h_open, info, build_s, details)
 
 
+def _p_median_capped(times: Any, weights: Any, p: int, ex: NDArray[np.intp], rules: Any, *,
+                     unassigned_time: Any = None, solver: Any = None,
+                     time_limit: float | None = None, gap: float | None = None,
+                     verbose: bool = False) -> Plan:
+    r"""The p-median with per-unit caps, as the compact assignment MILP.
+
+    .. math::
+
+        \min \sum_{(i,j) \in R} w_i t_{ij} x_{ij} + \sum_i w_i u z_i \quad \text{s.t.}
+        \quad \sum_j x_{ij} + z_i = 1, \quad x_{ij} \le y_j \;(j \notin E), \quad
+        \sum_{j \notin E} y_j = p, \quad \sum_{j \in J_g} y_j \le k_g,
+
+    with :math:`y_j = 1` for forced-open and 0 for forced-closed sites and :math:`z_i = 0`
+    unless ``unassigned_time`` :math:`u` is given (ReVelle & Swain 1970). Exact, one MILP
+    solved by :func:`~geoplan.optimize.solver.solve` (its proof is the status); slower
+    than the Benders pipeline on large instances, which does not take caps yet.
+    """
+    t0 = time.perf_counter()
+    if solver is None:
+        solver = P_MEDIAN_SOLVER
+    rows = _sorted_rows(rules.drop_closed(sp.csr_matrix(times, dtype=float))
+                        if sp.issparse(times) else times)
+    w = _check_weights(weights, rows.n)
+    n, m = rows.n, rows.m
+    is_ex = np.zeros(m, bool)
+    is_ex[ex] = True
+    _check_p(p, int((~is_ex).sum()), int(ex.size))
+    u = _check_unassigned(unassigned_time, rows)
+    closed = np.zeros(m, bool)
+    closed[rules.force_closed] = True
+    live = (w > 0)[rows.row] & ~closed[rows.col]
+    if unassigned_time is None:
+        reach = np.bincount(rows.row[live], minlength=n) > 0
+        lonely = (w > 0) & ~reach
+        if lonely.any():
+            raise _unreachable_error(int(lonely.sum()), n, float(w[lonely].sum()),
+                                     "reach no site at all within the matrix")
+    prob = pulp.LpProblem("p_median_capped", pulp.LpMinimize)
+    forced = set(rules.force_open.tolist())
+    # integer in [0, 1], not "Binary": pulp resets a binary's bounds to 0..1
+    y = {j: pulp.LpVariable(f"y{j}", lowBound=1 if j in forced else 0,
+                            upBound=0 if closed[j] else 1, cat="Integer")
+         for j in np.flatnonzero(~is_ex).tolist()}
+    pairs = np.flatnonzero(live)
+    x = [pulp.LpVariable(f"x{k}", 0, 1) for k in range(pairs.size)]
+    terms = [(x[k], float(w[rows.row[e]] * rows.t[e])) for k, e in enumerate(pairs.tolist())]
+    per_row: dict[int, list[Any]] = {}
+    for k, e in enumerate(pairs.tolist()):
+        per_row.setdefault(int(rows.row[e]), []).append(x[k])
+        j = int(rows.col[e])
+        if j in y:
+            prob += pulp.LpConstraint(pulp.LpAffineExpression([(x[k], 1.0), (y[j], -1.0)]),
+                                      pulp.LpConstraintLE, f"open{k}", 0.0)
+    for i in np.flatnonzero(w > 0).tolist():
+        expr = pulp.LpAffineExpression([(v, 1.0) for v in per_row.get(i, [])])
+        if math.isfinite(u):
+            z = pulp.LpVariable(f"z{i}", 0, 1)
+            expr.addterm(z, 1.0)
+            terms.append((z, float(w[i] * u)))
+        prob += pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"serve{i}", 1.0)
+    prob += pulp.LpAffineExpression(terms)
+    prob += pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in y.values()]),
+                              pulp.LpConstraintEQ, "p", float(p))
+    for g, cap in enumerate(rules.cap.tolist()):
+        cols = [y[j] for j in np.flatnonzero(rules.group == g).tolist() if j in y]
+        if len(cols) > cap:
+            prob += pulp.LpConstraint(pulp.LpAffineExpression([(v, 1.0) for v in cols]),
+                                      pulp.LpConstraintLE, f"cap{g}", float(cap))
+    build_s = time.perf_counter() - t0
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap, msg=verbose)
+    details: dict[str, Any] = {"formulation": "compact assignment (per-unit caps)",
+                               **rules.details()}
+    if not info.has_solution:
+        plan = Plan.from_solve("p_median", info, selected=[], existing=ex, build_s=build_s,
+                               total_demand=float(w.sum()), details=details)
+        if info.status == INFEASIBLE:
+            plan.explanation = {"message": f"no {p} new sites meet the per-unit caps and "
+                                           "the site rules", "hint": "relax the caps or p"}
+        plan.problem = prob
+        return plan
+    sel = np.array(sorted(j for j, v in y.items() if (v.varValue or 0) > 0.5), np.intp)
+    is_open = is_ex.copy()
+    is_open[sel] = True
+    tt, jj = _nearest_open(rows, is_open)
+    pos = w > 0
+    cost = np.where(np.isfinite(tt), tt, u)
+    info = with_true_objective(info, float(w[pos] @ cost[pos]))
+    t_ex, _ = _nearest_open(rows, is_ex)
+    plan = Plan.from_solve("p_median", info, selected=sel, existing=ex, build_s=build_s,
+                           total_demand=float(w.sum()),
+                           covered_before=float(w[np.isfinite(t_ex)].sum()),
+                           covered_after=float(w[np.isfinite(tt)].sum()), assignment=jj,
+                           details=details)
+    plan.problem = prob
+    return plan
+
+
 def _p_median_with_rules(times: Any, weights: Any, p: int, *, existing: Any,
                          force_open: Any, force_closed: Any, max_new_per_unit: Any,
                          site_unit: Any, **kw: Any) -> Plan:
@@ -1535,12 +1635,11 @@ def _p_median_with_rules(times: Any, weights: Any, p: int, *, existing: Any,
     T = sp.csr_matrix(times, dtype=float) if sp.issparse(times) else None
     m = T.shape[1] if T is not None else int(np.asarray(times, float).shape[1])
     ex = _check_existing(existing, m)
-    if max_new_per_unit is not None:
-        raise GeoplanInputError("p_median does not take max_new_per_unit yet",
-                                field="max_new_per_unit",
-                                hint="use max_covering or set_covering for per-unit caps")
-    rules = check_site_rules(m, ex, force_open=force_open, force_closed=force_closed)
+    rules = check_site_rules(m, ex, force_open=force_open, force_closed=force_closed,
+                             max_new_per_unit=max_new_per_unit, site_unit=site_unit)
     fo = rules.force_open
+    if rules.cap is not None:
+        return _p_median_capped(times, weights, int(p), ex, rules, **kw)
     if int(p) < fo.size:
         raise GeoplanInputError(f"force_open opens {fo.size} sites but p = {p}",
                                 field="force_open", hint="raise p or force fewer sites open")
