@@ -40,9 +40,10 @@ from .solver import (
     NOT_SOLVED,
     OPTIMAL,
     P_MEDIAN_SOLVER,
+    Deadline,
     SolveInfo,
     _highs_version,
-    make_solver,
+    configure,
     new_highs,
     run_highs,
     solve,
@@ -917,20 +918,6 @@ class _MILPMaster:
                 np.array([v.varValue or 0.0 for v in self.th]))
 
 
-class _Clock:
-    """Wall-clock budget of one solve (None: unlimited)."""
-
-    def __init__(self, limit: float | None) -> None:
-        self.end = None if limit is None else time.perf_counter() + limit
-
-    def left(self) -> float | None:
-        return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
-
-    def out(self, margin: float = 0.05) -> bool:
-        rem = self.left()
-        return rem is not None and rem <= margin
-
-
 @dataclass
 class _Run:
     """Solver settings and bookkeeping of one p-median solve (private).
@@ -939,7 +926,7 @@ class _Run:
     """
 
     solver: Any
-    clock: _Clock
+    clock: Deadline
     gap: float | None
     details: dict[str, Any]
 
@@ -1065,7 +1052,7 @@ def _benders_milp(sub: _Sub, lev: _Levels, grp: _Groups, p: int, pool: list[_Cut
         master.add(cuts)
     details["_build_s"] += time.perf_counter() - tb
     state = "limit"
-    while not run.clock.out(_MIN_MILP_S):
+    while not run.clock.expired(_MIN_MILP_S):
         warm = best.open is not None and not (
             (best.open & fixed[0]).any() or (fixed[1] & ~best.open).any())
         if warm:
@@ -1499,8 +1486,8 @@ def p_median(
     t0 = time.perf_counter()
     if solver is None:
         solver = P_MEDIAN_SOLVER
-    make_solver(solver, time_limit=time_limit, gap=gap)      # validate the options early
-    clock = _Clock(time_limit)
+    configure(solver, time_limit=time_limit, gap=gap)        # check the options first
+    clock = Deadline(time_limit)
     prep = _prepare(times, weights, p, existing, unassigned_time)
     sub, p = prep.sub, prep.p
     h_open = _greedy(sub, p, 10.0 if time_limit is None else 0.2 * time_limit)
