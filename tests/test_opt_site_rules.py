@@ -225,3 +225,15 @@ def test_p_median_obeys_rules(solver):
     assert sorted(unit[capped.selected].tolist()) == ["a", "b", "c"] and 4 in capped.selected
     with pytest.raises(GeoplanInputError, match="needs the admin unit"):
         p_median(D, w, 3, max_new_per_unit=1)
+
+
+def test_p_median_verbose_shows_the_solver_log(capfd):
+    """verbose is applied, not only accepted: the master MILP's log reaches stdout."""
+    from geoplan.optimize import p_median
+    rng = np.random.default_rng(6)
+    D, w = rng.random((30, 9)) * 20, rng.integers(1, 30, 30).astype(float)
+    unit = np.array(["a", "a", "a", "b", "b", "b", "c", "c", "c"], dtype=object)
+    p_median(D, w, 3, max_new_per_unit=1, site_unit=unit, solver="cbc")
+    assert capfd.readouterr().out == ""
+    p_median(D, w, 3, max_new_per_unit=1, site_unit=unit, solver="cbc", verbose=True)
+    assert "Result" in capfd.readouterr().out

@@ -929,6 +929,7 @@ class _Run:
     clock: Deadline
     gap: float | None
     details: dict[str, Any]
+    verbose: bool = False
 
 
 def _violated(sub: _Sub, lev: _Levels, grp: _Groups, yv: NDArray[np.float64],
@@ -1058,7 +1059,7 @@ def _benders_milp(sub: _Sub, lev: _Levels, grp: _Groups, p: int, pool: list[_Cut
         if warm:
             master.start(sub, grp, best.open)
         info = solve(master.prob, run.solver, time_limit=_solver_seconds(run, master),
-                     gap=run.gap, warm_start=warm)
+                     gap=run.gap, warm_start=warm, msg=run.verbose)
         details["solve_s"] += info.solve_s
         details["rounds"] += 1
         details["solver"] = info.solver
@@ -1447,7 +1448,7 @@ def p_median(
         column. With caps the p-median is solved as the compact assignment MILP
         (:func:`_p_median_capped`): exact, but without the Benders pipeline's speed.
     verbose
-        Accepted for the common call shape; the p-median's solves stay quiet.
+        Show the master MILP solver's log (the LP phase stays quiet).
 
     Returns
     -------
@@ -1482,7 +1483,8 @@ def p_median(
                                     unassigned_time=unassigned_time, solver=solver,
                                     time_limit=time_limit, gap=gap, force_open=force_open,
                                     force_closed=force_closed,
-                                    max_new_per_unit=max_new_per_unit, site_unit=site_unit)
+                                    max_new_per_unit=max_new_per_unit, site_unit=site_unit,
+                                    verbose=verbose)
     t0 = time.perf_counter()
     if solver is None:
         solver = P_MEDIAN_SOLVER
@@ -1508,7 +1510,7 @@ def p_median(
         details["proof"] = "no choice"
         info = SolveInfo(OPTIMAL if math.isfinite(c) else INFEASIBLE, c, c, 0.0, "none", 0.0)
     else:
-        run = _Run(solver, clock, gap, details)
+        run = _Run(solver, clock, gap, details, verbose)
         status, best, _, bound = _solve_exact(sub, p, h_open, run)
         build_s += details.pop("_build_s")
         info = SolveInfo(status, math.nan, bound, math.nan, details.pop("solver"),
