@@ -6,6 +6,7 @@ import functools
 import itertools
 import math
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pulp
@@ -307,3 +308,109 @@ def test_pulp_solver_object_options_are_applied():
     cfg = configure(obj, time_limit=5)
     assert cfg.kind == "cbc" and cfg.time_limit == 5 and cfg.gap == 0.1
     assert configure(obj).time_limit == 30
+
+
+def test_cbc_preprocessed_plan_is_only_a_checked_start(monkeypatch):
+    """CBC's preprocessed run only supplies a start: a plan of it that breaks a
+    constraint is thrown away, and its "optimal" never reaches the answer."""
+    from geoplan.optimize import solver as S
+
+    values, weights = [9, 7, 6, 5, 4, 3], [5, 4, 4, 3, 2, 2]
+    best = _brute(np.array(values), np.array(weights), 9)
+    real = S._cbc_run
+    seen = []
+
+    def fake(prob, model, cfg, warm_start, mip, *, preprocess):
+        info = real(prob, model, cfg, warm_start, mip, preprocess=preprocess)
+        seen.append(preprocess)
+        if preprocess:                       # a broken plan claimed "optimal"
+            for v in prob.variables():
+                v.varValue = 1.0
+            return replace(info, status=OPTIMAL, objective=float(sum(values)))
+        return info
+
+    monkeypatch.setattr(S, "_cbc_run", fake)
+    prob = _knapsack(values, weights, 9, pulp.LpMaximize)
+    info = solve(prob, "cbc")
+    assert seen == [True, False]                    # proof from the unpreprocessed run
+    assert info.status == OPTIMAL and info.objective == pytest.approx(best)
+    for v in prob.variables():
+        v.varValue = 1.0
+    assert not S._plan_is_feasible(prob, prob.variables())
+
+
+def _fake_cbc(tmp_path, body: str) -> str:
+    path = tmp_path / "cbc"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "kill") or __import__("os").name == "nt",
+                    reason="POSIX signals")
+def test_a_crashing_cbc_is_answered_by_highs_and_said_so(tmp_path):
+    """A CBC that dies of a signal: the model is solved by HiGHS, and the solver string
+    says CBC crashed."""
+    exe = _fake_cbc(tmp_path, 'echo "Welcome to the CBC MILP Solver"; kill -SEGV $$')
+    values, weights = [9, 7, 6, 5, 4, 3], [5, 4, 4, 3, 2, 2]
+    prob = _knapsack(values, weights, 9, pulp.LpMaximize)
+    info = solve(prob, pulp.COIN_CMD(path=exe, msg=False))
+    assert info.status == OPTIMAL
+    assert info.objective == pytest.approx(_brute(np.array(values), np.array(weights), 9))
+    assert "HiGHS" in info.solver and "CBC crashed" in info.solver
+
+
+def test_a_cbc_that_ignores_its_limit_is_stopped(tmp_path):
+    """A CBC that never ends (here: sleeps) is stopped at the deadline: the answer comes
+    within the limit plus the watchdog's grace, with no plan and no false status."""
+    import time
+    exe = _fake_cbc(tmp_path, "exec sleep 30")
+    prob = _knapsack([3, 2], [1, 1], 1, pulp.LpMaximize)
+    t = time.perf_counter()
+    info = solve(prob, pulp.COIN_CMD(path=exe, msg=False), time_limit=1.0)
+    took = time.perf_counter() - t
+    assert took < 1.0 + 0.5 + 0.02 + 1.0
+    assert info.status not in (OPTIMAL, INFEASIBLE)
+
+
+def test_highs_values_are_checked_against_its_objective():
+    """HiGHS 1.16 given a MIP start on this set-covering model (a p-center subproblem of
+    tests/test_opt_stress.py, 300 rows x 66 sites, sites 43 and 63 open) answered
+    "optimal, 18" with the values of the 22-site start; the optimum is 21. geoplan
+    checks the values against the objective and solves again without the start."""
+    from pathlib import Path
+
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    from geoplan.optimize.covering import set_covering
+    from geoplan.optimize.heuristics import greedy_set_covering
+    from geoplan.optimize.reduce import reduce_covering
+
+    C = sparse.load_npz(Path(__file__).parent / "data" / "highs_start_set_covering.npz")
+    C = C.astype(float).tocsr()
+    ex = np.array([43, 63])
+    # independent optimum: the plain model (no reduction, no start) with scipy's milp
+    covered = np.asarray(C[:, ex].sum(axis=1)).ravel() > 0
+    rows = np.flatnonzero(~covered & (np.diff(C.indptr) > 0))
+    cand = np.setdiff1d(np.arange(C.shape[1]), ex)
+    ref = milp(np.ones(cand.size), constraints=LinearConstraint(C[rows][:, cand], lb=1),
+               integrality=np.ones(cand.size), bounds=Bounds(0, 1))
+    assert ref.status == 0
+    for solver in SOLVERS:
+        plan = set_covering(C, None, existing=ex, solver=solver)
+        assert plan.status == OPTIMAL
+        assert plan.objective == pytest.approx(ref.fun) == plan.n_new, solver
+    # the solver layer itself: the returned values are a plan of the returned objective
+    inst = reduce_covering(C, np.ones(C.shape[0]), ex, None, None)
+    prob = pulp.LpProblem("sc", pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(inst.A.shape[1])]
+    prob += pulp.lpSum(x)
+    for i in range(inst.A.shape[0]):
+        prob += pulp.lpSum(x[j] for j in inst.A.indices[inst.A.indptr[i]:inst.A.indptr[i + 1]]) >= 1
+    start = set(greedy_set_covering(inst, None))
+    for j, v in enumerate(x):
+        v.setInitialValue(1.0 if j in start else 0.0)
+    info = solve(prob, "highs", warm_start=True)
+    assert info.objective == pytest.approx(sum(v.varValue for v in x))
+    assert info.objective == pytest.approx(ref.fun) and info.status == OPTIMAL

@@ -13,9 +13,11 @@ So geoplan runs the solvers itself, with supported interfaces only:
 * **CBC** as a child process geoplan starts and owns: the model is written as MPS
   (``LpProblem.writeMPS``), CBC's log is read line by line (its final and running best
   bounds), and past the limit CBC is interrupted (SIGINT), then killed. CBC 2.10's
-  preprocessing is switched off: it returned wrong "optimal" answers (a 4-variable beds
-  model: 22 for 19; a share-target covering model: 11 for 9) and a false "infeasible"
-  under a time limit, all found by geoplan's brute-force tests. Nothing of
+  preprocessing returned wrong "optimal" answers (a 4-variable beds model: 22 for 19;
+  a share-target covering model: 11 for 9) and a false "infeasible" under a time
+  limit, all found by geoplan's brute-force tests; so its result is never reported:
+  a preprocessed run only supplies a starting plan (checked here), and the run whose
+  status and bound are reported has preprocessing off (:func:`_solve_cbc`). Nothing of
   PuLP is replaced at run time, so solves in several threads or processes are
   independent.
 * any other PuLP solver object runs through ``LpProblem.solve``; without a bound its
@@ -61,9 +63,10 @@ from .._errors import GeoplanError, GeoplanInputError
 log = logging.getLogger("geoplan.solver")
 
 #: Solver used when none is given: ``"cbc"`` or ``"highs"`` (see the module docstring).
-#: HiGHS: with its preprocessing on, CBC 2.10 returned wrong "optimal" answers on small
-#: models (brute-force tests), and with it off CBC is slow (set covering 10,000 x 500:
-#: not proven in 60 s, HiGHS 27 s; with CBC's preprocessing 3.4 s, but not a proof).
+#: HiGHS: CBC 2.10's preprocessing returned wrong "optimal" answers on small models
+#: (brute-force tests), so CBC runs twice (:func:`_solve_cbc`); set covering 10,000 x 500
+#: on road times: CBC 4.6 s, HiGHS 18 s, but HiGHS 2.5-6 s against CBC 14-31 s on two
+#: other instances of that shape (walking 10,000 x 1,000; e-bike, another seed).
 DEFAULT_SOLVER = "highs"
 
 #: Solver of maximal covering when none is given. Measured with
@@ -591,6 +594,19 @@ def _highs_run_model(mf: MatrixForm, cfg: _Config, start: tuple[Any, Any] | None
         if not mf.is_mip and sol.dual_valid:
             out["col_dual"] = np.asarray(sol.col_dual, float)
             out["row_dual"] = np.asarray(sol.row_dual, float)
+        value = float(mf.cost @ out["x"]) + mf.offset
+        if mf.is_mip and not proven(value, out["objective"]):
+            # HiGHS 1.16 returned the start's values with a better objective (a set
+            # covering model its presolve solved: objective 18, values of the 22-site
+            # start; tests/test_opt_stress.py): solve again without the start, and in
+            # any case report the values' own objective, so no status rests on it
+            log.debug("HiGHS's solution (value %s) is not its objective (%s)", value,
+                      out["objective"])
+            if start is not None and (deadline is None or time.perf_counter() < deadline):
+                left = None if deadline is None else max(deadline - time.perf_counter(), 0.01)
+                return _highs_run_model(mf, replace(cfg, time_limit=left), None, deadline,
+                                        child)
+            out["objective"] = value
     return out
 
 
@@ -762,6 +778,12 @@ def _read_cbc_solution(path: str, prob: pulp.LpProblem, variables: list[pulp.LpV
     return head
 
 
+#: Seconds CBC has to write its plan after the interrupt before it is killed; the
+#: interrupt comes this much before the end of :func:`_watchdog_grace`, so the whole
+#: call stays within it.
+CBC_INTERRUPT_WAIT_S = 0.25
+
+
 class _CbcRun:
     """One CBC child process: started, its log read, stopped at a deadline (private)."""
 
@@ -786,7 +808,8 @@ class _CbcRun:
                 log.debug("cbc: %s", line.rstrip())
 
     def wait(self, deadline: float | None) -> int:
-        """Wait for CBC; past ``deadline`` interrupt it, 0.5 s later kill it."""
+        """Wait for CBC; past ``deadline`` interrupt it, then kill it
+        :data:`CBC_INTERRUPT_WAIT_S` later."""
         try:
             if deadline is None:
                 return self.proc.wait()
@@ -801,7 +824,7 @@ class _CbcRun:
             else:
                 self.proc.send_signal(signal.SIGINT)
             try:
-                return self.proc.wait(timeout=0.5)
+                return self.proc.wait(timeout=CBC_INTERRUPT_WAIT_S)
             except subprocess.TimeoutExpired:
                 self.killed = True
                 self.proc.kill()
@@ -818,58 +841,152 @@ class _CbcRun:
         return "".join(self.lines)
 
 
+#: Longest CBC run with its preprocessing on, used only to find a starting plan (see
+#: :func:`_solve_cbc`); with a time limit it gets a third of the time left, at most this.
+CBC_HEURISTIC_MAX_S = 30.0
+#: Shortest time left for which that preprocessed run is tried (below it, all the time
+#: goes to the run that proves).
+CBC_HEURISTIC_MIN_S = 3.0
+
+
 def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInfo:
+    """CBC in two runs: a plan from the preprocessed search, the proof from a plain one.
+
+    Why: CBC 2.10's preprocessing finds good plans fast (set covering 10,000 x 500: the
+    optimum 79 in 3 s, where the search without it has 80 after 60 s) but its
+    "optimal" is not a proof (22 for 19 on a small beds model). So a MIP with at least
+    :data:`CBC_HEURISTIC_MIN_S` seconds to run is first solved with preprocessing for at
+    most a third of the time left (:data:`CBC_HEURISTIC_MAX_S`); its plan, checked
+    against every constraint, bound and integrality here, only starts the second run,
+    which has preprocessing off and whose status and bound are reported.
+    """
     t0 = time.perf_counter()
     if not cfg.path or not os.path.exists(cfg.path):
         raise SolverError(f"the CBC executable was not found at {cfg.path!r}")
-    mip = any(v.cat == pulp.LpInteger for v in prob.variables())
     with tempfile.TemporaryDirectory(prefix="geoplan-cbc-") as tmp:
-        mps, sol, mst = (os.path.join(tmp, f) for f in ("model.mps", "model.sol", "start.mst"))
-        variables, vnames, cnames, _ = prob.writeMPS(mps, rename=1)
-        args = [cfg.path, mps]
-        if prob.sense == pulp.LpMaximize:
-            args.append("-max")
-        if warm_start and mip and any(v.varValue is not None for v in variables):
-            _write_mip_start(mst, variables, vnames)
-            args += ["-mips", mst]
-        if cfg.time_limit is not None:
-            # CBC's clock starts after the model file is written: give it what is left
-            left = max(cfg.time_limit - (time.perf_counter() - t0), 0.01)
-            args += ["-sec", f"{left:.3f}"]
-        args += ["-timeMode", "elapsed", "-preprocess", "off"]
-        if cfg.threads is not None:
-            args += ["-threads", str(int(cfg.threads))]
-        if cfg.gap is not None:
-            args += ["-ratio", repr(float(cfg.gap))]
-        args += ["-solve" if mip else "-initialSolve", "-printingOptions", "all",
-                 "-solution", sol]
-        run = _CbcRun(args, echo=cfg.msg)
-        deadline = None if cfg.time_limit is None else (
-            t0 + cfg.time_limit + _watchdog_grace(cfg.time_limit))
-        rc = run.wait(deadline)
-        solve_s = time.perf_counter() - t0
-        info = _parse_cbc_log(run.text)
-        name = f"CBC {info['version']}" if "version" in info else "CBC"
-        head = ""
-        if os.path.exists(sol) and os.path.getsize(sol) > 0 and not run.killed:
-            try:
-                head = _read_cbc_solution(sol, prob, variables, vnames, cnames)
-            except (OSError, ValueError, IndexError):
-                head = ""
-        elif rc != 0 and not run.interrupted:
-            tail = "".join(run.lines[-5:]).strip()
-            if rc < 0 and importlib.util.find_spec("highspy") is not None:
-                # CBC 2.10.3 crashed (a signal, e.g. a segmentation fault seen on a small
-                # function-centres model): answer with HiGHS in the time left, and say so
-                log.warning("CBC crashed (signal %d); solving %s with HiGHS instead",
-                            -rc, prob.name)
-                left = None if cfg.time_limit is None else max(
-                    cfg.time_limit - (time.perf_counter() - t0), 0.01)
-                info = _solve_highs(prob, replace(cfg, kind="highs", time_limit=left),
-                                    warm_start)
-                return replace(info, solver=f"{info.solver} (CBC crashed)",
-                               solve_s=time.perf_counter() - t0)
-            raise SolverError(f"CBC failed (exit status {rc}): {tail}")
+        mps = os.path.join(tmp, "model.mps")
+        model = (tmp, mps, *prob.writeMPS(mps, rename=1)[:3])
+        variables = model[2]
+        mip = any(v.cat == pulp.LpInteger for v in variables)
+        left = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - t0)
+        if mip and (left is None or left >= CBC_HEURISTIC_MIN_S):
+            share = CBC_HEURISTIC_MAX_S if left is None else min(CBC_HEURISTIC_MAX_S,
+                                                                 left / 3.0)
+            if _cbc_start_plan(prob, model, cfg, warm_start, share):
+                warm_start = True
+        left = None if cfg.time_limit is None else max(
+            cfg.time_limit - (time.perf_counter() - t0), 0.01)
+        info = _cbc_run(prob, model, replace(cfg, time_limit=left), warm_start, mip,
+                        preprocess=False)
+    return replace(info, solve_s=time.perf_counter() - t0)
+
+
+def _plan_is_feasible(prob: pulp.LpProblem, variables: list[pulp.LpVariable],
+                      tol: float = 1e-6) -> bool:
+    """Whether the variables' values satisfy every bound, integrality and constraint."""
+    for v in variables:
+        x = v.varValue
+        if x is None or not math.isfinite(x):
+            return False
+        if (v.lowBound is not None and x < v.lowBound - tol) or (
+                v.upBound is not None and x > v.upBound + tol):
+            return False
+        if v.cat == pulp.LpInteger and abs(x - round(x)) > tol:
+            return False
+    return all(c.valid(tol * max(1.0, abs(c.constant or 0.0)))
+               for c in prob.constraints.values())
+
+
+def _cbc_start_plan(prob: pulp.LpProblem, model: tuple[Any, ...], cfg: _Config,
+                    warm_start: bool, seconds: float) -> bool:
+    """Set the variables to the preprocessed CBC run's plan when it is feasible and better.
+
+    Returns whether the variables now hold a feasible plan to start from (the caller's
+    own start is kept when it is at least as good, or when CBC's plan fails the check).
+    """
+    variables = model[2]
+    own = [v.varValue for v in variables]
+    own_ok = warm_start and _plan_is_feasible(prob, variables)
+    own_val = float(pulp.value(prob.objective) or 0.0) if own_ok else math.nan
+    try:
+        # without the caller's start: given one, the preprocessed search stayed near it
+        # (set covering 10,000 x 500: 80 after 20 s, 79 in 3 s without)
+        res = _cbc_run(prob, model, replace(cfg, time_limit=seconds, msg=False, gap=None),
+                       False, True, preprocess=True)
+    except SolverError as e:                        # a crash here only loses the start
+        log.debug("CBC's preprocessed run failed (%s); no start plan from it", e)
+        res = None
+    ok = res is not None and math.isfinite(res.objective) and _plan_is_feasible(
+        prob, variables)
+    if ok:
+        val = float(pulp.value(prob.objective) or 0.0)
+        better = val < own_val if prob.sense == pulp.LpMinimize else val > own_val
+        if not own_ok or better:
+            log.debug("CBC with preprocessing found a start plan of value %s", val)
+            return True
+    elif res is not None and math.isfinite(res.objective):
+        log.debug("CBC's preprocessed plan failed the feasibility check; not used")
+    for v, x in zip(variables, own, strict=True):
+        v.varValue = x
+    return own_ok or (warm_start and any(x is not None for x in own))
+
+
+def _cbc_run(prob: pulp.LpProblem, model: tuple[Any, ...], cfg: _Config, warm_start: bool,
+             mip: bool, *, preprocess: bool) -> SolveInfo:
+    """One CBC child process on the model written by :func:`_solve_cbc` (private).
+
+    ``model`` is (folder, MPS path, variables, variable names, constraint names).
+    """
+    t0 = time.perf_counter()
+    tmp, mps, variables, vnames, cnames = model
+    tag = "pre" if preprocess else "run"
+    sol, mst = (os.path.join(tmp, f"{tag}.{f}") for f in ("sol", "mst"))
+    if os.path.exists(sol):
+        os.remove(sol)
+    args = [cfg.path, mps]
+    if prob.sense == pulp.LpMaximize:
+        args.append("-max")
+    if warm_start and mip and any(v.varValue is not None for v in variables):
+        _write_mip_start(mst, variables, vnames)
+        args += ["-mips", mst]
+    if cfg.time_limit is not None:
+        # CBC's clock starts after the model file is written: give it what is left
+        left = max(cfg.time_limit - (time.perf_counter() - t0), 0.01)
+        args += ["-sec", f"{left:.3f}"]
+    args += ["-timeMode", "elapsed", "-preprocess", "on" if preprocess else "off"]
+    if cfg.threads is not None:
+        args += ["-threads", str(int(cfg.threads))]
+    if cfg.gap is not None:
+        args += ["-ratio", repr(float(cfg.gap))]
+    args += ["-solve" if mip else "-initialSolve", "-printingOptions", "all",
+             "-solution", sol]
+    run = _CbcRun(args, echo=cfg.msg)
+    deadline = None if cfg.time_limit is None else (
+        t0 + cfg.time_limit + _watchdog_grace(cfg.time_limit) - CBC_INTERRUPT_WAIT_S)
+    rc = run.wait(deadline)
+    solve_s = time.perf_counter() - t0
+    info = _parse_cbc_log(run.text)
+    name = f"CBC {info['version']}" if "version" in info else "CBC"
+    head = ""
+    if os.path.exists(sol) and os.path.getsize(sol) > 0 and not run.killed:
+        try:
+            head = _read_cbc_solution(sol, prob, variables, vnames, cnames)
+        except (OSError, ValueError, IndexError):
+            head = ""
+    elif rc != 0 and not run.interrupted:
+        tail = "".join(run.lines[-5:]).strip()
+        if rc < 0 and not preprocess and importlib.util.find_spec("highspy") is not None:
+            # CBC 2.10.3 crashed (a signal, e.g. a segmentation fault seen on a small
+            # function-centres model): answer with HiGHS in the time left, and say so
+            log.warning("CBC crashed (signal %d); solving %s with HiGHS instead",
+                        -rc, prob.name)
+            left = None if cfg.time_limit is None else max(
+                cfg.time_limit - (time.perf_counter() - t0), 0.01)
+            info = _solve_highs(prob, replace(cfg, kind="highs", time_limit=left),
+                                warm_start)
+            return replace(info, solver=f"{info.solver} (CBC crashed)",
+                           solve_s=time.perf_counter() - t0)
+        raise SolverError(f"CBC failed (exit status {rc}): {tail}")
     return _cbc_info(prob, head, info, run.interrupted, name, solve_s, mip, run.text,
                      cfg.time_limit is not None)
 
