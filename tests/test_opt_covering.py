@@ -222,3 +222,77 @@ def test_share_target_regression_cbc_preprocessing(solver):
     plan = set_covering(C, w, costs=costs, target_share=0.9, solver=solver)
     assert plan.optimal and plan.objective == pytest.approx(9.0)
     assert sorted(plan.selected.tolist()) == [3, 4, 5]
+
+
+def _targets_met(C, w, ex, cols, share, unit=None, unit_share=None) -> bool:
+    cov = C[:, list(ex) + list(cols)].any(axis=1)
+    ok = w @ cov >= share * w.sum() - 1e-9
+    if unit is not None and unit_share is not None:
+        for u in np.unique(unit):
+            m_u = unit == u
+            ok &= w[m_u] @ cov[m_u] >= unit_share * w[m_u].sum() - 1e-9
+    return bool(ok)
+
+
+@settings(max_examples=120, deadline=None)
+@given(instances, st.sampled_from([1.0, 0.9, 0.6]), st.booleans(), st.booleans())
+def test_greedy_set_covering_start_is_feasible_and_irredundant(inst, share, with_costs,
+                                                               with_units):
+    """The greedy start meets every target and no site of it can be dropped."""
+    from geoplan.optimize.heuristics import greedy_set_covering
+
+    rng, n, m, dens = inst
+    C = rng.random((n, m)) < dens
+    w = rng.integers(0, 20, n).astype(float)
+    ex = sorted(rng.choice(m, size=rng.integers(0, min(2, m) + 1), replace=False).tolist())
+    costs = rng.integers(1, 9, m).astype(float) if with_costs else None
+    unit = rng.integers(0, 2, n) if with_units else None
+    ushare = 0.5 if with_units else None
+    if _brute_min_sites(C, w, ex, costs, share, unit, ushare) is None:
+        return                                   # infeasible: explained before any start
+    Cs = sparse.csr_matrix(C.astype(float))
+    W = float(w.sum())
+    full = share >= 1.0 and ushare is None
+    inst_ = reduce_covering(Cs, w, np.asarray(ex, np.intp),
+                            None if costs is None else costs,
+                            None if ushare is None else unit.astype(object))
+    if full:
+        need, unit_need = None, None
+    else:
+        need = share * W - float(w[inst_.covered_fixed].sum())
+        unit_need = None if ushare is None else {
+            str(k): ushare * float(w[unit == k].sum())
+            - float(w[(unit == k) & inst_.covered_fixed].sum()) for k in np.unique(unit)}
+    start = greedy_set_covering(inst_, need, unit_need)
+    assert start is not None
+    cols = inst_.cols[start].tolist()
+    assert _targets_met(C, w, ex, cols, share if not full else 1.0, unit, ushare) or (
+        full and (C[:, list(ex) + cols].any(axis=1) | ~C.any(axis=1)).all())
+    for j in cols:                                   # irredundant
+        rest = [c for c in cols if c != j]
+        if full:
+            assert not (C[:, list(ex) + rest].any(axis=1) | ~C.any(axis=1)).all()
+        else:
+            assert not _targets_met(C, w, ex, rest, share, unit, ushare)
+
+
+def test_time_limited_set_covering_without_a_solver_plan_returns_the_greedy_start(
+        monkeypatch):
+    """A solver stopped with no plan (or a worse one) still leaves a feasible plan: the
+    greedy start, status time_limit, with the solver's bound kept when it is valid."""
+    from geoplan.optimize import covering as cov
+    from geoplan.optimize.solver import NOT_SOLVED, SolveInfo
+
+    rng = np.random.default_rng(4)
+    C = rng.random((60, 12)) < 0.25
+    w = rng.integers(1, 20, 60).astype(float)
+    C[~C.any(axis=1), 0] = True
+    best = _brute_min_sites(C, w, [], None, 1.0)
+    for answer in (SolveInfo(NOT_SOLVED, float("nan"), 1.0, float("nan"), "X", 0.1),
+                   SolveInfo("time_limit", 99.0, 2.0, 0.9, "X", 0.1)):
+        monkeypatch.setattr(cov, "solve", lambda *a, _r=answer, **k: _r)
+        plan = set_covering(C, w)
+        assert plan.status == "time_limit" and "greedy start" in plan.solver
+        assert best <= plan.objective < 99
+        assert _targets_met(C, w, [], plan.selected.tolist(), 1.0)
+        assert plan.bound == pytest.approx(answer.bound) and plan.bound <= best

@@ -32,7 +32,12 @@ from scipy import sparse
 
 from .._errors import GeoplanInputError
 from .explain import explain_shortfall
-from .heuristics import covered_weight, greedy_max_covering, improve_max_covering
+from .heuristics import (
+    covered_weight,
+    greedy_max_covering,
+    greedy_set_covering,
+    improve_max_covering,
+)
 from .lp_fixing import fix_by_probing, fix_by_reduced_cost, max_covering_lp
 from .plan import Plan
 from .reduce import CoverInstance, check_covering_inputs, reduce_covering
@@ -48,6 +53,7 @@ from .solver import (
     SolveInfo,
     _rel_gap,
     configure,
+    proven,
     solve,
     time_left,
 )
@@ -249,8 +255,16 @@ def set_covering(
         if unit_min_share is not None:
             _unit_rows(prob, inst, y, w, u, unit_min_share)
     _cap_rows(prob, inst, x)
+    start = _greedy_start(inst, x, None if full else y, w, u, target_share, unit_min_share)
     build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap, msg=verbose)
+    info = solve(prob, solver, time_limit=time_left(time_limit, t0), gap=gap, msg=verbose,
+                 warm_start=start is not None)
+    if start is not None:
+        info, use_start = _keep_better_start(info, fixed_cost + float(inst.costs[start].sum()))
+        if use_start:
+            on = set(start)
+            for k, v in enumerate(x):
+                v.varValue = 1.0 if k in on else 0.0
     chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
     plan = _finish("set_covering", info, inst, C, w, ex, np.union1d(chosen, fo).astype(np.intp)
                    if info.has_solution else chosen, build_s, **extra)
@@ -260,6 +274,61 @@ def set_covering(
                             "hint": "relax max_new_per_unit or reopen closed sites"}
     plan.problem = prob
     return plan
+
+
+def _greedy_start(inst: CoverInstance, x: list[pulp.LpVariable],
+                  y: list[pulp.LpVariable] | None, w: NDArray[np.float64],
+                  u: NDArray[np.object_] | None, target_share: float,
+                  unit_min_share: float | None) -> list[int] | None:
+    """Set the greedy plan as the solver's start; return its columns (None: no plan).
+
+    Why: a time-limited solve then always has a plan at least this good, and the solver
+    starts pruning at once (see :func:`greedy_set_covering`).
+    """
+    if y is None:
+        need, unit_need = None, None
+    else:
+        need = target_share * float(w.sum()) - float(w[inst.covered_fixed].sum())
+        unit_need = None
+        if unit_min_share is not None and u is not None:
+            lab = u.astype(str)
+            unit_need = {k: unit_min_share * float(w[lab == k].sum())
+                         - float(w[(lab == k) & inst.covered_fixed].sum())
+                         for k in sorted(set(lab.tolist()))}
+    start = greedy_set_covering(inst, need, unit_need)
+    if start is None:
+        return None
+    on = set(start)
+    for k, v in enumerate(x):
+        v.setInitialValue(1.0 if k in on else 0.0)
+    if y is not None:
+        hit = np.asarray(inst.A[:, start].sum(axis=1)).ravel() > 0
+        for i, v in enumerate(y):
+            v.setInitialValue(1.0 if hit[i] else 0.0)
+    return start
+
+
+def _keep_better_start(info: SolveInfo, start_cost: float) -> tuple[SolveInfo, bool]:
+    """Return the solver's answer, or the greedy start where the solver has nothing better.
+
+    A time-limited solver may return no plan or a costlier one than its start; the
+    start is a feasible plan, so it is the answer then, with the solver's bound (a
+    proven lower bound stays valid). Returns the info and whether the start is used.
+    """
+    if info.status == OPTIMAL:
+        return info, False
+    if info.has_solution and info.objective <= start_cost + 1e-9 * max(1.0, start_cost):
+        return info, False
+    if info.status == INFEASIBLE:       # contradicted by a feasible plan: not a proof
+        log.warning("the solver called a set-covering model infeasible that has a "
+                    "feasible plan; returning that plan unproven")
+    slack = 1e-9 * max(1.0, start_cost)
+    bound = info.bound if math.isfinite(info.bound) and info.bound <= start_cost + slack \
+        else math.nan
+    st = OPTIMAL if proven(start_cost, bound) else FEASIBLE
+    gap = 0.0 if st == OPTIMAL else _rel_gap(start_cost, bound)
+    return SolveInfo(st, start_cost, start_cost if st == OPTIMAL else bound, gap,
+                     info.solver + " + greedy start", info.solve_s), True
 
 
 def _cap_rows(prob: pulp.LpProblem, inst: CoverInstance, x: list[pulp.LpVariable]) -> None:

@@ -20,7 +20,8 @@ from scipy import sparse
 
 from .reduce import CoverInstance
 
-__all__ = ["covered_weight", "greedy_max_covering", "improve_max_covering"]
+__all__ = ["covered_weight", "greedy_max_covering", "greedy_set_covering",
+           "improve_max_covering"]
 
 
 def covered_weight(A: sparse.csc_matrix, w: NDArray[np.float64], cols: list[int]) -> float:
@@ -42,6 +43,102 @@ def greedy_max_covering(inst: CoverInstance, *, p: int | None, budget: float | N
     """
     return _greedy(inst.A.tocsc(), inst.w, inst.costs, p=p, budget=budget, forced=forced,
                    caps=_Caps.of(inst))
+
+
+def greedy_set_covering(inst: CoverInstance, need: float | None,
+                        unit_need: dict[str, float] | None = None) -> list[int] | None:
+    r"""Find a set-covering plan: cheapest gain first, then redundant sites removed.
+
+    Chvatal's greedy (1979; within :math:`H(\max_j |N_j|)` of the optimum for full
+    covering): add the column with the most *useful* newly covered weight per cost -
+    every uncovered row when all rows must be covered (``need`` None), otherwise the
+    newly covered weight up to what the global target and each unit's target still
+    lack - until every target is met; then drop chosen columns, costliest first, whose
+    removal keeps every target. Per-unit caps are respected.
+
+    Parameters
+    ----------
+    inst
+        The reduced instance (rows already covered by existing sites are gone).
+    need
+        Weight of the reduced rows to cover (the global share target), or None: every
+        row.
+    unit_need
+        Weight to cover per unit label of ``inst.row_unit`` (unit share targets).
+
+    Returns
+    -------
+    list of int or None
+        Columns of ``inst``; None when the greedy cannot meet the targets (caps).
+    """
+    A = inst.A.tocsc()
+    R = inst.A.tocsr()
+    n_rows, n_cols = A.shape
+    w = np.ones(n_rows) if need is None else inst.w
+    costs = np.maximum(inst.costs, 1e-12)
+    caps = _Caps.of(inst)
+    units: list[str] = []
+    Urows = None
+    rem_u = np.zeros(0)
+    if unit_need and inst.row_unit is not None:
+        labels = inst.row_unit.astype(str)
+        units = sorted(k for k, v in unit_need.items() if v > 0)
+        code = {k: i for i, k in enumerate(units)}
+        idx = np.array([code.get(k, -1) for k in labels])
+        ok = idx >= 0
+        Urows = sparse.csr_matrix((np.ones(int(ok.sum())), (np.flatnonzero(ok), idx[ok])),
+                                  shape=(n_rows, len(units)))
+        rem_u = np.array([unit_need[k] for k in units], float)
+    rem = float(w.sum()) if need is None else float(need)
+    uncovered = np.ones(n_rows, bool)
+    chosen: list[int] = []
+    banned = np.zeros(n_cols, bool)
+    tol = 1e-9 * max(1.0, float(w.sum()))
+
+    def short() -> bool:
+        return rem > tol or bool((rem_u > tol).any())
+
+    while short():
+        wu = w * uncovered
+        new = np.asarray(A.T @ wu).ravel()
+        gain = np.minimum(new, max(rem, 0.0))
+        if Urows is not None:
+            per_u = (A.T @ Urows.multiply(wu[:, None]).tocsc()).toarray()
+            gain = gain + np.minimum(per_u, np.maximum(rem_u, 0.0)).sum(axis=1)
+        score = gain / costs
+        score[banned] = -1.0
+        if caps is not None:
+            score[~caps.fits(caps.used(chosen))] = -1.0
+        j = int(np.argmax(score))
+        if score[j] <= 0:
+            return None
+        chosen.append(j)
+        banned[j] = True
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        rows = rows[uncovered[rows]]
+        uncovered[rows] = False
+        rem -= float(w[rows].sum())
+        if Urows is not None:
+            rem_u = rem_u - np.asarray(Urows[rows].T @ w[rows]).ravel()
+    # redundancy removal, costliest first
+    count = np.asarray(R[:, chosen].sum(axis=1)).ravel() if chosen else np.zeros(n_rows)
+    for j in sorted(chosen, key=lambda c: -costs[c]):
+        rows = A.indices[A.indptr[j]:A.indptr[j + 1]]
+        lost = rows[count[rows] == 1]
+        lw = float(w[lost].sum())
+        if need is None and lost.size:
+            continue
+        if rem + lw > tol:
+            continue
+        if Urows is not None and lost.size and (
+                rem_u + np.asarray(Urows[lost].T @ w[lost]).ravel() > tol).any():
+            continue
+        count[rows] -= 1
+        rem += lw
+        if Urows is not None and lost.size:
+            rem_u = rem_u + np.asarray(Urows[lost].T @ w[lost]).ravel()
+        chosen.remove(j)
+    return chosen
 
 
 class _Caps:
