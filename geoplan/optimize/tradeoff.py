@@ -30,11 +30,21 @@ from scipy import sparse
 
 from .._errors import GeoplanInputError
 from .covering import _covered, _gis_finish, _selected, build_max_covering, gis_site_rules
+from .heuristics import greedy_max_covering
 from .plan import Plan
 from .reduce import check_covering_inputs, reduce_covering
 from .site_rules import check_site_rules
-from .solver import (FEASIBLE, INFEASIBLE, OPTIMAL, Deadline, SolveInfo, _rel_gap, configure,
-                     solve, with_true_objective)
+from .solver import (
+    FEASIBLE,
+    INFEASIBLE,
+    OPTIMAL,
+    Deadline,
+    SolveInfo,
+    _rel_gap,
+    configure,
+    solve,
+    with_true_objective,
+)
 
 log = logging.getLogger("geoplan.optimize")
 
@@ -120,6 +130,23 @@ def tradeoff_curve(
                                details=rules.details())
         return plan
 
+    def carried(sites: NDArray[np.intp] | None, bound: float,
+                name: str) -> tuple[SolveInfo, NDArray[np.intp]]:
+        """Return these sites as a (time-limited) plan for this p."""
+        chosen = sites if sites is not None else np.array([], np.intp)
+        sel = np.union1d(chosen, fo).astype(np.intp)
+        after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
+        return SolveInfo(status=FEASIBLE, objective=after, bound=bound,
+                         gap=_rel_gap(after, bound), solver=name, solve_s=0.0), chosen
+
+    def value(sites: NDArray[np.intp]) -> float:
+        return float(w @ _covered(C, np.r_[ex, fo, sites].astype(np.intp)))
+
+    # greedy plans are nested: its first k columns are a plan with k new sites
+    order = np.array([], np.intp) if prob is None else inst.cols[np.asarray(
+        greedy_max_covering(inst, p=max(int(p_max) - fo.size, 0), budget=None),
+        np.intp)].astype(np.intp)
+
     for p in range(int(p_max) + 1):
         if p < fo.size:
             info = SolveInfo(status=INFEASIBLE, objective=math.nan, bound=math.nan,
@@ -134,25 +161,33 @@ def tradeoff_curve(
                              else f"(p = {p})", solve_s=0.0)
             plan = point(info, chosen)
         elif clock.expired(0.01):
-            # out of time: the previous point's sites are still a plan for this p
-            chosen = prev if prev is not None else np.array([], np.intp)
-            sel = np.union1d(chosen, fo).astype(np.intp)
-            after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
-            info = SolveInfo(status=FEASIBLE, objective=after, bound=reachable,
-                             gap=_rel_gap(after, reachable), solver="(not run: time limit)",
-                             solve_s=0.0)
-            plan = point(info, chosen)
+            best = max((prev, order[:p - fo.size]) if prev is not None else
+                       (order[:p - fo.size],), key=value)
+            plan = point(*carried(best, reachable, "(not run: time limit; greedy or previous "
+                                                   "point's sites)"))
+            prev = best
         else:
             prob.constraints["p"].constant = -float(p - fo.size)
-            if prev is not None:          # the previous point's sites stay feasible
-                on = set(prev.tolist())
-                for j, v in enumerate(x):
-                    v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
-            info = solve(prob, solver, time_limit=clock.left(), gap=gap,
-                         warm_start=prev is not None, msg=verbose)
-            chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-            plan = point(info, chosen, build_s if p == fo.size + 1 else 0.0)
-            prev = chosen
+            # start: the previous point's sites or the greedy's first p, the better
+            start = max((prev, order[:p - fo.size]) if prev is not None else
+                        (order[:p - fo.size],), key=value)
+            on = set(start.tolist())
+            for j, v in enumerate(x):
+                v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
+            info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True,
+                         msg=verbose)
+            if info.status != INFEASIBLE and (not info.has_solution or (
+                    info.objective < value(start) - 1e-9 * max(1.0, value(start))
+                    and info.status != OPTIMAL)):
+                # stopped without a plan, or a worse one: the start is the answer
+                b = min(reachable, info.bound) if math.isfinite(info.bound) else reachable
+                plan = point(*carried(start, b, info.solver + " + greedy start"),
+                             build_s if p == fo.size + 1 else 0.0)
+                prev = start
+            else:
+                chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
+                plan = point(info, chosen, build_s if p == fo.size + 1 else 0.0)
+                prev = chosen
         plans.append(plan)
         log.info("tradeoff_curve: p = %d %s, covered %s", p, plan.status,
                  f"{plan.covered_after:,.6g}")
