@@ -2,7 +2,7 @@
 
 import sys
 
-from geoplan.cli import main
+from geoplan.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

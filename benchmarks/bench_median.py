@@ -9,7 +9,7 @@ Instances of real shape:
 
 - **Porto Alegre, real roads** (``../shared/data/porto_alegre``): the OSM extract
   ``poa_osm.pbf`` compiled with geoplan's walking profile, walking times within 60
-  minutes (geoplan's own engine, :func:`geoplan.travel.travel_time_matrix`) from every
+  minutes (geoplan's own engine, :func:`geoplan.travel.times.travel_time_matrix`) from every
   populated H3 cell centroid of ``poa_hexgrid.csv`` (1,124 cells, 812,935 people) to
   every cell centroid as a candidate site (1,227); ``unassigned_time`` = the cut-off.
   p = 10, 20 and 40 on the whole city, and a **window** of the issue's shape - the 319

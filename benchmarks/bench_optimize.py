@@ -69,9 +69,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_travel import synthetic_city  # noqa: E402
 
-from geoplan.network import compile_network  # noqa: E402
 from geoplan.optimize.covering import max_covering  # noqa: E402
-from geoplan.travel import travel_time_matrix  # noqa: E402
+from geoplan.travel.network import compile_network  # noqa: E402
+from geoplan.travel.times import travel_time_matrix  # noqa: E402
 
 
 def instance(G, net, n_cells: int, n_cand: int, seed: int, cutoff_s: float):

@@ -11,7 +11,7 @@ country lanes with a few cut-off fragments; OSM-like random node ids added in id
 as osmnx does). Then, for ``--sources`` facility-like points and a regular grid of
 population-cell targets, the drive-time matrix within the cut-off is computed by
 
-(a) ``geoplan.travel.travel_time_matrix`` (edge snapping, access legs, chunked searches
+(a) ``geoplan.travel.times.travel_time_matrix`` (edge snapping, access legs, chunked searches
     with ``limit=``, target columns gathered, sparse output);
 (b) the loop an osmnx tutorial writes: ``nx.single_source_dijkstra_path_length(G, src,
     cutoff=..., weight="travel_time")`` per source, then a dict lookup per target node.
@@ -34,7 +34,7 @@ Finally (unless ``--no-demo``; ``--demo-only`` runs just this) the full coverage
 demo region (data/demo: 201,149 population cells, 209 facilities) is timed for walk,
 e-bike and drive: compiling the network, snapping the cells, coverage per admin unit at
 15 and 30 minutes with all facilities, and the nearest facility of every type per cell
-(:mod:`geoplan.coverage`). Reading the input files is reported separately. Target: under
+(:mod:`geoplan.access.coverage`). Reading the input files is reported separately. Target: under
 10 s in all.
 """
 
@@ -61,10 +61,10 @@ from scipy.spatial import cKDTree
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geoplan import coverage  # noqa: E402
-from geoplan.network import compile_network  # noqa: E402
-from geoplan.profiles import edge_speed_kmh, get_profile  # noqa: E402
-from geoplan.region import load_region  # noqa: E402
-from geoplan.travel import snap_points, travel_time_matrix  # noqa: E402
+from geoplan.inputs.region import load_region  # noqa: E402
+from geoplan.travel.network import compile_network  # noqa: E402
+from geoplan.travel.profiles import edge_speed_kmh, get_profile  # noqa: E402
+from geoplan.travel.times import snap_points, travel_time_matrix  # noqa: E402
 
 CRS = "EPSG:32650"
 

@@ -23,7 +23,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from ._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
 
 __all__ = ["TABLE_SUFFIXES", "atomic_path", "write_table"]
 

@@ -23,10 +23,10 @@ PLAN_CANDIDATES = (3, 50, 100, 200, 300)
 @functools.cache
 def demo() -> SimpleNamespace:
     """Region, coverage tables and a plan for the demo region (cached)."""
-    from geoplan import coverage
+    from geoplan.access import coverage
+    from geoplan.inputs.region import load_region
     from geoplan.optimize.plan import Plan
-    from geoplan.region import load_region
-    from geoplan.travel import nearest_facility_time
+    from geoplan.travel.times import nearest_facility_time
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -69,7 +69,7 @@ def demo() -> SimpleNamespace:
 
 def coverage_inputs():
     """MapInputs of the demo coverage map (no plan)."""
-    from geoplan.maps import MapInputs
+    from geoplan.maps.canvas import MapInputs
 
     d = demo()
     r = d.region
@@ -80,7 +80,7 @@ def coverage_inputs():
 
 def plan_inputs():
     """MapInputs of the demo plan map (before/after)."""
-    from geoplan.maps import MapInputs
+    from geoplan.maps.canvas import MapInputs
 
     d = demo()
     r = d.region

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DEMO
 from pyproj import Transformer
 
-from conftest import DEMO
 from geoplan import load_region, read_facilities, read_network
-from geoplan.cli import main
+from geoplan.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import shared_path
-from geoplan.io import read_network, read_population
+
+from geoplan.inputs.readers import read_network, read_population
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ Design
 * **One metric frame.** All geometry is built in a local transverse Mercator frame in
   metres centred on (114.30 E, 30.05 N) -- x east, y north, origin at the city centre.
   Coordinates are converted to WGS-84 (and, for the CSV files, on to GCJ-02 with
-  :func:`geoplan.chinacrs.wgs84_to_gcj02`) only when files are written.
+  :func:`geoplan.inputs.chinacrs.wgs84_to_gcj02`) only when files are written.
 * **Determinism.** All randomness comes from ``numpy.random.default_rng(20261123)``; one
   child generator per layer is spawned in a fixed order, so re-tuning one layer does not
   reshuffle the others. No clocks, no hash-ordered sets, bz2 rather than gzip (no
@@ -86,7 +86,7 @@ from shapely.ops import substring
 OUT = Path(__file__).resolve().parent
 REPO = OUT.parents[1]
 sys.path.insert(0, str(REPO))
-from geoplan.chinacrs import wgs84_to_gcj02  # noqa: E402
+from geoplan.inputs.chinacrs import wgs84_to_gcj02  # noqa: E402
 
 # --------------------------------------------------------------------------- constants
 SEED = 20261123
@@ -1791,7 +1791,7 @@ well under a minute. It is deterministic: all randomness comes from
 `numpy.random.default_rng({SEED})` (one spawned child generator per layer), so two runs
 give byte-identical files. Geometry is built in a local transverse Mercator frame in
 metres and converted to WGS-84 on writing; the CSV coordinates are then shifted to GCJ-02
-with `geoplan.chinacrs.wgs84_to_gcj02`. The module docstring of the script explains the
+with `geoplan.inputs.chinacrs.wgs84_to_gcj02`. The module docstring of the script explains the
 design of each layer. The script checks its own invariants (population between 0.8 and
 1.2 million, units tile the outline, facilities and candidates inside their unit and within
 50 m of a road node, osmnx loads the network with > 98 % of the nodes in the largest weakly

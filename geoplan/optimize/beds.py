@@ -67,7 +67,8 @@ import pulp
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .plan import Plan
 from .site_rules import SiteRules, check_site_rules
 from .solver import INFEASIBLE, SolveInfo, solve, time_left

@@ -57,7 +57,8 @@ import pulp
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .covering import gis_site_rules, set_covering, set_covering_from_problem
 from .plan import Plan
 from .site_rules import SiteRules, check_site_rules

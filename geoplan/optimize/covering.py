@@ -30,7 +30,8 @@ import pulp
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .explain import explain_shortfall
 from .heuristics import (
     covered_weight,

@@ -61,7 +61,8 @@ import pulp
 from numpy.typing import ArrayLike
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .covering import _covered
 from .explain import explain_shortfall
 from .plan import Plan

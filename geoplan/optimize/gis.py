@@ -2,7 +2,7 @@
 
 Why: every model works on the same plain numbers - travel times from population cells
 to existing and candidate sites within a cut-off, population weights, admin units. This
-module builds them once with the travel engine (:mod:`geoplan.travel`) so models stay
+module builds them once with the travel engine (:mod:`geoplan.travel.times`) so models stay
 pure numbers and a scenario with several targets on one network reuses the snapping.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
 
 __all__ = ["SiteProblem", "build_problem", "coverage_by_unit", "plan_sites"]
 
@@ -139,12 +139,12 @@ def build_problem(
     Parameters
     ----------
     population
-        Population cells (:func:`geoplan.io.read_population`).
+        Population cells (:func:`geoplan.inputs.readers.read_population`).
     candidates
-        Candidate sites (:func:`geoplan.io.read_candidates`), or None.
+        Candidate sites (:func:`geoplan.inputs.readers.read_candidates`), or None.
     network
-        An osmnx graph (compiled with :func:`~geoplan.network.compile_network_cached`) or
-        a :class:`~geoplan.network.CompiledNetwork`.
+        An osmnx graph (compiled with :func:`~geoplan.travel.network.compile_network_cached`) or
+        a :class:`~geoplan.travel.network.CompiledNetwork`.
     mode
         ``"walk"``, ``"ebike"`` or ``"drive"``.
     minutes
@@ -167,8 +167,8 @@ def build_problem(
     GeoplanInputError
         With no sites at all, a non-positive time, or missing population.
     """
-    from ..coverage import snap_cached, travel_context
-    from ..travel import travel_time_matrix
+    from geoplan.access.coverage import snap_cached, travel_context
+    from geoplan.travel.times import travel_time_matrix
     if not (np.isfinite(minutes) and minutes > 0):
         raise GeoplanInputError(f"minutes must be positive, got {minutes!r}", field="minutes")
     if population is None or len(population) == 0:

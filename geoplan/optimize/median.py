@@ -29,7 +29,8 @@ import pulp
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from .._errors import GeoplanInputError, GeoplanWarning
+from geoplan._errors import GeoplanInputError, GeoplanWarning
+
 from .covering import gis_site_rules
 from .gis import coverage_by_unit, plan_sites
 from .plan import Plan, Reduction

@@ -22,8 +22,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import shortest_path
 
-from .._errors import GeoplanInputError
-from .._validate import check_file
+from geoplan._errors import GeoplanInputError
+from geoplan.inputs._validate import check_file
 
 
 def _ints(line: str, path: Path, lineno: int, what: str, count: int) -> list[int]:

@@ -18,7 +18,8 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .plan import Reduction
 
 __all__ = ["CoverInstance", "check_covering_inputs", "reduce_covering"]

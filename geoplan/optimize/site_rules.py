@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError, GeoplanWarning
+from geoplan._errors import GeoplanInputError, GeoplanWarning
 
 __all__ = ["SiteRules", "check_site_rules", "problem_site_units", "site_columns"]
 

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pulp
 
-from .._errors import GeoplanError, GeoplanInputError
+from geoplan._errors import GeoplanError, GeoplanInputError
 
 log = logging.getLogger("geoplan.solver")
 

@@ -28,7 +28,8 @@ import pulp
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from .._errors import GeoplanInputError
+from geoplan._errors import GeoplanInputError
+
 from .covering import _covered, _gis_finish, _selected, build_max_covering, gis_site_rules
 from .heuristics import greedy_max_covering
 from .plan import Plan

@@ -1,0 +1,704 @@
+"""The ``geoplan`` command line. Thin: every command calls public functions.
+
+Errors in the input are printed as one clear message (file, row, field, what to do) and
+the command exits with status 2; warnings are printed and the command goes on.
+
+Quiet by default: nothing from the solvers reaches stdout. ``--verbose`` (before or after
+the command) sends the ``geoplan`` logger to stderr (INFO progress lines, DEBUG solver
+lines) and runs the models with ``verbose=True``; the solvers' own logs then go to
+stderr too, so stdout keeps only the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from geoplan import __version__
+from geoplan._errors import GeoplanError, GeoplanWarning
+
+EXIT_INPUT_ERROR = 2
+
+log = logging.getLogger("geoplan.cli.main")
+
+
+@contextlib.contextmanager
+def _verbose_logging(active: bool) -> Iterator[None]:
+    """Send the ``geoplan`` logger to stderr (DEBUG and up) while a command runs."""
+    if not active:
+        yield
+        return
+    logger = logging.getLogger("geoplan")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def _solver_output_to_stderr(active: bool) -> Iterator[None]:
+    """Send what solvers print (Python and C level) to stderr, so stdout keeps the results."""
+    if not active:
+        yield
+        return
+    saved = None
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        os.dup2(2, 1)
+    except (OSError, ValueError):          # no real file descriptors: Python level only
+        saved = None
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def _print_table(df: pd.DataFrame, floatfmt: str = "{:,.1f}") -> None:
+    with pd.option_context("display.max_rows", 200, "display.width", 160,
+                           "display.max_columns", 20):
+        print(df.to_string(index=False, float_format=lambda x: floatfmt.format(x)))
+
+
+def _print_kv(title: str, items: dict[str, str]) -> None:
+    print(f"\n== {title}")
+    for k, val in items.items():
+        print(f"  {k:<14} {val}")
+
+
+def _columns(args: argparse.Namespace) -> dict[str, str]:
+    keys = ("id", "name", "type", "beds", "lon", "lat")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None)}
+
+
+def _inspect_file(path: str, args: argparse.Namespace, boundaries) -> None:
+    from geoplan.inputs import readers as io
+    from geoplan.inputs import summary
+    from geoplan.inputs.facility_types import load_vocabulary
+    from geoplan.inputs.studyarea import StudyArea
+
+    kind = args.kind if args.kind != "auto" else io.guess_layer_kind(path, args.encoding)
+    area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) if boundaries is not None \
+        else None
+    if kind == "network":
+        graph = io.read_network(path, area=area)
+        head, by_class = summary.network_summary(graph)
+        _print_kv(f"{path}: road network", head)
+        _print_table(by_class, "{:,.2f}")
+    elif kind == "population":
+        pop = io.read_population(path, column=args.population_column, crs=args.crs, area=area,
+                                 boundaries=boundaries, encoding=args.encoding,
+                                 values=args.values)
+        _print_kv(f"{path}: population", summary.extent_summary(pop) | {
+            "population": f"{pop['population'].sum():,.0f} in {len(pop):,} populated cells"})
+        _print_table(summary.population_by_unit(pop, boundaries), "{:,.2f}")
+    elif kind == "boundaries":
+        units = io.read_boundaries(path, crs=args.crs)
+        _print_kv(f"{path}: admin units", summary.extent_summary(units) | {
+            "area": f"{units.area.sum() / 1e6:,.1f} km²"})
+        cols = [c for c in units.columns if c != units.geometry.name][:6]
+        _print_table(units[cols].assign(area_km2=units.area / 1e6))
+    else:
+        reader = io.read_facilities if kind == "facilities" else io.read_candidates
+        extra = {"vocabulary": load_vocabulary(args.vocabulary)} if kind == "facilities" else {}
+        pts = reader(path, crs=args.crs, area=area, boundaries=boundaries,
+                     columns=_columns(args), encoding=args.encoding, **extra)
+        _print_kv(f"{path}: {kind}", summary.extent_summary(pts))
+        if kind == "facilities":
+            _print_table(summary.facility_summary(pts, extra["vocabulary"], args.lang), "{:,.0f}")
+        else:
+            print(f"  cost           {pts['cost'].sum():,.1f} in all "
+                  f"({pts['cost'].notna().sum()} sites with a cost)")
+        if boundaries is not None:
+            print("\n  by admin unit:")
+            _print_table(pts.groupby(pts["admin_code"].fillna("(none)")).size()
+                         .rename("count").reset_index())
+
+
+def _inspect_region(path: str, args: argparse.Namespace) -> None:
+    from geoplan.inputs import summary
+    from geoplan.inputs.region import load_region
+
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        tqdm = None
+    steps = ("boundaries", "population", "facilities", "candidates", "network")
+    bar = tqdm(total=len(steps), desc="loading", unit="layer", file=sys.stderr,
+               disable=not sys.stderr.isatty()) if tqdm else None
+
+    def note(name: str) -> None:
+        if bar is not None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+    region = load_region(path, progress=note)
+    if bar is not None:
+        bar.close()
+    title = region.name + (f" / {region.name_zh}" if region.name_zh else "")
+    _print_kv(f"region {title}", {
+        "manifest": str(region.manifest), "crs": region.area.crs.to_string(),
+        "area": f"{region.area.area_km2:,.1f} km²"})
+    if region.boundaries is not None:
+        print(f"  units          {len(region.boundaries)}")
+    if region.population is not None:
+        _print_kv("population by admin unit", {
+            "total": f"{region.population['population'].sum():,.0f} people in "
+                     f"{len(region.population):,} populated cells"})
+        _print_table(summary.population_by_unit(region.population, region.boundaries),
+                     "{:,.2f}")
+    if region.facilities is not None:
+        _print_kv("facilities by type", summary.extent_summary(region.facilities))
+        _print_table(summary.facility_summary(region.facilities, region.vocabulary, args.lang),
+                     "{:,.0f}")
+    if region.candidates is not None:
+        _print_kv("candidate sites", summary.extent_summary(region.candidates))
+    if region.network is not None:
+        head, by_class = summary.network_summary(region.network)
+        _print_kv("road network", head)
+        _print_table(by_class, "{:,.2f}")
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Read, validate and summarise input files or a region folder."""
+    from geoplan.inputs import readers as io
+
+    boundaries = io.read_boundaries(args.boundaries) if args.boundaries else None
+    for path in args.files:
+        p = Path(path)
+        if p.is_dir() or p.suffix.lower() == ".toml":
+            _inspect_region(path, args)
+        else:
+            _inspect_file(path, args, boundaries)
+    return 0
+
+
+MODE_LABELS = {"walk": ("walk", "步行"), "ebike": ("e-bike", "电动自行车"),
+               "drive": ("drive", "驾车")}
+
+
+def _coverage_inputs(args: argparse.Namespace):
+    """Read the coverage inputs: a region folder and/or separate files (files win)."""
+    from geoplan._errors import GeoplanInputError
+    from geoplan.inputs import readers as io
+    from geoplan.inputs.region import load_region
+    from geoplan.inputs.studyarea import StudyArea
+
+    boundaries = population = facilities = graph = None
+    if args.region:
+        wanted = [name for name, own in (("population", args.population),
+                                         ("facilities", args.facilities),
+                                         ("network", args.network)) if not own]
+        region = load_region(args.region, layers=wanted)
+        boundaries, population = region.boundaries, region.population
+        facilities, graph = region.facilities, region.network
+    if args.boundaries:
+        boundaries = io.read_boundaries(args.boundaries)
+    area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) \
+        if boundaries is not None else None
+    if args.population:
+        population = io.read_population(args.population, area=area, boundaries=boundaries,
+                                        to_crs=area.crs if area else None)
+    for name, layer, flag in (("population", population, "--population"),
+                              ("facilities", args.facilities or facilities, "--facilities"),
+                              ("road network", args.network or graph, "--network")):
+        if layer is None:
+            raise GeoplanInputError(f"no {name} given", field=flag.strip("-"),
+                                    hint=f"give {flag} FILE, or a region folder with one")
+    crs = population.crs
+    if area is None:
+        area = StudyArea(crs=crs, outline=population.union_all().convex_hull)
+    if args.facilities:
+        facilities = io.read_facilities(args.facilities, crs=args.crs, to_crs=crs, area=area,
+                                        boundaries=boundaries, encoding=args.encoding)
+    if args.network:
+        graph = io.read_network(args.network, to_crs=crs, area=area)
+    return boundaries, population, facilities, graph
+
+
+def _unit_geometries(boundaries, level: str):
+    """Return the unit polygons at ``level`` (dissolved from the admin units), or None."""
+    if boundaries is None or level not in boundaries.columns:
+        return None
+    return boundaries[[level, boundaries.geometry.name]].dissolve(by=level).geometry
+
+
+def _print_coverage(table: pd.DataFrame, level: str, minutes: Sequence[float],
+                    lang: str) -> None:
+    from geoplan.access.coverage import minutes_label
+
+    zh = lang == "zh"
+    name_col = level[:-5] + "_name" if level.endswith("_code") else level + "_name"
+    show = pd.DataFrame({
+        "单元代码" if zh else "code": table[level],
+        "名称" if zh else "name": table[name_col].where(table[level] != "total",
+                                                     "合计" if zh else "Total"),
+        "人口" if zh else "population": table["population"].map("{:,.0f}".format)})
+    for t in minutes:
+        lab = minutes_label(t)
+        show[f"{t:g}分钟内人口" if zh else f"<= {t:g} min"] = \
+            table[f"covered_{lab}"].map("{:,.0f}".format)
+        show[f"{t:g}分钟覆盖率" if zh else f"share {t:g} min"] = \
+            table[f"share_{lab}"].map(lambda x: "-" if pd.isna(x) else f"{x:.1%}")
+    _print_table(show)
+
+
+def _coverage_tables(args: argparse.Namespace, inputs, minutes: list[float], step):
+    """Run coverage for every mode: (per-unit tables by mode, wide per-cell table)."""
+    from geoplan.access import coverage
+
+    boundaries, population, facilities, graph = inputs
+    keys = ["cell_id", "admin_code", "admin_name", "population"]
+    units_by_mode, cells = [], None
+    for mode in dict.fromkeys(args.mode):
+        ctx = coverage.travel_context(graph, mode, population)
+        units = coverage.coverage_by_unit(ctx, facilities, minutes, types=args.types,
+                                          boundaries=boundaries, level=args.level)
+        per_cell = coverage.coverage_by_cell(ctx, facilities, minutes, types=args.types)
+        units_by_mode.append((mode, units))
+        per_cell = per_cell.drop(columns=["geometry"])
+        wide = per_cell.rename(columns={c: f"{mode}_{c}" for c in per_cell.columns
+                                        if c not in keys})
+        cells = wide if cells is None else cells.join(wide.drop(columns=keys))
+        step(f"{mode} done")
+    return units_by_mode, cells
+
+
+def _write_coverage(out_dir: Path, units_by_mode, cells: pd.DataFrame, population,
+                    boundaries, level: str) -> list[Path]:
+    """Write the per-unit and per-cell tables as CSV and GeoPackage (atomically)."""
+    import geopandas as gpd
+    import numpy as np
+
+    from geoplan._atomic import write_table
+
+    table = pd.concat([u.assign(mode=m)[["mode", *u.columns]] for m, u in units_by_mode],
+                      ignore_index=True)
+    geoms = _unit_geometries(boundaries, level)
+    unit_layer = table if geoms is None else gpd.GeoDataFrame(
+        table, geometry=geoms.reindex(table[level]).values, crs=geoms.crs)
+    lonlat = population.geometry.to_crs(4326)
+    cells_csv = cells.assign(lon=np.round(lonlat.x.to_numpy(), 6),
+                             lat=np.round(lonlat.y.to_numpy(), 6))
+    cells_gpkg = gpd.GeoDataFrame(cells, geometry=population.geometry.values,
+                                  crs=population.crs)
+    return [write_table(table, out_dir / "coverage_units.csv"),
+            write_table(unit_layer, out_dir / "coverage_units.gpkg"),
+            write_table(cells_csv, out_dir / "coverage_cells.csv"),
+            write_table(cells_gpkg, out_dir / "coverage_cells.gpkg")]
+
+
+def _progress(total: int, desc: str):
+    """Return ``(step(name), close())`` for a tqdm bar on a terminal (no-ops otherwise)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return (lambda _name: None), (lambda: None)
+    bar = tqdm(total=total, desc=desc, unit="step", file=sys.stderr,
+               disable=not sys.stderr.isatty())
+
+    def step(name: str) -> None:
+        bar.set_postfix_str(name)
+        bar.update(1)
+
+    return step, bar.close
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    """Compute the population within T minutes of facilities; print and write the tables."""
+    from geoplan._errors import GeoplanInputError
+    from geoplan.inputs.facility_types import default_vocabulary
+
+    minutes = sorted(set(args.minutes))
+    if not all(0 < m < float("inf") for m in minutes):
+        raise GeoplanInputError(f"minutes must be positive, got {args.minutes}",
+                                field="minutes", hint="e.g. --minutes 15 30")
+    step, close = _progress(2 + len(set(args.mode)), "coverage")
+    try:
+        inputs = _coverage_inputs(args)
+        step("inputs read")
+        units_by_mode, cells = _coverage_tables(args, inputs, minutes, step)
+        written = _write_coverage(Path(args.out), units_by_mode, cells, inputs[1], inputs[0],
+                                  args.level)
+        step("written")
+    finally:
+        close()
+    zh = args.lang == "zh"
+    vocab = default_vocabulary()
+    types = ", ".join(vocab.label(vocab.code_of(t) or t, args.lang) for t in args.types) \
+        if args.types else ("全部设施" if zh else "all facilities")
+    span = "/".join(f"{t:g}" for t in minutes)
+    for mode, units in units_by_mode:
+        label = MODE_LABELS.get(mode, (mode, mode))[1 if zh else 0]
+        print(f"\n== {label}：{span} 分钟内可达人口（{types}）" if zh else
+              f"\n== {label}: people within {span} min of {types}")
+        _print_coverage(units, args.level, minutes, args.lang)
+    print("\n结果已写入：" if zh else "\nwritten:")
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog="geoplan",
+        description="Plan where health services go: coverage, gaps and optimal sites.",
+    )
+    parser.add_argument("--version", action="version", version=f"geoplan {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="progress and solver log on stderr (logger 'geoplan')")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    ins = sub.add_parser(
+        "inspect", help="read, validate and summarise input files or a region folder",
+        description="Read any supported input (facilities/candidates CSV or GIS file, "
+                    "population raster or grid, admin boundaries, OSM/PBF/GraphML roads, or a "
+                    "folder with region.toml), validate it and print a summary.")
+    ins.add_argument("files", nargs="+", help="files, or a folder/region.toml manifest")
+    ins.add_argument("--kind", default="auto",
+                     choices=["auto", "facilities", "candidates", "population", "boundaries",
+                              "network"], help="what the files hold (default: guess)")
+    ins.add_argument("--crs", help="input coordinate system: EPSG code, or gcj02 / bd09")
+    ins.add_argument("--boundaries", help="admin units file to tag points and cells with")
+    ins.add_argument("--encoding", help="text encoding (default: UTF-8, then GBK/GB18030)")
+    ins.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
+    ins.add_argument("--vocabulary", help="TOML file of extra facility types")
+    ins.add_argument("--population-column", help="population column of a vector grid")
+    ins.add_argument("--values", default="counts", choices=["counts", "density"],
+                     help="population raster values: people per cell or per km²")
+    for col in ("id", "name", "type", "beds", "lon", "lat"):
+        ins.add_argument(f"--{col}", help=f"name of the {col} column")
+    ins.set_defaults(func=cmd_inspect)
+
+    cov = sub.add_parser(
+        "coverage", help="population within T minutes of facilities, per unit and per cell",
+        description="Compute how many people reach the facilities (optionally of some types) "
+                    "within each cut-off by each travel mode, per admin unit and per "
+                    "population cell; print the per-unit summary and write CSV (UTF-8 with "
+                    "BOM, for Excel) and GeoPackage tables.")
+    cov.add_argument("region", nargs="?", help="region folder or region.toml (optional when "
+                     "--facilities, --population and --network are given)")
+    cov.add_argument("--facilities", help="facilities file (overrides the region's)")
+    cov.add_argument("--population", help="population raster or grid (overrides the region's)")
+    cov.add_argument("--network", help="road network .osm/.osm.pbf/.graphml (overrides the "
+                     "region's)")
+    cov.add_argument("--boundaries", help="admin units file (overrides the region's)")
+    cov.add_argument("--mode", nargs="+", default=["walk"], choices=["walk", "ebike", "drive"],
+                     help="travel mode(s) (default: walk)")
+    cov.add_argument("--minutes", nargs="+", type=float, default=[15.0, 30.0],
+                     help="cut-off(s) in minutes (default: 15 30)")
+    cov.add_argument("--types", nargs="+", help="facility types to count (codes or labels, "
+                     "e.g. insurance_service_point or 医保服务站); default all")
+    cov.add_argument("--level", default="admin_code",
+                     help="boundary column to group by (default admin_code; e.g. "
+                          "district_code)")
+    cov.add_argument("--out", default="outputs/coverage",
+                     help="output folder (default outputs/coverage; created if missing)")
+    cov.add_argument("--crs", help="coordinate system of the facilities table "
+                     "(e.g. gcj02, bd09; default WGS-84)")
+    cov.add_argument("--encoding", help="text encoding of the facilities table")
+    cov.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
+    cov.set_defaults(func=cmd_coverage)
+    from geoplan.cli.maps import add_map_parsers
+    add_map_parsers(sub)
+    run = sub.add_parser(
+        "run", help="run scenario files end to end (default: the demo scenarios)",
+        description="Run scenario files: coverage, models, maps, report, summary.json and "
+                    "run_log.json per scenario. With no argument, runs the shipped demo "
+                    "scenarios (data/demo/scenarios).")
+    run.add_argument("scenarios", nargs="*", help="scenario .toml files or folders of them")
+    run.add_argument("--out", help="parent output folder (default: each file's 'output', "
+                                   "else outputs/<file name>)")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    _verbose_option(run)
+    run.set_defaults(func=cmd_run)
+    _add_optimize_parser(sub)
+    cmp_ = sub.add_parser("compare", help="compare the summaries of several runs",
+                          description="Side-by-side table and bar chart of runs' summaries.")
+    cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
+    cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
+                      "table and chart (default outputs/comparison)")
+    cmp_.set_defaults(func=cmd_compare)
+    return parser
+
+
+def _add_optimize_parser(sub: argparse._SubParsersAction) -> None:
+    """Add the ``geoplan optimize`` command (one model, keys as in a ``[[model]]`` table)."""
+    opt = sub.add_parser(
+        "optimize", help="run one location model on a region (sites, tables, summary)",
+        description="Run one location model (the same kinds and keys as [[model]] in a "
+                    "scenario file) on a region folder; write the chosen sites (GeoPackage "
+                    "+ CSV), per-unit tables and a JSON summary.")
+    opt.add_argument("region", help="region folder or region.toml")
+    from geoplan.scenario.spec import MODEL_KINDS
+    opt.add_argument("--model", required=True, choices=MODEL_KINDS)
+    opt.add_argument("--name", help="name used in output files (default: the model kind)")
+    opt.add_argument("--mode", choices=["walk", "ebike", "drive"])
+    opt.add_argument("--minutes", type=float, help="time standard (minutes)")
+    for key in ("existing_types", "candidate_types", "upgrade_types", "demand_levels",
+                "hospital_types", "new_site_types", "centre_types", "host_types"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, nargs="+")
+    for key in ("p", "p_max", "total", "per_type", "max_types_per_host", "new_site_min_beds",
+                "new_site_max_beds"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, type=int)
+    for key in ("budget", "target_share", "unit_min_share", "urban_minutes", "rural_minutes",
+                "ratio", "cost_per_bed", "max_add_share", "new_site_fixed_cost", "min_share",
+                "time_limit", "gap"):
+        opt.add_argument(f"--{key.replace('_', '-')}", dest=key, type=float)
+    opt.add_argument("--level", help="boundary column for per-unit targets (e.g. district_code)")
+    opt.add_argument("--force-open", dest="force_open", nargs="+", metavar="ID",
+                     help="candidate site ids that must be in the plan")
+    opt.add_argument("--force-closed", dest="force_closed", nargs="+", metavar="ID",
+                     help="candidate site ids that must stay out of the plan")
+    opt.add_argument("--max-new-per-unit", dest="max_new_per_unit", nargs="+",
+                     metavar="N|UNIT=N", help="most new sites in any admin unit (N), or per "
+                     "unit (UNIT=N ...; units left out are not capped)")
+    opt.add_argument("--solver", choices=["cbc", "highs"])
+    _verbose_option(opt)
+    opt.add_argument("--max-snap-m", type=float, default=1000.0)
+    opt.add_argument("--out", default="outputs/optimize", help="output folder")
+    opt.set_defaults(func=cmd_optimize)
+
+
+def _verbose_option(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` after a command too (it does not reset the global one when absent)."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="progress and solver log on stderr (logger 'geoplan')")
+
+
+def _parse_caps(values: Sequence[str]) -> int | dict[str, int]:
+    """``--max-new-per-unit``: one whole number, or ``UNIT=N`` items."""
+    from geoplan._errors import GeoplanInputError
+
+    hint = "e.g. --max-new-per-unit 2, or --max-new-per-unit 320402=1 320403=2"
+    if len(values) == 1 and "=" not in values[0]:
+        try:
+            return int(values[0])
+        except ValueError:
+            raise GeoplanInputError(f"not a whole number: {values[0]!r}",
+                                    field="max_new_per_unit", hint=hint) from None
+    caps: dict[str, int] = {}
+    for item in values:
+        unit, sep, n = item.partition("=")
+        try:
+            if not sep or not unit:
+                raise ValueError
+            caps[unit] = int(n)
+        except ValueError:
+            raise GeoplanInputError(f"expected UNIT=N, got {item!r}",
+                                    field="max_new_per_unit", hint=hint) from None
+    return caps
+
+
+#: Where ``geoplan run`` looks for the demo scenarios: the working directory (a clone of
+#: the repository) first, then beside the package (an editable install).
+DEMO_SCENARIO_DIRS = (Path("data") / "demo" / "scenarios",
+                      Path(__file__).resolve().parents[2] / "data" / "demo" / "scenarios")
+
+
+def _scenario_files(items: Sequence[str]) -> list[Path]:
+    from geoplan._errors import GeoplanInputError
+    if not items:
+        found = [d for d in DEMO_SCENARIO_DIRS if d.is_dir()]
+        if not found:
+            raise GeoplanInputError("no scenario given and the demo scenarios are not here",
+                                    path=DEMO_SCENARIO_DIRS[0],
+                                    hint="run from the repository folder, or give a "
+                                         "scenario file: geoplan run SCENARIO.toml")
+        items = [str(found[0])]
+    files: list[Path] = []
+    for item in items:
+        p = Path(item)
+        files += sorted(p.glob("*.toml")) if p.is_dir() else [p]
+    return files
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run scenario files (default: the shipped demo scenarios) and print a summary."""
+    import time
+
+    from geoplan.scenario.run import run_scenario
+    from geoplan.scenario.spec import read_scenario
+
+    files = _scenario_files(args.scenarios)
+    # validate every file before running any of them
+    scenarios = [read_scenario(f) for f in files]
+    verbose = bool(getattr(args, "verbose", False))
+    if args.out:
+        for sc in scenarios:
+            sc.output = (Path(args.out) / sc.path.stem).resolve()
+    if verbose:
+        for sc in scenarios:
+            for m in sc.models:
+                m["verbose"] = True
+    cache: dict = {}
+    t0 = time.perf_counter()
+    for sc in scenarios:
+        t = time.perf_counter()
+        log.info("running scenario %s", sc.path)
+        with _solver_output_to_stderr(verbose):
+            res = run_scenario(sc, progress=not args.quiet and not verbose
+                               and sys.stderr.isatty(), region_cache=cache)
+        _print_run(res, time.perf_counter() - t)
+    print(f"\n{len(scenarios)} scenario(s) in {time.perf_counter() - t0:,.1f} s; "
+          f"compare them with: geoplan compare "
+          + " ".join(str(sc.output) for sc in scenarios))
+    return 0
+
+
+def _print_run(res, seconds: float) -> None:
+    s = res.summary
+    print(f"\n== {res.scenario.name}  ({seconds:,.1f} s) -> {res.output}")
+    for cov in s.get("coverage", []):
+        for mode, figs in cov["modes"].items():
+            shares = ", ".join(f"{k[6:]} {v:.1%}" for k, v in figs.items()
+                               if k.startswith("share_") and v is not None)
+            print(f"  coverage {cov['name']:<22} {mode:<6} {shares}")
+    for m in s.get("models", []):
+        parts = [f"{m['status']}"]
+        if m.get("new_sites") is not None:
+            parts.append(f"{m['new_sites']} new site(s)")
+        if m.get("beds_added"):
+            parts.append(f"{m['beds_added']:,} beds")
+        if m.get("share_after") is not None and m.get("share_before") is not None:
+            parts.append(f"covered {m['share_before']:.1%} -> {m['share_after']:.1%}")
+        if m.get("objective") is not None:
+            parts.append(f"objective {m['objective']:,.6g}")
+        if m.get("gap"):
+            parts.append(f"gap {m['gap']:.2%}")
+        print(f"  model    {m['name']:<22} " + ", ".join(parts))
+
+
+_OPT_KEYS = ("mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
+             "demand_levels", "p", "budget", "target_share", "unit_min_share", "p_max",
+             "urban_minutes", "rural_minutes", "ratio", "level", "hospital_types",
+             "cost_per_bed", "max_add_share", "new_site_types", "new_site_fixed_cost",
+             "new_site_min_beds", "new_site_max_beds", "centre_types", "host_types", "total",
+             "per_type", "max_types_per_host", "min_share", "solver", "time_limit", "gap",
+             "force_open", "force_closed")
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    """Run one location model on a region; write the plan's sites, tables and summary."""
+    import json
+
+    from geoplan._atomic import atomic_path, write_table
+    from geoplan.inputs.region import load_region
+    from geoplan.scenario.models import run_model
+    from geoplan.scenario.spec import check_model
+
+    verbose = bool(getattr(args, "verbose", False))
+    m = {"name": args.name or args.model, "kind": args.model}
+    for key in _OPT_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            m[key] = value
+    if args.max_new_per_unit is not None:
+        m["max_new_per_unit"] = _parse_caps(args.max_new_per_unit)
+    if verbose:
+        m["verbose"] = True
+    m = check_model(m)
+    log.info("loading region %s", args.region)
+    # beds per 1,000 needs no travel times: skip the road network
+    region = (load_region(args.region, layers=("population", "facilities", "candidates"))
+              if m["kind"] == "beds_to_ratio" else load_region(args.region))
+    log.info("running %s model '%s'", m["kind"], m["name"])
+    with _solver_output_to_stderr(verbose):
+        plan, tables = run_model(region, m, max_snap_m=args.max_snap_m)
+    log.info("%s: %s in %.2f s (build %.2f s)", m["name"], plan.status,
+             plan.build_s + plan.solve_s, plan.build_s)
+    out = Path(args.out)
+    written = []
+    for name, table in tables.items():
+        path = out / f"{m['name']}_{name}.csv"
+        write_table(table, path)
+        written.append(path)
+    if plan.sites is not None and len(plan.sites):
+        path = out / f"{m['name']}_sites.gpkg"
+        write_table(plan.sites, path)
+        written.append(path)
+    summary = {k: v for k, v in plan.summary().items()}
+    if plan.explanation is not None:
+        summary["explanation"] = str(plan.explanation)
+    path = out / f"{m['name']}_summary.json"
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+                       encoding="utf-8")
+    written.append(path)
+    print(f"{plan!r}")
+    if plan.explanation is not None:
+        print(f"  {plan.explanation}")
+    if plan.reduction is not None:
+        print(f"  reduction: {plan.reduction}")
+    if plan.by_unit is not None:
+        _print_table(plan.by_unit.drop(columns="geometry", errors="ignore"), "{:,.3f}")
+    print("written: " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Compare the summaries of several runs: a table on screen, CSV and a bar chart."""
+    from geoplan.scenario.compare import compare_runs, write_comparison
+
+    table = compare_runs(args.runs)
+    _print_table(table.drop(columns=["scenario"]), "{:,.3f}")
+    files = write_comparison(table, args.out)
+    print(f"\nwritten: {files['csv']}, {files['chart']}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 on bad input.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+        print(f"warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings(), _verbose_logging(bool(getattr(args, "verbose", False))):
+        warnings.simplefilter("default", GeoplanWarning)
+        warnings.showwarning = show
+        try:
+            return int(args.func(args) or 0)
+        except GeoplanError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT_ERROR
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Validation of input tables and layers; every failure is a GeoplanInputError.
+
+Private helpers shared by the readers in :mod:`geoplan.inputs.readers`. Each check names the file,
+the row (CSV: the line number in the file, header = line 1; vector files: the 1-based
+feature number), the field, and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoplan._errors import GeoplanInputError, GeoplanWarning
+
+#: Encodings tried, in order, when a text file's encoding is not given. ``utf-8-sig``
+#: reads UTF-8 with or without a byte-order mark; GB18030 is the superset of GBK/GB2312
+#: that Chinese Excel and government systems write.
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".gml", ".kml"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv"}
+RASTER_SUFFIXES = {".tif", ".tiff", ".geotiff", ".vrt", ".img"}
+NETWORK_SUFFIXES = (".osm", ".osm.bz2", ".osm.pbf", ".pbf", ".graphml", ".osm.xml", ".xml")
+
+
+def check_file(path: str | Path) -> Path:
+    """Ensure ``path`` is an existing, non-empty file; return it as a Path."""
+    p = Path(path)
+    if not p.exists():
+        raise GeoplanInputError("file not found", path=p,
+                                hint="check the path (relative paths are from the current "
+                                     "folder or the scenario/manifest file)")
+    if p.is_dir():
+        raise GeoplanInputError("is a folder, not a file", path=p, hint="give a file inside it")
+    if p.stat().st_size == 0:
+        raise GeoplanInputError("file is empty (0 bytes)", path=p,
+                                hint="re-export the data; the file has no content")
+    return p
+
+
+def suffix_of(path: Path) -> str:
+    """Lower-case suffix, keeping double suffixes such as ``.osm.pbf`` and ``.osm.bz2``."""
+    name = path.name.lower()
+    for double in (".osm.pbf", ".osm.bz2", ".osm.xml"):
+        if name.endswith(double):
+            return double
+    return path.suffix.lower()
+
+
+def unknown_format(path: Path, what: str, allowed: Iterable[str]) -> GeoplanInputError:
+    """Build the error for a file whose format a reader does not support."""
+    return GeoplanInputError(
+        f"unknown format '{suffix_of(path) or '(no extension)'}' for {what}",
+        path=path, hint=f"use one of: {', '.join(sorted(set(allowed)))}",
+    )
+
+
+def decode_text(path: Path, encoding: str | None = None) -> str:
+    """Read a text file, trying UTF-8 (with or without BOM) then GB18030/GBK.
+
+    Raises a GeoplanInputError naming the line and byte of the first undecodable byte
+    when no encoding fits.
+    """
+    raw = path.read_bytes()
+    tried = (encoding,) if encoding else TEXT_ENCODINGS
+    first_error: UnicodeDecodeError | None = None
+    for enc in tried:
+        try:
+            return raw.decode(enc)
+        except LookupError:
+            raise GeoplanInputError(f"unknown text encoding '{enc}'", path=path,
+                                    field="encoding",
+                                    hint="use e.g. 'utf-8', 'gbk' or 'gb18030'") from None
+        except UnicodeDecodeError as exc:
+            first_error = first_error or exc
+    assert first_error is not None
+    line = raw.count(b"\n", 0, first_error.start) + 1
+    raise GeoplanInputError(
+        f"cannot decode the text as {' or '.join(tried)} (byte 0x{raw[first_error.start]:02x} "
+        f"at offset {first_error.start})", path=path, row=f"line {line}",
+        hint="save the file as UTF-8 (or GBK), or pass the right encoding",
+    )
+
+
+def read_text_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
+    """Read a delimited text table as strings (no NA guessing); delimiter is sniffed."""
+    text = decode_text(path, encoding)
+    if not text.strip():
+        raise GeoplanInputError("file has no content (only blanks)", path=path,
+                                hint="re-export the data")
+    header = text.lstrip("\ufeff").splitlines()[0]
+    delimiter = max((",", "\t", ";", "|"), key=header.count)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                         skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise GeoplanInputError(f"not a readable table ({str(exc).strip()})", path=path,
+                                hint="check quoting and that every line has the same "
+                                     "number of columns") from None
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    if df.empty:
+        raise GeoplanInputError("table has a header but no data rows", path=path,
+                                hint="add at least one row")
+    return df
+
+
+def row_label(df: pd.DataFrame, pos: int, id_col: str | None = None) -> str:
+    """Human label of the record at position ``pos`` (uses df.attrs['row_kind'])."""
+    kind = df.attrs.get("row_kind", "line")
+    number = pos + 2 if kind == "line" else pos + 1
+    label = f"{kind} {number}"
+    if id_col and id_col in df.columns:
+        value = df[id_col].iloc[pos]
+        if value is not None and str(value).strip():
+            label += f" (id '{value}')"
+    return label
+
+
+def find_column(df: pd.DataFrame, wanted: str | None, synonyms: Sequence[str]) -> str | None:
+    """Return the column named ``wanted`` (exact) or the first synonym present (any case)."""
+    if wanted is not None:
+        return wanted if wanted in df.columns else None
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for name in synonyms:
+        if name.lower() in lower:
+            return lower[name.lower()]
+    return None
+
+
+def require_column(df: pd.DataFrame, path: Path, field: str, wanted: str | None,
+                   synonyms: Sequence[str], option: str) -> str:
+    """Like :func:`find_column` but raise a clear error when the column is missing."""
+    col = find_column(df, wanted, synonyms)
+    if col is None:
+        looked = f"'{wanted}'" if wanted else ", ".join(f"'{s}'" for s in synonyms[:6])
+        raise GeoplanInputError(
+            f"missing required column for {field} (looked for {looked}); "
+            f"columns present: {', '.join(map(str, df.columns))}",
+            path=path, field=field,
+            hint=f"rename the column or name it with {option}",
+        )
+    return col
+
+
+def parse_numbers(df: pd.DataFrame, col: str, path: Path, *, field: str,
+                  id_col: str | None = None, required: np.ndarray | bool = True,
+                  allow_negative: bool = False, what: str = "a number") -> np.ndarray:
+    """Parse a column to floats, raising on text, NaN/inf, negatives and missing values.
+
+    Parameters
+    ----------
+    required
+        Boolean mask (or scalar) of rows where an empty value is an error; empty values
+        elsewhere become NaN.
+    """
+    raw = df[col]
+    as_text = raw.astype(str).str.strip()
+    # Only blank cells count as missing; 'NaN', 'null' and other text are errors, so a
+    # placeholder never silently becomes a missing (or zero) value.
+    empty = raw.isna().to_numpy() | (as_text == "").to_numpy()
+    values = pd.to_numeric(raw.where(~empty), errors="coerce").to_numpy(dtype=float)
+    required_mask = np.broadcast_to(np.asarray(required, dtype=bool), values.shape)
+    bad_text = ~empty & np.isnan(values)
+    for mask, problem, hint in (
+        (bad_text, "is not {what}: '{v}'", "write a plain number such as 120"),
+        (~empty & np.isinf(values), "is infinite: '{v}'", "write a finite number"),
+        (empty & required_mask, "is empty", "fill it in"),
+        ((not allow_negative) & (values < 0), "is negative: '{v}'", "counts cannot be negative"),
+    ):
+        if mask.any():
+            pos = int(np.flatnonzero(mask)[0])
+            count = int(mask.sum())
+            more = f" ({count - 1} more row(s) with the same problem)" if count > 1 else ""
+            raise GeoplanInputError(
+                f"value {problem.format(what=what, v=raw.iloc[pos])}{more}",
+                path=path, row=row_label(df, pos, id_col), field=col, hint=hint)
+    return values
+
+
+def check_duplicate_ids(ids: pd.Series, df: pd.DataFrame, path: Path, col: str) -> None:
+    """Raise if an id occurs twice, naming both rows."""
+    dup = ids.duplicated(keep=False).to_numpy()
+    if dup.any():
+        positions = np.flatnonzero(dup)
+        first_value = ids.iloc[positions[0]]
+        same = positions[(ids.iloc[positions] == first_value).to_numpy()]
+        rows = " and ".join(row_label(df, int(p)) for p in same[:3])
+        raise GeoplanInputError(
+            f"duplicate id '{first_value}' ({rows}); {int(ids.duplicated().sum())} duplicate(s) "
+            "in all", path=path, row=row_label(df, int(same[1])), field=col,
+            hint="every facility needs a unique id; renumber the duplicates")
+
+
+def check_lonlat(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, path: Path,
+                 cols: tuple[str, str], id_col: str | None, china: bool) -> None:
+    """Check longitude/latitude ranges; detect swapped columns; for Chinese systems, China."""
+    lon_col, lat_col = cols
+    bad_lat = np.abs(lat) > 90
+    bad_lon = np.abs(lon) > 180
+    swapped_hint = (f"the values look swapped: '{lat_col}' holds longitudes; exchange the "
+                    f"'{lon_col}' and '{lat_col}' columns (or name them with --lon/--lat)")
+    if bad_lat.any() or bad_lon.any():
+        pos = int(np.flatnonzero(bad_lat | bad_lon)[0])
+        looks_swapped = bool((np.abs(lat) <= 180).all() and (np.abs(lon) <= 90).all())
+        field = lat_col if bad_lat[pos] else lon_col
+        raise GeoplanInputError(
+            f"latitude/longitude out of range (lon {lon[pos]}, lat {lat[pos]})",
+            path=path, row=row_label(df, pos, id_col), field=field,
+            hint=swapped_hint if looks_swapped else
+            "latitudes lie in [-90, 90] and longitudes in [-180, 180]; if these are projected "
+            "x/y metres, give the file's EPSG code as crs")
+    if china:
+        from geoplan.inputs.chinacrs import in_china
+
+        outside = ~in_china(lon, lat)
+        if outside.any():
+            pos = int(np.flatnonzero(outside)[0])
+            swapped_inside = bool(in_china(lat, lon)[outside].all())
+            raise GeoplanInputError(
+                f"{int(outside.sum())} point(s) lie outside China (lon {lon[pos]}, lat "
+                f"{lat[pos]}), but GCJ-02/BD-09 coordinates only exist for China",
+                path=path, row=row_label(df, pos, id_col), field=lon_col,
+                hint=swapped_hint if swapped_inside else
+                "check the coordinate columns and the crs (gcj02/bd09 are for China only)")
+
+
+def warn_outside(inside: np.ndarray, path: Path, what: str, action: str,
+                 population: np.ndarray | None = None) -> None:
+    """Warn, with counts, about records outside the study area."""
+    n_out = int((~inside).sum())
+    if n_out == 0:
+        return
+    extra = ""
+    if population is not None:
+        extra = f", {population[~inside].sum():,.0f} people"
+    warnings.warn(
+        f"{path}: {n_out} of {inside.size} {what} lie outside the study area{extra}; {action}",
+        GeoplanWarning, stacklevel=3)
+
+
+def require_crs(gdf: gpd.GeoDataFrame, path: Path, given: object) -> None:
+    """Raise if a vector layer has no CRS and none was given."""
+    if gdf.crs is None and given is None:
+        raise GeoplanInputError(
+            "the layer has no coordinate reference system (for a shapefile: the .prj file is "
+            "missing)", path=path, field="crs",
+            hint="add the .prj file, or pass crs= (e.g. 'EPSG:4326', or 'gcj02' for Gaode)")

@@ -1,0 +1,192 @@
+"""The vocabulary of facility types (Chinese and English labels), extensible by users.
+
+The default vocabulary lives in ``facility_types.toml`` beside this module: one table per
+type code with Chinese (``zh``) and English (``en``) labels, whether a bed count is
+required, and aliases met in real facility lists (``三甲医院``, ``卫生院``, ...). Input
+values are matched against codes, labels and aliases case-insensitively with white space
+removed, so a list that says ``乡镇卫生院`` or ``Township health centre`` gets the code
+``township_health_centre``.
+
+Users add types (or aliases) by passing ``extra`` to :func:`load_vocabulary`, either as a
+mapping or as a path to a TOML file of the same shape.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from geoplan._errors import GeoplanInputError
+
+__all__ = ["FacilityType", "Vocabulary", "load_vocabulary", "default_vocabulary"]
+
+HOSPITAL_TYPES = ("tertiary_hospital", "secondary_hospital", "primary_hospital", "tcm_hospital")
+
+
+@dataclass(frozen=True)
+class FacilityType:
+    """One kind of facility.
+
+    Attributes
+    ----------
+    code
+        Stable machine name (``township_health_centre``).
+    zh, en
+        Chinese and English labels.
+    requires_beds
+        Whether every facility of this type must state its bed count.
+    aliases
+        Other names accepted in input files.
+    """
+
+    code: str
+    zh: str
+    en: str
+    requires_beds: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def label(self, lang: str = "en") -> str:
+        """Return the label in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.zh if lang.lower().startswith("zh") else self.en
+
+
+def _norm(text: str) -> str:
+    return "".join(str(text).split()).lower().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A set of facility types with lookup by code, label or alias."""
+
+    types: Mapping[str, FacilityType]
+    _lookup: Mapping[str, str] = field(repr=False, default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Mapping[str, Any]], source: str) -> Vocabulary:
+        """Build a vocabulary from ``{code: {zh, en, requires_beds, aliases}}``.
+
+        Parameters
+        ----------
+        table
+            Type definitions keyed by code.
+        source
+            Where ``table`` came from, for error messages.
+
+        Returns
+        -------
+        Vocabulary
+        """
+        types: dict[str, FacilityType] = {}
+        for code, spec in table.items():
+            if not isinstance(spec, Mapping) or "zh" not in spec or "en" not in spec:
+                raise GeoplanInputError(
+                    "each facility type needs a 'zh' and an 'en' label",
+                    path=source, row=f"type '{code}'",
+                    hint="write e.g. [my_type]\\nzh = \"...\"\\nen = \"...\"",
+                )
+            types[code] = FacilityType(
+                code=code, zh=str(spec["zh"]), en=str(spec["en"]),
+                requires_beds=bool(spec.get("requires_beds", False)),
+                aliases=tuple(str(a) for a in spec.get("aliases", ())),
+            )
+        return cls._with_lookup(types)
+
+    @classmethod
+    def _with_lookup(cls, types: Mapping[str, FacilityType]) -> Vocabulary:
+        lookup: dict[str, str] = {}
+        for t in types.values():
+            for name in (t.code, t.zh, t.en, *t.aliases):
+                lookup.setdefault(_norm(name), t.code)
+        # codes and labels always win over aliases of other types
+        for t in types.values():
+            for name in (t.code, t.zh, t.en):
+                lookup[_norm(name)] = t.code
+        return cls(types=dict(types), _lookup=lookup)
+
+    def merged(self, other: Vocabulary) -> Vocabulary:
+        """Return a vocabulary with ``other``'s types added (its definitions win).
+
+        Parameters
+        ----------
+        other
+            Additional or overriding types.
+
+        Returns
+        -------
+        Vocabulary
+        """
+        types = dict(self.types)
+        for code, t in other.types.items():
+            if code in types:
+                old = types[code]
+                t = FacilityType(code, t.zh, t.en, t.requires_beds,
+                                 tuple(dict.fromkeys(old.aliases + t.aliases)))
+            types[code] = t
+        return Vocabulary._with_lookup(types)
+
+    def code_of(self, value: str) -> str | None:
+        """Return the type code for an input value, or None if unknown."""
+        return self._lookup.get(_norm(value))
+
+    def label(self, code: str, lang: str = "en") -> str:
+        """Return the label of ``code`` in ``lang``; unknown codes are returned as is."""
+        t = self.types.get(code)
+        return t.label(lang) if t else code
+
+    def describe(self) -> str:
+        """List the codes with both labels, one per line (used in error hints)."""
+        return "\n".join(f"  {t.code}: {t.zh} / {t.en}" for t in self.types.values())
+
+
+def default_vocabulary() -> Vocabulary:
+    """Return geoplan's built-in vocabulary of Chinese facility types.
+
+    Returns
+    -------
+    Vocabulary
+    """
+    text = resources.files("geoplan.inputs").joinpath("facility_types.toml").read_text("utf-8")
+    return Vocabulary.from_mapping(tomllib.loads(text), source="geoplan/inputs/facility_types.toml")
+
+
+def load_vocabulary(
+    extra: Mapping[str, Mapping[str, Any]] | str | PathLike[str] | None = None,
+) -> Vocabulary:
+    """Return the default vocabulary, extended with user-defined types.
+
+    Parameters
+    ----------
+    extra
+        Additional types as ``{code: {"zh": ..., "en": ..., "requires_beds": ...,
+        "aliases": [...]}}`` or the path of a TOML file with one table per type.
+
+    Returns
+    -------
+    Vocabulary
+
+    Raises
+    ------
+    GeoplanInputError
+        If the extra file is missing, not TOML, or a type lacks its labels.
+    """
+    vocab = default_vocabulary()
+    if extra is None:
+        return vocab
+    if isinstance(extra, (str, PathLike)):
+        path = Path(extra)
+        if not path.is_file():
+            raise GeoplanInputError("file not found", path=path,
+                                    hint="give the path of a TOML file of facility types")
+        try:
+            table = tomllib.loads(path.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise GeoplanInputError(f"not a valid TOML file ({exc})", path=path,
+                                    hint="fix the syntax; see geoplan/inputs/facility_types.toml"
+                                    ) from None
+        return vocab.merged(Vocabulary.from_mapping(table, source=str(path)))
+    return vocab.merged(Vocabulary.from_mapping(extra, source="extra facility types"))

@@ -1,0 +1,919 @@
+"""Readers for every input geoplan uses: facilities, candidates, population, boundaries, roads.
+
+Each reader validates what it reads (see :mod:`geoplan.inputs._validate`) and returns data in one
+projected metric CRS, so later stages never think about coordinates again:
+
+* :func:`read_facilities` / :func:`read_candidates` — points from CSV (lon/lat or x/y),
+  GeoJSON, GeoPackage or Shapefile; coordinates from Chinese map services (GCJ-02,
+  BD-09) are converted to WGS-84 on read.
+* :func:`read_population` — a GeoTIFF of people per cell (e.g. WorldPop 100 m; only the
+  window covering the study area is read) or a vector grid / point table with a
+  population column. The result is one row per populated cell.
+* :func:`read_boundaries` — admin units (district/county/township) with code and name.
+* :func:`read_network` — roads from OSM XML (``.osm``, ``.osm.bz2``), OSM PBF, GraphML,
+  or (online) osmnx by place name or bounding box.
+
+Schemas (every GeoDataFrame is in the study area's metric CRS)
+-------------------------------------------------------------
+facilities
+    ``id`` (str), ``name`` (str), ``type`` (code from :mod:`geoplan.inputs.facility_types`),
+    ``beds`` (float, 0 where not given for types that do not require beds),
+    ``capacity`` (float, NaN if not given), ``admin_code`` / ``admin_name`` (the admin
+    unit the point lies in, or from the file), ``in_area`` (bool), point geometry.
+candidates
+    ``id``, ``name``, ``type`` (may be empty), ``cost`` (float, NaN if not given),
+    ``capacity``, ``admin_code``, ``admin_name``, ``in_area``, point geometry; other
+    columns of the file are kept.
+population
+    ``cell_id`` (int), ``population`` (float people), ``admin_code``, ``admin_name``,
+    ``cell_area_m2``; rasters add ``row`` and ``col`` of the cell in the source raster;
+    geometry is the cell centroid.
+boundaries
+    ``admin_code`` (str), ``admin_name`` (str), the file's other attributes, polygons.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS, Geod, Transformer
+
+from geoplan._errors import GeoplanInputError, GeoplanWarning
+from geoplan.inputs import _validate as v
+from geoplan.inputs.chinacrs import to_wgs84
+from geoplan.inputs.facility_types import Vocabulary, default_vocabulary
+from geoplan.inputs.studyarea import StudyArea, parse_crs
+
+__all__ = [
+    "DENSITY_LIMIT_PER_KM2",
+    "guess_layer_kind",
+    "read_boundaries",
+    "read_candidates",
+    "read_facilities",
+    "read_network",
+    "read_population",
+    "tag_admin_units",
+]
+
+PathLike = str | os.PathLike[str]
+
+#: Column names recognised when the caller does not name them (case-insensitive).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "facility_id", "site_id", "fid", "编号", "机构编码", "机构代码", "代码"),
+    "name": ("name", "名称", "机构名称", "医院名称", "站点名称"),
+    "type": ("type", "facility_type", "category", "类型", "机构类型", "机构类别"),
+    "beds": ("beds", "bed_count", "床位", "床位数", "编制床位", "实有床位", "开放床位"),
+    "capacity": ("capacity", "容量", "服务能力", "服务人口"),
+    "cost": ("cost", "fixed_cost", "fixed_cost_wan", "成本", "建设成本", "造价"),
+    "admin": ("admin_code", "admin", "adcode", "行政区划代码", "区划代码"),
+    "lon": ("lon", "lng", "long", "longitude", "经度"),
+    "lat": ("lat", "latitude", "纬度"),
+    "x": ("x", "easting", "x坐标"),
+    "y": ("y", "northing", "y坐标"),
+    "population": ("population", "pop", "people", "count", "人口", "常住人口", "人口数"),
+    "code": ("code", "admin_code", "adcode", "gb", "代码", "区划代码", "行政区划代码"),
+    "unit_name": ("name", "admin_name", "名称", "区划名称", "行政区名称"),
+}
+
+#: Implied density (people per km²) above which a "counts" raster is taken to hold
+#: densities instead. At 100 m cells this is 1,000 people in one hectare, beyond the
+#: densest urban blocks; a people-per-km² raster exceeds it in any town.
+DENSITY_LIMIT_PER_KM2 = 100_000.0
+
+
+# --------------------------------------------------------------------------- helpers
+def _target_crs(to_crs: Any, area: StudyArea | None, lonlat: np.ndarray | None) -> CRS:
+    if to_crs is not None:
+        crs = parse_crs(to_crs, field="to_crs")
+        if not isinstance(crs, CRS) or not crs.is_projected:
+            raise GeoplanInputError(f"to_crs must be a projected CRS in metres, got {to_crs}",
+                                    field="to_crs", hint="e.g. 'EPSG:32650' (UTM 50N)")
+        return crs
+    if area is not None:
+        return area.crs
+    from geoplan.inputs.studyarea import utm_crs_for_lonlat
+
+    assert lonlat is not None and len(lonlat)
+    lon, lat = np.nanmedian(lonlat[:, 0]), np.nanmedian(lonlat[:, 1])
+    return utm_crs_for_lonlat(float(lon), float(lat))
+
+
+def tag_admin_units(gdf: gpd.GeoDataFrame, boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add ``admin_code`` and ``admin_name`` of the unit each point lies in.
+
+    Points on a shared border go to the first unit listed; points in no unit get NaN.
+
+    Parameters
+    ----------
+    gdf
+        Points (in any CRS).
+    boundaries
+        Output of :func:`read_boundaries`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``gdf`` with the two columns set.
+    """
+    units = boundaries[["admin_code", "admin_name", "geometry"]].to_crs(gdf.crs)
+    out = gdf.drop(columns=["admin_code", "admin_name"], errors="ignore").copy()
+    tree = shapely.STRtree(units.geometry.values)
+    pts, polys = tree.query(out.geometry.values, predicate="intersects")
+    first = pd.Series(polys, index=pts).groupby(level=0).min()
+    codes = np.full(len(out), None, dtype=object)
+    names = np.full(len(out), None, dtype=object)
+    codes[first.index.to_numpy()] = units["admin_code"].to_numpy()[first.to_numpy()]
+    names[first.index.to_numpy()] = units["admin_name"].to_numpy()[first.to_numpy()]
+    out["admin_code"] = codes
+    out["admin_name"] = names
+    return out
+
+
+def _inside(gdf: gpd.GeoDataFrame, area: StudyArea | None) -> np.ndarray:
+    if area is None or area.outline is None:
+        return np.ones(len(gdf), dtype=bool)
+    xy = shapely.get_coordinates(gdf.geometry.values)
+    return shapely.contains_xy(area.outline.buffer(1.0), xy[:, 0], xy[:, 1])
+
+
+def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:  # pyogrio raises several types; all mean "unreadable"
+        msg = str(exc).splitlines()[0][:300]
+        raise GeoplanInputError(f"cannot read the file as a GIS layer ({msg})", path=path,
+                                hint="check that the file is complete and in a GIS format "
+                                     "(GeoJSON, GeoPackage, Shapefile with .shx/.dbf/.prj)"
+                                ) from None
+    if gdf.empty:
+        raise GeoplanInputError("the layer has no features", path=path,
+                                hint="re-export the data, or choose another layer")
+    gdf.attrs["row_kind"] = "feature"
+    nulls = gdf.geometry.isna() | gdf.geometry.is_empty
+    if nulls.any():
+        pos = int(np.flatnonzero(nulls.to_numpy())[0])
+        raise GeoplanInputError(f"{int(nulls.sum())} feature(s) have no geometry", path=path,
+                                row=v.row_label(gdf, pos), field="geometry",
+                                hint="delete them or give them coordinates")
+    return gdf
+
+
+def _points_from_table(df: pd.DataFrame, path: Path, crs: Any,
+                       columns: Mapping[str, str | None]) -> gpd.GeoDataFrame:
+    """Turn a table with lon/lat (or x/y) columns into WGS-84 (or source-CRS) points."""
+    src = parse_crs(crs if crs is not None else "EPSG:4326")
+    china = isinstance(src, str)
+    geographic = china or src.is_geographic
+    keys = ("lon", "lat") if geographic else ("x", "y")
+    lon_col = v.find_column(df, columns.get(keys[0]), SYNONYMS[keys[0]])
+    lat_col = v.find_column(df, columns.get(keys[1]), SYNONYMS[keys[1]])
+    if lon_col is None or lat_col is None:
+        if geographic and columns.get("lon") is None and columns.get("lat") is None:
+            x_col = v.find_column(df, columns.get("x"), SYNONYMS["x"])
+            y_col = v.find_column(df, columns.get("y"), SYNONYMS["y"])
+            if x_col and y_col:
+                lon_col, lat_col = x_col, y_col
+    for key, col in ((keys[0], lon_col), (keys[1], lat_col)):
+        if col is None:
+            v.require_column(df, path, key, columns.get(key), SYNONYMS[key], f"--{key}")
+    assert lon_col is not None and lat_col is not None
+    id_col = v.find_column(df, columns.get("id"), SYNONYMS["id"])
+    x = v.parse_numbers(df, lon_col, path, field=keys[0], id_col=id_col, allow_negative=True,
+                        what="a coordinate")
+    y = v.parse_numbers(df, lat_col, path, field=keys[1], id_col=id_col, allow_negative=True,
+                        what="a coordinate")
+    if geographic:
+        v.check_lonlat(x, y, df, path, (lon_col, lat_col), id_col, china)
+    if china:
+        x, y = to_wgs84(x, y, src)
+        src = CRS.from_epsg(4326)
+    gdf = gpd.GeoDataFrame(df.drop(columns=[lon_col, lat_col]),
+                           geometry=gpd.points_from_xy(x, y), crs=src)
+    gdf.attrs["row_kind"] = "line"
+    return gdf
+
+
+def _load_points(path: PathLike, crs: Any, columns: Mapping[str, str | None] | None,
+                 encoding: str | None, layer: str | None) -> tuple[gpd.GeoDataFrame, Path]:
+    p = v.check_file(path)
+    cols = dict(columns or {})
+    suffix = v.suffix_of(p)
+    if suffix in v.TABLE_SUFFIXES:
+        gdf = _points_from_table(v.read_text_table(p, encoding), p, crs, cols)
+    elif suffix in v.VECTOR_SUFFIXES:
+        gdf = _read_vector(p, layer)
+        v.require_crs(gdf, p, crs)
+        if crs is not None:
+            src = parse_crs(crs)
+            if isinstance(src, str):
+                xy = shapely.get_coordinates(gdf.geometry.representative_point().values)
+                lon, lat = to_wgs84(xy[:, 0], xy[:, 1], src)
+                gdf = gdf.set_geometry(gpd.points_from_xy(lon, lat), crs=4326)
+            else:
+                gdf = gdf.set_crs(src, allow_override=True)
+        gdf.attrs["row_kind"] = "feature"
+        kinds = set(gdf.geom_type.unique())
+        if not kinds <= {"Point"}:
+            gdf = gdf.set_geometry(gdf.geometry.representative_point())
+            warnings.warn(f"{p}: geometries of type {sorted(kinds)} were replaced by a point "
+                          "inside each shape", GeoplanWarning, stacklevel=3)
+        if gdf.crs.is_geographic:
+            xy = shapely.get_coordinates(gdf.geometry.values)
+            v.check_lonlat(xy[:, 0], xy[:, 1], gdf, p, ("x", "y"), None, False)
+    else:
+        raise v.unknown_format(p, "points", v.TABLE_SUFFIXES | v.VECTOR_SUFFIXES)
+    gdf.attrs["source"] = str(p)
+    return gdf, p
+
+
+def _finish(gdf: gpd.GeoDataFrame, path: Path, *, to_crs: Any, area: StudyArea | None,
+            boundaries: gpd.GeoDataFrame | None, what: str) -> gpd.GeoDataFrame:
+    """Project, tag admin units, flag points outside the study area (warn with counts)."""
+    lonlat = shapely.get_coordinates(gdf.geometry.to_crs(4326).values)
+    target = _target_crs(to_crs, area, lonlat)
+    attrs = dict(gdf.attrs)
+    gdf = gdf.to_crs(target)
+    if boundaries is not None:
+        tagged = tag_admin_units(gdf, boundaries)
+        if "admin_code" in gdf.columns:  # keep codes from the file where no unit was found
+            tagged["admin_code"] = tagged["admin_code"].fillna(gdf["admin_code"])
+        gdf = tagged
+    for col in ("admin_code", "admin_name"):
+        if col not in gdf.columns:
+            gdf[col] = None
+    inside = _inside(gdf, area)
+    gdf["in_area"] = inside
+    v.warn_outside(inside, path, what, "they are kept (in_area=False) and may serve "
+                   "residents across the border")
+    gdf.attrs.update(attrs)
+    return gdf
+
+
+def _text_column(gdf: gpd.GeoDataFrame, col: str | None, default: pd.Series) -> pd.Series:
+    if col is None:
+        return default
+    values = gdf[col].astype("string").str.strip()
+    return values.where(values.notna() & (values != ""), default).astype(str)
+
+
+# --------------------------------------------------------------------------- facilities
+def read_facilities(
+    path: PathLike,
+    *,
+    crs: Any = None,
+    to_crs: Any = None,
+    area: StudyArea | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    columns: Mapping[str, str | None] | None = None,
+    vocabulary: Vocabulary | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read existing health facilities.
+
+    Parameters
+    ----------
+    path
+        CSV/TXT/TSV with lon/lat (or x/y) columns, GeoJSON, GeoPackage or Shapefile.
+    crs
+        Coordinate system of the input. For tables the default is WGS-84 lon/lat
+        (``EPSG:4326``); for GIS files the file's own CRS. ``"gcj02"`` (Gaode/AutoNavi,
+        Tencent) and ``"bd09"`` (Baidu) are converted to WGS-84 on read.
+    to_crs
+        Projected output CRS; default: ``area.crs``, else the UTM zone of the data.
+    area
+        Study area; facilities outside it are kept, flagged ``in_area=False`` and counted
+        in a :class:`~geoplan.GeoplanWarning`.
+    boundaries
+        Admin units from :func:`read_boundaries`; each facility is tagged with its unit.
+    columns
+        Names of the columns for ``id``, ``name``, ``type``, ``beds``, ``capacity``,
+        ``admin``, ``lon``/``lat`` or ``x``/``y``. Unnamed fields are found by common
+        English and Chinese headers (``名称``, ``类型``, ``床位数``, ``经度``, ...).
+    vocabulary
+        Facility types (default :func:`~geoplan.inputs.facility_types.default_vocabulary`).
+    encoding
+        Text encoding; default tries UTF-8 (with/without BOM) then GB18030/GBK.
+    layer
+        Layer name for multi-layer files (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        See the module docstring for the schema.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing or empty file, unknown format, missing column, bad numbers, coordinates
+        out of range or swapped, unknown facility type, duplicate ids, missing CRS.
+    """
+    vocab = vocabulary or default_vocabulary()
+    cols = dict(columns or {})
+    gdf, p = _load_points(path, crs, cols, encoding, layer)
+    id_col = v.find_column(gdf, cols.get("id"), SYNONYMS["id"])
+    type_col = v.require_column(gdf, p, "type", cols.get("type"), SYNONYMS["type"], "--type")
+    name_col = v.find_column(gdf, cols.get("name"), SYNONYMS["name"])
+    beds_col = v.find_column(gdf, cols.get("beds"), SYNONYMS["beds"])
+    cap_col = v.find_column(gdf, cols.get("capacity"), SYNONYMS["capacity"])
+    admin_col = v.find_column(gdf, cols.get("admin"), SYNONYMS["admin"])
+    for key, col in (("id", id_col), ("name", name_col), ("beds", beds_col)):
+        if cols.get(key) is not None and col is None:
+            v.require_column(gdf, p, key, cols[key], SYNONYMS[key], f"--{key}")
+
+    row_ids = pd.Series([f"row{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    ids = _text_column(gdf, id_col, row_ids)
+    if id_col is not None:
+        v.check_duplicate_ids(ids, gdf, p, id_col)
+    raw_types = gdf[type_col].astype("string").fillna("").str.strip()
+    codes = raw_types.map(lambda s: vocab.code_of(s) if s else None)
+    if codes.isna().any():
+        pos = int(np.flatnonzero(codes.isna().to_numpy())[0])
+        unknown = sorted(set(raw_types[codes.isna()]))[:5]
+        raise GeoplanInputError(
+            f"unknown facility type '{raw_types.iloc[pos]}' ({int(codes.isna().sum())} row(s); "
+            f"unknown values: {', '.join(repr(u) for u in unknown)})",
+            path=p, row=v.row_label(gdf, pos, id_col), field=type_col,
+            hint="use one of the types below, or add your own with a vocabulary file "
+                 "(geoplan.inputs.facility_types.load_vocabulary):\n" + vocab.describe())
+    needs_beds = codes.map(lambda c: vocab.types[c].requires_beds).to_numpy(dtype=bool)
+    if beds_col is None:
+        if needs_beds.any():
+            pos = int(np.flatnonzero(needs_beds)[0])
+            raise GeoplanInputError(
+                "missing required column for beds: hospitals need a bed count",
+                path=p, row=v.row_label(gdf, pos, id_col), field="beds",
+                hint="add a 'beds' (床位数) column, or name it with --beds")
+        beds = np.zeros(len(gdf))
+    else:
+        beds = v.parse_numbers(gdf, beds_col, p, field="beds", id_col=id_col,
+                               required=needs_beds, what="a bed count")
+        beds = np.nan_to_num(beds, nan=0.0)
+    capacity = (np.full(len(gdf), np.nan) if cap_col is None else
+                v.parse_numbers(gdf, cap_col, p, field="capacity", id_col=id_col,
+                                required=False, what="a capacity"))
+    out = gpd.GeoDataFrame({
+        "id": ids.to_numpy(dtype=str),
+        "name": _text_column(gdf, name_col, ids).to_numpy(dtype=str),
+        "type": codes.to_numpy(dtype=str),
+        "beds": beds,
+        "capacity": capacity,
+    }, geometry=gdf.geometry.values, crs=gdf.crs)
+    if admin_col is not None:
+        out["admin_code"] = gdf[admin_col].astype("string").to_numpy()
+    out.attrs.update(gdf.attrs)
+    return _finish(out, p, to_crs=to_crs, area=area, boundaries=boundaries, what="facilities")
+
+
+def read_candidates(
+    path: PathLike,
+    *,
+    crs: Any = None,
+    to_crs: Any = None,
+    area: StudyArea | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    columns: Mapping[str, str | None] | None = None,
+    encoding: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read candidate sites for new facilities (same formats and options as facilities).
+
+    Parameters
+    ----------
+    path, crs, to_crs, area, boundaries, columns, encoding, layer
+        As in :func:`read_facilities`; the recognised fields are ``id``, ``name``,
+        ``type`` (optional), ``cost`` (optional fixed cost) and ``capacity`` (optional).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``id``, ``name``, ``type``, ``cost``, ``capacity``, ``admin_code``,
+        ``admin_name``, ``in_area``, the file's other columns, point geometry.
+
+    Raises
+    ------
+    GeoplanInputError
+        As for :func:`read_facilities`; costs must be non-negative numbers.
+    """
+    cols = dict(columns or {})
+    gdf, p = _load_points(path, crs, cols, encoding, layer)
+    id_col = v.find_column(gdf, cols.get("id"), SYNONYMS["id"])
+    row_ids = pd.Series([f"S{i + 1:04d}" for i in range(len(gdf))], index=gdf.index)
+    ids = _text_column(gdf, id_col, row_ids)
+    if id_col is not None:
+        v.check_duplicate_ids(ids, gdf, p, id_col)
+    name_col = v.find_column(gdf, cols.get("name"), SYNONYMS["name"])
+    type_col = v.find_column(gdf, cols.get("type"), SYNONYMS["type"])
+    cost_col = v.find_column(gdf, cols.get("cost"), SYNONYMS["cost"])
+    cap_col = v.find_column(gdf, cols.get("capacity"), SYNONYMS["capacity"])
+    used = {c for c in (id_col, name_col, type_col, cost_col, cap_col) if c}
+    out = gpd.GeoDataFrame({
+        "id": ids.to_numpy(dtype=str),
+        "name": _text_column(gdf, name_col, ids).to_numpy(dtype=str),
+        "type": _text_column(gdf, type_col, pd.Series("", index=gdf.index)).to_numpy(dtype=str),
+        "cost": (np.full(len(gdf), np.nan) if cost_col is None else
+                 v.parse_numbers(gdf, cost_col, p, field="cost", id_col=id_col,
+                                 required=False, what="a cost")),
+        "capacity": (np.full(len(gdf), np.nan) if cap_col is None else
+                     v.parse_numbers(gdf, cap_col, p, field="capacity", id_col=id_col,
+                                     required=False, what="a capacity")),
+    }, geometry=gdf.geometry.values, crs=gdf.crs)
+    for col in gdf.columns:
+        if col not in used and col != gdf.geometry.name and col not in out.columns:
+            out[col] = gdf[col].to_numpy()
+    out.attrs.update(gdf.attrs)
+    return _finish(out, p, to_crs=to_crs, area=area, boundaries=boundaries, what="candidates")
+
+
+# --------------------------------------------------------------------------- boundaries
+def read_boundaries(
+    path: PathLike,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    crs: Any = None,
+    to_crs: Any = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read admin units (district / county / township polygons) with code and name.
+
+    Parameters
+    ----------
+    path
+        GeoJSON, GeoPackage or Shapefile of polygons.
+    code, name
+        Attribute names of the unit code and name; default: common names (``code``,
+        ``adcode``, ``区划代码`` / ``name``, ``名称``).
+    crs
+        CRS to assume when the file has none (e.g. a shapefile without ``.prj``).
+    to_crs
+        Projected output CRS; default: UTM zone of the units' centre.
+    layer
+        Layer name for multi-layer files.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``admin_code``, ``admin_name``, the other attributes, (multi)polygons.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing/empty/unknown file, missing CRS, missing code column, duplicate codes,
+        geometries that are not polygons.
+    """
+    p = v.check_file(path)
+    if v.suffix_of(p) not in v.VECTOR_SUFFIXES:
+        raise v.unknown_format(p, "boundaries", v.VECTOR_SUFFIXES)
+    gdf = _read_vector(p, layer)
+    v.require_crs(gdf, p, crs)
+    if gdf.crs is None:
+        src = parse_crs(crs)
+        if isinstance(src, str):
+            raise GeoplanInputError("GCJ-02/BD-09 boundaries are not supported", path=p,
+                                    field="crs", hint="use WGS-84 (or CGCS2000) boundaries")
+        gdf = gdf.set_crs(src)
+    kinds = set(gdf.geom_type.unique())
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        pos = int(np.flatnonzero(~gdf.geom_type.isin(["Polygon", "MultiPolygon"]))[0])
+        raise GeoplanInputError(
+            f"admin units must be polygons, found {sorted(kinds)}", path=p,
+            row=v.row_label(gdf, pos), field="geometry",
+            hint="give the boundary polygons of the units, not points or lines")
+    code_col = v.require_column(gdf, p, "code", code, SYNONYMS["code"], "code=")
+    name_col = v.find_column(gdf, name, SYNONYMS["unit_name"])
+    if name is not None and name_col is None:
+        v.require_column(gdf, p, "name", name, SYNONYMS["unit_name"], "name=")
+    codes = gdf[code_col].astype("string").str.strip()
+    if codes.isna().any() or (codes == "").any():
+        pos = int(np.flatnonzero((codes.isna() | (codes == "")).to_numpy())[0])
+        raise GeoplanInputError("unit code is empty", path=p, row=v.row_label(gdf, pos),
+                                field=code_col, hint="every unit needs a code")
+    v.check_duplicate_ids(codes, gdf, p, code_col)
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        warnings.warn(f"{p}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid",
+                      GeoplanWarning, stacklevel=2)
+        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].values)
+    target = CRS.from_user_input(to_crs) if to_crs is not None else StudyArea.estimate_crs(gdf)
+    out = gdf.rename(columns={code_col: "admin_code"})
+    out["admin_code"] = codes.to_numpy(dtype=str)
+    out["admin_name"] = (out[name_col].astype(str).to_numpy() if name_col
+                         else out["admin_code"].to_numpy())
+    front = ["admin_code", "admin_name"]
+    out = out[front + [c for c in out.columns if c not in front]].to_crs(target)
+    out.attrs["source"] = str(p)
+    return out
+
+
+# --------------------------------------------------------------------------- population
+def _cell_area_km2(transform: Any, crs: CRS, rows: np.ndarray, height: int) -> np.ndarray:
+    """Area in km² of raster cells in ``rows`` (exact per row for geographic rasters)."""
+    if not crs.is_geographic:
+        return np.full(rows.shape, abs(transform.a * transform.e) / 1e6)
+    geod = Geod(ellps="WGS84")
+    edges = np.arange(height + 1)
+    lat_edges = transform.f + transform.e * edges
+    dlon = abs(transform.a)
+    areas = np.array([abs(geod.polygon_area_perimeter(
+        [0, dlon, dlon, 0], [lat_edges[i], lat_edges[i], lat_edges[i + 1], lat_edges[i + 1]])[0])
+        for i in range(height)]) / 1e6
+    return areas[rows]
+
+
+def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
+                            values: str, density_limit: float) -> gpd.GeoDataFrame:
+    import rasterio
+    from rasterio.errors import RasterioIOError
+    from rasterio.windows import Window, from_bounds
+
+    try:
+        src = rasterio.open(p)
+    except RasterioIOError as exc:
+        raise GeoplanInputError(f"cannot read the raster ({str(exc)[:200]})", path=p,
+                                hint="check that the file is a complete GeoTIFF") from None
+    with src:
+        if src.crs is None:
+            raise GeoplanInputError("the raster has no coordinate reference system", path=p,
+                                    field="crs", hint="set it, e.g. gdal_edit.py -a_srs "
+                                    "EPSG:4326 file.tif (WorldPop rasters are EPSG:4326)")
+        full = Window(0, 0, src.width, src.height)
+        window = full
+        if area is not None and area.outline is not None:
+            bounds = Transformer.from_crs(area.crs, src.crs, always_xy=True).transform_bounds(
+                *area.outline.bounds, densify_pts=21)
+            w = from_bounds(*bounds, transform=src.transform)
+            c0 = max(int(np.floor(w.col_off)), 0)
+            r0 = max(int(np.floor(w.row_off)), 0)
+            c1 = min(int(np.ceil(w.col_off + w.width)), src.width)
+            r1 = min(int(np.ceil(w.row_off + w.height)), src.height)
+            if c1 <= c0 or r1 <= r0:
+                raise GeoplanInputError("the raster does not cover the study area", path=p,
+                                        hint="use a population raster of this region")
+            window = Window(c0, r0, c1 - c0, r1 - r0)
+        data = src.read(1, window=window, masked=True).astype("float64")
+        tags = {k.lower(): str(val).lower() for k, val in src.tags().items()}
+        tags.update({k.lower(): str(val).lower() for k, val in src.tags(1).items()})
+        descr = " ".join(d or "" for d in src.descriptions).lower()
+        transform, raster_crs = src.transform, src.crs
+        row0, col0, height = int(window.row_off), int(window.col_off), src.height
+        width = src.width
+    values_arr = np.ma.filled(data, np.nan)
+    values_arr[~np.isfinite(values_arr)] = np.nan
+    negative = values_arr < 0
+    if negative.any():
+        r, c = np.argwhere(negative)[0]
+        raise GeoplanInputError(
+            f"negative population {values_arr[r, c]} ({int(negative.sum())} cell(s)); the "
+            "nodata value may be missing from the file", path=p,
+            row=f"pixel row {r + row0}, col {c + col0}", field="band 1",
+            hint="set the raster's nodata value (e.g. -99999) or fix the cells")
+    rows, cols = np.nonzero(np.nan_to_num(values_arr, nan=0.0) > 0)
+    pop = values_arr[rows, cols]
+    grows = rows + row0
+    area_km2 = _cell_area_km2(transform, CRS.from_user_input(raster_crs), grows, height)
+    if values == "density":
+        pop = pop * area_km2
+    else:
+        hinted = any(word in text for text in [descr, *tags.values()]
+                     for word in ("density", "per km", "/km", "per sq"))
+        implied = pop / area_km2
+        p99 = float(np.percentile(implied, 99)) if implied.size else 0.0
+        if hinted or p99 > density_limit:
+            why = ("its metadata says density" if hinted else
+                   f"the 99th percentile cell implies {p99:,.0f} people/km², above the "
+                   f"{density_limit:,.0f}/km² limit for counts")
+            raise GeoplanInputError(
+                f"the raster looks like population densities, not counts per cell ({why})",
+                path=p, field="band 1",
+                hint="pass values='density' (people per km²) to convert densities to counts, "
+                     "or use a counts raster such as WorldPop 'ppp'")
+    xs, ys = rasterio.transform.xy(transform, grows, cols + col0, offset="center")
+    target = _target_crs(to_crs, area, np.column_stack(Transformer.from_crs(
+        raster_crs, 4326, always_xy=True).transform(np.asarray(xs)[:1000], np.asarray(ys)[:1000]))
+        if len(pop) else np.array([[0.0, 0.0]]))
+    tx, ty = Transformer.from_crs(raster_crs, target, always_xy=True).transform(xs, ys)
+    gdf = gpd.GeoDataFrame({
+        "cell_id": (grows.astype(np.int64) * np.int64(width) + cols + col0),
+        "population": pop, "row": grows, "col": cols + col0,
+        "cell_area_m2": area_km2 * 1e6,
+    }, geometry=gpd.points_from_xy(tx, ty), crs=target)
+    gdf.attrs.update(source=str(p), raster_crs=str(raster_crs), raster_transform=tuple(transform),
+                     raster_shape=(height, width))
+    return gdf
+
+
+def read_population(
+    path: PathLike,
+    *,
+    column: str | None = None,
+    crs: Any = None,
+    to_crs: Any = None,
+    area: StudyArea | None = None,
+    boundaries: gpd.GeoDataFrame | None = None,
+    values: Literal["counts", "density"] = "counts",
+    density_limit: float = DENSITY_LIMIT_PER_KM2,
+    encoding: str | None = None,
+    layer: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read population as demand cells: one row per populated cell.
+
+    Parameters
+    ----------
+    path
+        GeoTIFF (or other raster) of people per cell, e.g. WorldPop 100 m; or a vector
+        grid (polygons) / points (GIS file or CSV with lon/lat) with a population column.
+    column
+        Population column of a vector grid; default ``population``/``pop``/``人口``….
+    crs
+        CRS to assume for a table or a file without one.
+    to_crs
+        Projected output CRS; default ``area.crs``, else the UTM zone of the data.
+    area
+        Study area: only the raster window covering it is read; cells whose centre lies
+        outside are dropped and counted in a warning.
+    boundaries
+        Admin units; each cell is tagged with the unit containing its centre.
+    values
+        ``"counts"`` (people per cell, default) or ``"density"`` (people per km²,
+        converted to counts with each cell's area; rasters only).
+    density_limit
+        The counts check: if the 99th percentile of populated cells implies more people
+        per km² than this (default 100,000/km², i.e. 1,000 in a hectare) — or the raster's
+        metadata mentions density — the raster is rejected as densities.
+    encoding, layer
+        As in :func:`read_facilities`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``cell_id``, ``population``, ``cell_area_m2``, (rasters: ``row``, ``col``),
+        ``admin_code``, ``admin_name``; centroid points.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing/empty/unknown file, missing CRS, negative/NaN/non-numeric population,
+        raster of densities, raster not covering the study area.
+    """
+    p = v.check_file(path)
+    suffix = v.suffix_of(p)
+    if suffix in v.RASTER_SUFFIXES:
+        gdf = _read_population_raster(p, to_crs=to_crs, area=area, values=values,
+                                      density_limit=density_limit)
+    elif suffix in v.TABLE_SUFFIXES | v.VECTOR_SUFFIXES:
+        gdf = _read_population_vector(p, column=column, crs=crs, to_crs=to_crs, area=area,
+                                      encoding=encoding, layer=layer)
+    else:
+        raise v.unknown_format(p, "population", v.RASTER_SUFFIXES | v.TABLE_SUFFIXES
+                               | v.VECTOR_SUFFIXES)
+    attrs = dict(gdf.attrs)
+    inside = _inside(gdf, area)
+    v.warn_outside(inside, p, "population cells", "they are left out",
+                   population=gdf["population"].to_numpy())
+    gdf = gdf.loc[inside].reset_index(drop=True)
+    if boundaries is not None:
+        gdf = tag_admin_units(gdf, boundaries)
+    for col in ("admin_code", "admin_name"):
+        if col not in gdf.columns:
+            gdf[col] = None
+    if gdf.empty:
+        raise GeoplanInputError("no populated cells in the study area", path=p,
+                                hint="check that the population data covers the region")
+    gdf.attrs.update(attrs)
+    return gdf
+
+
+def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: Any,
+                            area: StudyArea | None, encoding: str | None,
+                            layer: str | None) -> gpd.GeoDataFrame:
+    if v.suffix_of(p) in v.TABLE_SUFFIXES:
+        gdf = _points_from_table(v.read_text_table(p, encoding), p, crs, {})
+        cell_area = np.full(len(gdf), np.nan)
+    else:
+        gdf = _read_vector(p, layer)
+        v.require_crs(gdf, p, crs)
+        if gdf.crs is None:
+            gdf = gdf.set_crs(parse_crs(crs))
+        cell_area = gdf.to_crs(_target_crs(to_crs, area, shapely.get_coordinates(
+            gdf.geometry.to_crs(4326).representative_point().values))).area.to_numpy()
+        cell_area = np.where(cell_area > 0, cell_area, np.nan)
+        gdf = gdf.set_geometry(gdf.geometry.representative_point()) if not set(
+            gdf.geom_type.unique()) <= {"Point"} else gdf
+    col = v.require_column(gdf, p, "population", column, SYNONYMS["population"], "column=")
+    pop = v.parse_numbers(gdf, col, p, field="population", what="a population count")
+    id_col = v.find_column(gdf, None, ("cell_id", "id", "fid"))
+    keep = pop > 0  # one row per populated cell, as for rasters
+    gdf, pop, cell_area = gdf.loc[keep], pop[keep], cell_area[keep]
+    lonlat = shapely.get_coordinates(gdf.geometry.to_crs(4326).values)
+    target = _target_crs(to_crs, area, lonlat)
+    out = gpd.GeoDataFrame({
+        "cell_id": np.arange(len(gdf), dtype=np.int64),
+        "population": pop, "cell_area_m2": cell_area,
+    }, geometry=gdf.geometry.to_crs(target).values, crs=target)
+    if id_col is not None:
+        out["source_id"] = gdf[id_col].astype(str).to_numpy()
+    out.attrs["source"] = str(p)
+    return out
+
+
+# --------------------------------------------------------------------------- network
+_PLACE_RE = re.compile(r"[\\/]")
+
+
+def _pbf_to_osm_xml(p: Path, out: Path) -> None:
+    """Extract highway ways and their nodes from an OSM PBF into an OSM XML file."""
+    import osmium
+
+    try:
+        wanted: set[int] = set()
+        for way in osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(
+                osmium.filter.KeyFilter("highway")):
+            wanted.update(n.ref for n in way.nodes)
+        with osmium.SimpleWriter(str(out), overwrite=True) as writer:
+            for obj in osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY):
+                if obj.is_node():
+                    if obj.id in wanted:
+                        writer.add_node(obj)
+                elif "highway" in obj.tags:
+                    writer.add_way(obj)
+    except RuntimeError as exc:
+        raise GeoplanInputError(f"cannot read the OSM PBF file ({str(exc)[:200]})", path=p,
+                                hint="check that the download is complete") from None
+
+
+def _graph_from_file(p: Path) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    suffix = v.suffix_of(p)
+    try:
+        if suffix == ".graphml":
+            return ox.load_graphml(p)
+        if suffix in (".osm.pbf", ".pbf"):
+            with tempfile.TemporaryDirectory(prefix="geoplan-") as tmp:
+                xml = Path(tmp) / "roads.osm"
+                _pbf_to_osm_xml(p, xml)
+                return ox.graph_from_xml(xml, simplify=True, retain_all=True)
+        return ox.graph_from_xml(p, simplify=True, retain_all=True)
+    except GeoplanInputError:
+        raise
+    except Exception as exc:  # parse errors from sax/bz2/osmnx all mean "unreadable"
+        msg = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        if "no data" in msg.lower() or "empty" in msg.lower() or "no nodes" in msg.lower():
+            raise GeoplanInputError("the road network has no edges (no highway ways found)",
+                                    path=p, hint="check that the extract contains roads") from None
+        raise GeoplanInputError(f"cannot read the road network ({type(exc).__name__}: {msg})",
+                                path=p, hint="check the file is complete OSM XML / PBF / "
+                                "GraphML (re-download or re-export it)") from None
+
+
+def _graph_online(place: str | None, bbox: tuple[float, float, float, float] | None
+                  ) -> nx.MultiDiGraph:
+    import osmnx as ox
+
+    what = place if place is not None else f"bbox {bbox}"
+    try:
+        if bbox is not None:
+            return ox.graph_from_bbox(bbox, network_type="all", simplify=True, retain_all=True)
+        return ox.graph_from_place(place, network_type="all", simplify=True, retain_all=True)
+    except Exception as exc:  # requests/osmnx errors: offline, unknown place, no data
+        raise GeoplanInputError(
+            f"could not download the road network for {what!r} ({type(exc).__name__}: "
+            f"{str(exc)[:200]})", field="network",
+            hint="geoplan needs internet access to fetch OpenStreetMap by name; offline, give "
+                 "a .osm/.osm.pbf/.graphml file instead") from None
+
+
+def read_network(
+    source: PathLike | None = None,
+    *,
+    bbox: tuple[float, float, float, float] | None = None,
+    to_crs: Any = None,
+    area: StudyArea | None = None,
+) -> nx.MultiDiGraph:
+    """Read a road network into an osmnx graph projected to the study area's CRS.
+
+    Parameters
+    ----------
+    source
+        A file — OSM XML (``.osm``, ``.osm.bz2``), OSM PBF (``.osm.pbf``; highway ways are
+        extracted with pyosmium) or GraphML — or, when online, a place name for
+        :func:`osmnx.graph_from_place` (e.g. ``"Porto Alegre, Brazil"``).
+    bbox
+        Instead of ``source``: (west, south, east, north) in degrees to download.
+    to_crs
+        Projected CRS; default ``area.crs``, else osmnx's UTM choice.
+    area
+        Study area; the network must reach it.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx graph (all highway ways, one-way streets as single directed edges), with
+        node ``x``/``y`` in metres and edge ``length`` in metres.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing/unknown/unreadable file, a download that fails (e.g. offline), a network
+        with no edges, or one that does not reach the study area.
+    """
+    import osmnx as ox
+
+    label: str
+    if bbox is not None:
+        graph, label = _graph_online(None, bbox), f"bbox {bbox}"
+    elif source is None:
+        raise GeoplanInputError("no road network given", field="network",
+                                hint="give a .osm/.osm.pbf/.graphml file or a place name")
+    else:
+        text = str(source)
+        looks_like_file = (isinstance(source, os.PathLike) or _PLACE_RE.search(text)
+                           or text.lower().endswith(v.NETWORK_SUFFIXES) or Path(text).exists())
+        if looks_like_file:
+            p = v.check_file(text)
+            if v.suffix_of(p) not in v.NETWORK_SUFFIXES:
+                raise v.unknown_format(p, "a road network", v.NETWORK_SUFFIXES)
+            graph, label = _graph_from_file(p), str(p)
+        else:
+            graph, label = _graph_online(text, None), text
+    if graph.number_of_edges() == 0:
+        raise GeoplanInputError("the road network has no edges", path=label,
+                                hint="check that the file/place contains roads")
+    target = to_crs if to_crs is not None else (area.crs if area is not None else None)
+    graph = ox.project_graph(graph, to_crs=target)
+    graph.graph["source"] = label
+    if area is not None and area.outline is not None:
+        xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)])
+        inside = shapely.contains_xy(area.outline, xy[:, 0], xy[:, 1])
+        if not inside.any():
+            raise GeoplanInputError(
+                "the road network does not reach the study area (no node inside it)",
+                path=label, hint="use roads of this region (check the file and the CRS)")
+        hull = shapely.convex_hull(shapely.multipoints(xy[inside]))
+        share = hull.intersection(area.outline).area / max(area.outline.area, 1.0)
+        if share < 0.5:
+            warnings.warn(f"{label}: the road network spans only {share:.0%} of the study "
+                          "area; residents elsewhere will be unreachable", GeoplanWarning,
+                          stacklevel=2)
+    return graph
+
+
+def guess_layer_kind(path: PathLike, encoding: str | None = None) -> str:
+    """Guess what a file holds: ``network``, ``population``, ``boundaries``, ``facilities``.
+
+    Used by ``geoplan inspect``. Rasters are population; OSM/GraphML files are networks;
+    tables and GIS layers are population when they have a population column, boundaries
+    when they hold polygons, facilities when they have a type column, else candidates.
+
+    Parameters
+    ----------
+    path
+        The file (must exist).
+    encoding
+        Text encoding for tables.
+
+    Returns
+    -------
+    str
+        One of ``network``, ``population``, ``boundaries``, ``facilities``, ``candidates``.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing/empty file or unknown format.
+    """
+    p = v.check_file(path)
+    suffix = v.suffix_of(p)
+    if suffix in v.NETWORK_SUFFIXES:
+        return "network"
+    if suffix in v.RASTER_SUFFIXES:
+        return "population"
+    if suffix in v.TABLE_SUFFIXES:
+        columns = v.read_text_table(p, encoding).columns
+        geoms: set[str] = set()
+    elif suffix in v.VECTOR_SUFFIXES:
+        gdf = _read_vector(p, None)
+        columns, geoms = gdf.columns, set(gdf.geom_type.unique())
+    else:
+        raise v.unknown_format(p, "inspection", v.TABLE_SUFFIXES | v.VECTOR_SUFFIXES
+                               | v.RASTER_SUFFIXES | set(v.NETWORK_SUFFIXES))
+    frame = pd.DataFrame(columns=list(columns))
+    if v.find_column(frame, None, SYNONYMS["population"]) is not None:
+        return "population"
+    if geoms and geoms <= {"Polygon", "MultiPolygon"}:
+        return "boundaries"
+    if v.find_column(frame, None, SYNONYMS["type"]) is not None:
+        return "facilities"
+    return "candidates"

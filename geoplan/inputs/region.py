@@ -1,0 +1,227 @@
+"""A study region: all input layers read once, validated, in one CRS, tagged by admin unit.
+
+A region is described by a small TOML manifest (``region.toml``) naming its files and
+reader options, so a folder of data can be loaded with one call::
+
+    name = "Qingshan (synthetic demo city)"
+    crs = "EPSG:32649"            # optional: output CRS (default: UTM of the boundaries)
+    [boundaries]
+    path = "boundaries.geojson"
+    code = "code"                 # optional column names
+    name = "name"
+    [population]
+    path = "population.tif"       # or a vector grid; column = "pop"
+    [facilities]
+    path = "facilities.csv"
+    crs = "gcj02"                 # coordinates copied from Gaode
+    [candidates]
+    path = "candidates.csv"
+    crs = "gcj02"
+    [network]
+    path = "roads.osm.bz2"        # or place = "Some County, China" (online)
+
+Paths are relative to the manifest. Every section except ``boundaries`` is optional;
+without boundaries the study area is the extent of the population layer.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+
+from geoplan._errors import GeoplanInputError
+from geoplan.inputs.facility_types import Vocabulary, load_vocabulary
+from geoplan.inputs.readers import (
+    read_boundaries,
+    read_candidates,
+    read_facilities,
+    read_network,
+    read_population,
+)
+from geoplan.inputs.studyarea import StudyArea
+
+__all__ = ["LAYERS", "Region", "load_region", "read_manifest"]
+
+LAYERS = ("boundaries", "population", "facilities", "candidates", "network")
+
+_COLUMN_KEYS = ("id", "name", "type", "beds", "capacity", "cost", "admin", "lon", "lat", "x", "y")
+_ALLOWED: dict[str, set[str]] = {
+    "": {"name", "name_zh", "crs", "description", *LAYERS},
+    "boundaries": {"path", "code", "name", "crs", "layer"},
+    "population": {"path", "column", "crs", "values", "layer", "encoding", "density_limit"},
+    "facilities": {"path", "crs", "layer", "encoding", "vocabulary", *_COLUMN_KEYS},
+    "candidates": {"path", "crs", "layer", "encoding", *_COLUMN_KEYS},
+    "network": {"path", "place", "bbox"},
+}
+
+
+@dataclass
+class Region:
+    """All layers of a study region, in one metric CRS.
+
+    Attributes
+    ----------
+    name
+        Display name.
+    area
+        CRS and outline.
+    boundaries, population, facilities, candidates
+        GeoDataFrames from the readers in :mod:`geoplan.inputs.readers` (``None`` if not loaded).
+    network
+        Road graph from :func:`geoplan.inputs.readers.read_network` (``None`` if not loaded).
+    vocabulary
+        Facility types in use.
+    manifest
+        The manifest file the region came from, if any.
+    """
+
+    name: str
+    area: StudyArea
+    boundaries: gpd.GeoDataFrame | None = None
+    population: gpd.GeoDataFrame | None = None
+    facilities: gpd.GeoDataFrame | None = None
+    candidates: gpd.GeoDataFrame | None = None
+    network: nx.MultiDiGraph | None = None
+    vocabulary: Vocabulary = field(default_factory=load_vocabulary)
+    manifest: Path | None = None
+    name_zh: str | None = None
+
+
+def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
+    """Read and check a region manifest; return it with paths made absolute.
+
+    Parameters
+    ----------
+    path
+        A ``region.toml`` file, or a folder containing one.
+
+    Returns
+    -------
+    tuple
+        The manifest as a dict and the manifest's path.
+
+    Raises
+    ------
+    GeoplanInputError
+        Missing file, TOML syntax error (with line), unknown section or key, wrong type.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "region.toml"
+    if not p.is_file():
+        raise GeoplanInputError("region manifest not found", path=p,
+                                hint="give a folder containing region.toml, or the .toml file")
+    try:
+        manifest = tomllib.loads(p.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise GeoplanInputError(f"TOML syntax error: {exc}", path=p,
+                                hint="fix the line named above") from None
+    except UnicodeDecodeError:
+        raise GeoplanInputError("manifest is not UTF-8 text", path=p,
+                                hint="save it as UTF-8") from None
+    for key, value in manifest.items():
+        if key not in _ALLOWED[""]:
+            raise GeoplanInputError(f"unknown key '{key}'", path=p, field=key,
+                                    hint=f"allowed: {', '.join(sorted(_ALLOWED['']))}")
+        if key in LAYERS:
+            if not isinstance(value, dict):
+                raise GeoplanInputError(f"'{key}' must be a table ([{key}])", path=p, field=key,
+                                        hint=f"write [{key}] then path = \"...\"")
+            for sub in value:
+                if sub not in _ALLOWED[key]:
+                    raise GeoplanInputError(
+                        f"unknown key '{sub}' in [{key}]", path=p, field=f"{key}.{sub}",
+                        hint=f"allowed: {', '.join(sorted(_ALLOWED[key]))}")
+            for sub in ("path", "vocabulary"):
+                if sub in value:
+                    if not isinstance(value[sub], str):
+                        raise GeoplanInputError(f"'{key}.{sub}' must be a string", path=p,
+                                                field=f"{key}.{sub}", hint="quote the path")
+                    value[sub] = str((p.parent / value[sub]).resolve())
+    return manifest, p
+
+
+def _opts(section: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    return {k: section[k] for k in names if k in section}
+
+
+def load_region(
+    path: str | Path,
+    *,
+    layers: Iterable[str] = LAYERS,
+    progress: Callable[[str], None] | None = None,
+) -> Region:
+    """Load every layer named in a region manifest.
+
+    Parameters
+    ----------
+    path
+        ``region.toml`` or the folder holding it.
+    layers
+        Which layers to load (default all present); ``boundaries`` are always loaded
+        when present because they define the study area.
+    progress
+        Called with the name of each layer before it is read (e.g. to update a bar).
+
+    Returns
+    -------
+    Region
+
+    Raises
+    ------
+    GeoplanInputError
+        From the manifest or any reader.
+    """
+    manifest, mpath = read_manifest(path)
+    wanted = set(layers)
+    note = progress or (lambda _name: None)
+    to_crs = manifest.get("crs")
+    boundaries = None
+    area: StudyArea | None = None
+    if "boundaries" in manifest:
+        note("boundaries")
+        sec = manifest["boundaries"]
+        boundaries = read_boundaries(sec["path"], to_crs=to_crs,
+                                     **_opts(sec, ("code", "name", "crs", "layer")))
+        area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs)
+    population = None
+    if "population" in manifest and "population" in wanted:
+        note("population")
+        sec = manifest["population"]
+        population = read_population(
+            sec["path"], to_crs=to_crs, area=area, boundaries=boundaries,
+            **_opts(sec, ("column", "crs", "values", "layer", "encoding", "density_limit")))
+        if area is None:
+            area = StudyArea(crs=population.crs, outline=population.union_all().convex_hull)
+    if area is None:
+        raise GeoplanInputError("the manifest needs [boundaries] or [population] to define the "
+                                "study area", path=mpath, hint="add a [boundaries] section")
+    vocabulary = load_vocabulary(manifest.get("facilities", {}).get("vocabulary"))
+    layers_out: dict[str, Any] = {}
+    for name, reader in (("facilities", read_facilities), ("candidates", read_candidates)):
+        if name in manifest and name in wanted:
+            note(name)
+            sec = manifest[name]
+            cols = {k: sec[k] for k in _COLUMN_KEYS if k in sec}
+            extra = {"vocabulary": vocabulary} if name == "facilities" else {}
+            layers_out[name] = reader(sec["path"], area=area, boundaries=boundaries,
+                                      columns=cols, **_opts(sec, ("crs", "layer", "encoding")),
+                                      **extra)
+    network = None
+    if "network" in manifest and "network" in wanted:
+        note("network")
+        sec = manifest["network"]
+        bbox = tuple(sec["bbox"]) if "bbox" in sec else None
+        network = read_network(sec.get("path") or sec.get("place"), bbox=bbox, area=area)
+    return Region(
+        name=str(manifest.get("name", mpath.parent.name)), name_zh=manifest.get("name_zh"),
+        area=area, boundaries=boundaries, population=population,
+        facilities=layers_out.get("facilities"), candidates=layers_out.get("candidates"),
+        network=network, vocabulary=vocabulary, manifest=mpath,
+    )

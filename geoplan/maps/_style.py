@@ -1,0 +1,348 @@
+"""Look of geoplan maps: labels (zh/en), colours, SVG markers, page CSS/JS, folium parts.
+
+Private helpers of :mod:`geoplan.maps.canvas`. Nothing here needs jQuery, Bootstrap or an icon
+font: markers are inline SVG, popups are plain HTML bound by Leaflet itself, so a page
+works offline once Leaflet is inlined (:mod:`geoplan.maps._html`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from folium.map import Layer
+from jinja2 import Template
+
+from geoplan._errors import GeoplanInputError
+from geoplan.maps._html import esc, js_json
+
+# --------------------------------------------------------------------------- labels
+TEXT: dict[str, dict[str, str]] = {
+    "en": {
+        "population": "Population (people per km²)",
+        "facilities": "Facilities: {label} ({n})",
+        "covered": "Covered within {m} min",
+        "covered_before": "Before: covered within {m} min",
+        "covered_after": "After: covered within {m} min",
+        "isochrone": "Isochrones {m} min",
+        "gaps": "Gaps (uncovered people)",
+        "share": "Coverage share by unit",
+        "share_before": "Before: coverage share by unit",
+        "share_after": "After: coverage share by unit",
+        "share_t": "Share within {m} min by unit",
+        "beds_layer": "Beds per 1,000 (target {t:g})",
+        "beds_layer_after": "After: beds per 1,000 (target {t:g})",
+        "boundaries": "Admin boundaries",
+        "candidates": "Candidate sites ({n})",
+        "new_sites": "Plan: new sites ({n})",
+        "upgraded": "Plan: upgraded facilities, +beds ({n})",
+        "basemap_osm": "OpenStreetMap",
+        "basemap_gaode": "Gaode (AutoNavi)",
+        "basemap_none": "No basemap",
+        "before": "Before",
+        "after": "After plan",
+        "name": "Name", "type": "Type", "beds": "Beds", "beds_added": "Beds added",
+        "catchment": "Catchment population", "travel_time": "Mean travel time",
+        "unit": "Admin unit", "people": "people", "min": "min", "share_col": "Covered share",
+        "beds_1000": "Beds per 1,000", "cost": "Cost (10k yuan)", "gap": "Gap",
+        "cells": "Cells", "units": "Units", "uncovered_people": "Uncovered people",
+        "area_km2": "Area (km²)", "population_col": "Population", "status": "Status",
+        "new": "new site",
+        "upgraded_status": "upgraded", "covered_people": "People covered",
+        "legend_gaps": "Uncovered people (largest {n} areas; #rank)",
+        "of_target": "of target",
+        "no_data": "no data",
+    },
+    "zh": {
+        "population": "人口（人/平方公里）",
+        "facilities": "设施：{label}（{n}）",
+        "covered": "{m}分钟覆盖范围",
+        "covered_before": "规划前：{m}分钟覆盖范围",
+        "covered_after": "规划后：{m}分钟覆盖范围",
+        "isochrone": "{m}分钟等时圈",
+        "gaps": "覆盖缺口（未覆盖人口）",
+        "share": "各单元覆盖率",
+        "share_before": "规划前：各单元覆盖率",
+        "share_after": "规划后：各单元覆盖率",
+        "share_t": "各单元{m}分钟覆盖率",
+        "beds_layer": "每千人床位数（目标{t:g}张）",
+        "beds_layer_after": "规划后：每千人床位数（目标{t:g}张）",
+        "boundaries": "行政边界",
+        "candidates": "候选站点（{n}）",
+        "new_sites": "规划：新增站点（{n}）",
+        "upgraded": "规划：扩建设施，新增床位（{n}）",
+        "basemap_osm": "OpenStreetMap",
+        "basemap_gaode": "高德地图",
+        "basemap_none": "无底图",
+        "before": "规划前",
+        "after": "规划后",
+        "name": "名称", "type": "类型", "beds": "床位", "beds_added": "新增床位",
+        "catchment": "服务人口", "travel_time": "平均出行时间",
+        "unit": "行政单元", "people": "人", "min": "分钟", "share_col": "覆盖率",
+        "beds_1000": "每千人床位", "cost": "费用（万元）", "gap": "缺口",
+        "cells": "网格数", "units": "所在单元", "uncovered_people": "未覆盖人口",
+        "area_km2": "面积（平方公里）", "population_col": "人口", "status": "状态", "new": "新建",
+        "upgraded_status": "扩建", "covered_people": "覆盖人口",
+        "legend_gaps": "未覆盖人口（最大的{n}个区域，#为排名）",
+        "of_target": "目标",
+        "no_data": "无数据",
+    },
+}
+
+
+def text(key: str, lang: str = "en", **kw: Any) -> str:
+    """Return the map/report label ``key`` in ``lang`` (``"zh"`` or ``"en"``).
+
+    Parameters
+    ----------
+    key
+        Label key (see ``TEXT`` in this module).
+    lang
+        ``"zh"`` or ``"en"``.
+    **kw
+        Values for the label's placeholders (``{m}``, ``{n}``, ...).
+
+    Returns
+    -------
+    str
+    """
+    return TEXT[check_lang(lang)][key].format(**kw)
+
+
+def check_lang(lang: str) -> str:
+    key = str(lang).lower()[:2]
+    if key not in TEXT:
+        raise GeoplanInputError(f"unknown language '{lang}'", field="lang",
+                                hint="use 'zh' (Chinese) or 'en' (English)")
+    return key
+
+
+def num(value: Any, digits: int = 0) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not math.isfinite(v):
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def pct(value: Any) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return f"{v:.1%}" if math.isfinite(v) else "–"
+
+
+# --------------------------------------------------------------------------- styles
+#: Marker shape, colour and size (px) per facility type; other types get a grey circle.
+FACILITY_STYLE: dict[str, tuple[str, str, int]] = {
+    "tertiary_hospital": ("cross", "#b2182b", 22),
+    "secondary_hospital": ("cross", "#d6604d", 18),
+    "primary_hospital": ("cross", "#f4a582", 15),
+    "tcm_hospital": ("cross", "#8c510a", 16),
+    "rural_regional_centre": ("hexagon", "#1b7837", 18),
+    "township_health_centre": ("circle", "#5aae61", 13),
+    "community_health_centre": ("circle", "#2166ac", 13),
+    "community_health_station": ("circle", "#67a9cf", 10),
+    "village_clinic": ("circle", "#35978f", 8),
+    "insurance_service_point": ("diamond", "#762a83", 13),
+    "emergency_station": ("triangle", "#e7298a", 14),
+    "function_centre": ("diamond", "#01665e", 14),
+}
+DEFAULT_STYLE = ("circle", "#636363", 10)
+NEW_SITE = ("star", "#ff00cc", 24)
+UPGRADED_RING = "#ff7f00"
+POP_COLOURS = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+COVER_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
+AFTER_COLOURS = ("#006d2c", "#31a354", "#74c476", "#a1d99b", "#c7e9c0")
+SHARE_CLASSES = ((0.50, "#d7191c"), (0.70, "#fdae61"), (0.85, "#ffffbf"), (0.95, "#a6d96a"),
+                  (math.inf, "#1a9641"))
+GAP_COLOUR = "#de2d26"
+
+
+def svg_marker(shape: str, colour: str, size: int, ring: str | None = None) -> str:
+    """Inline SVG marker (no icon font, works offline)."""
+    s = size
+    h = s / 2
+    stroke = 'stroke="#222" stroke-width="1"'
+    if shape == "cross":
+        body = (f'<rect x="1" y="1" width="{s - 2}" height="{s - 2}" rx="2" fill="{colour}" '
+                f'{stroke}/><path d="M{h} {s * .22}V{s * .78}M{s * .22} {h}H{s * .78}" '
+                f'stroke="#fff" stroke-width="{max(2, s // 6)}"/>')
+    elif shape == "diamond":
+        body = f'<path d="M{h} 1L{s - 1} {h}L{h} {s - 1}L1 {h}Z" fill="{colour}" {stroke}/>'
+    elif shape == "triangle":
+        body = f'<path d="M{h} 1L{s - 1} {s - 1}H1Z" fill="{colour}" {stroke}/>'
+    elif shape == "hexagon":
+        pts = " ".join(f"{h + (h - 1) * math.cos(a):.1f},{h + (h - 1) * math.sin(a):.1f}"
+                       for a in np.arange(6) * math.pi / 3)
+        body = f'<polygon points="{pts}" fill="{colour}" {stroke}/>'
+    elif shape == "star":
+        ang = np.arange(10) * math.pi / 5 - math.pi / 2
+        rad = np.where(np.arange(10) % 2 == 0, h - 1, (h - 1) * 0.45)
+        pts = " ".join(f"{h + r * math.cos(a):.1f},{h + r * math.sin(a):.1f}"
+                       for a, r in zip(ang, rad, strict=True))
+        body = f'<polygon points="{pts}" fill="{colour}" stroke="#000" stroke-width="1.5"/>'
+    else:
+        body = f'<circle cx="{h}" cy="{h}" r="{h - 1}" fill="{colour}" {stroke}/>'
+    if ring:
+        body = (f'<circle cx="{h}" cy="{h}" r="{h - 1.5}" fill="none" stroke="{ring}" '
+                f'stroke-width="3"/>') + body.replace(f"{h - 1}", f"{h - 4}", 1)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{s}" height="{s}" '
+            f'viewBox="0 0 {s} {s}">{body}</svg>')
+
+
+# --------------------------------------------------------------------------- folium parts
+class GeoLayer(Layer):
+    """A GeoJSON layer with per-feature style, SVG icons, popups and tooltips.
+
+    Feature properties used: ``_s`` (path style), ``_i`` (icon key into ``icons``),
+    ``_c`` (circle-marker style), ``_l`` (text label), ``_p`` (popup HTML), ``_t``
+    (tooltip text). Nothing here needs jQuery or an icon font.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.geoJson({{ this.data }}, {
+            pane: {{ this.pane }},
+            style: function (f) { return f.properties._s || {{ this.style }}; },
+            pointToLayer: function (f, ll) {
+                return geoplanPoint(f, ll, {{ this.icons }}, {{ this.pane }});
+            },
+            onEachFeature: function (f, l) {
+                if (f.properties._p) { l.bindPopup(f.properties._p, {maxWidth: 340}); }
+                if (f.properties._t) { l.bindTooltip(f.properties._t, {sticky: true}); }
+            }
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, features: list[str], *, icons: dict[str, Any] | None = None,
+                 style: dict[str, Any] | None = None, pane: str = "overlayPane",
+                 show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoplanLayer"
+        self.data = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+        self.icons = js_json(icons or {})
+        self.style = js_json(style or {})
+        self.pane = js_json(pane)
+        self.count = len(features)
+
+
+class ImageLayer(Layer):
+    """An image overlay in its own pane below the vector layers."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.imageOverlay({{ this.url }}, {{ this.bounds }}, {
+            pane: "gpPopulation", opacity: {{ this.opacity }},
+            className: "gp-pixelated", interactive: false
+        });
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, url: str, bounds: list[list[float]], *, opacity: float,
+                 show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "GeoplanImage"
+        self.url = js_json(url)
+        self.bounds = js_json(bounds)
+        self.opacity = opacity
+
+
+class BlankBase(Layer):
+    """A base layer without tiles (the 'no basemap' choice)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.layerGroup();
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, show: bool) -> None:
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "GeoplanBlank"
+
+
+class Script(MacroElement):
+    """Raw JavaScript added after the layers (legend, toggle, title)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this.code }}
+        {% endmacro %}
+    """)
+
+    def __init__(self, code: str) -> None:
+        super().__init__()
+        self._name = "GeoplanScript"
+        self.code = code
+
+
+HEAD = """
+<style>
+.leaflet-container { background: #f2f1ed; font-family: "Microsoft YaHei", "PingFang SC",
+  "Noto Sans CJK SC", "Helvetica Neue", Arial, sans-serif; }
+.gp-pixelated { image-rendering: pixelated; image-rendering: crisp-edges; }
+.gp-icon { background: none; border: none; }
+.gp-label { background: none; border: none; }
+.gp-label span { display: inline-block; transform: translate(-50%, -50%); white-space: nowrap;
+  font: bold 12px/1.2 sans-serif; color: #67000d; background: rgba(255,255,255,.85);
+  border: 1px solid #de2d26; border-radius: 3px; padding: 1px 4px; }
+.gp-label.gp-plan span { color: #7a0177; border-color: #ff00cc;
+  transform: translate(-50%, -190%); }
+.gp-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
+  z-index: 1000; background: rgba(255,255,255,.92); padding: 6px 14px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.4); text-align: center; pointer-events: none;
+  max-width: 60%; }
+.gp-title b { font-size: 17px; } .gp-title div { font-size: 12px; color: #444; }
+.gp-legend { background: rgba(255,255,255,.94); padding: 6px 10px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.4); font-size: 12px; line-height: 1.35;
+  max-height: 55vh; overflow-y: auto; max-width: 280px; }
+.gp-legend h4 { margin: 6px 0 3px; font-size: 12px; }
+.gp-legend i { display: inline-block; width: 14px; height: 12px; margin-right: 6px;
+  vertical-align: -2px; border: 1px solid #777; }
+.gp-legend svg { vertical-align: -3px; margin-right: 6px; }
+.gp-toggle { background: #fff; padding: 5px 8px; border-radius: 4px;
+  box-shadow: 0 1px 5px rgba(0,0,0,.4); font-size: 13px; }
+.gp-toggle label { margin-right: 8px; cursor: pointer; }
+.gp-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
+.leaflet-control-layers { font-size: 12px; line-height: 1.25; }
+.leaflet-control-layers-expanded { max-height: 62vh; overflow-y: auto; padding: 4px 8px; }
+.leaflet-control-layers label { margin: 1px 0; }
+</style>
+<script>
+function geoplanPoint(f, ll, icons, pane) {
+  var p = f.properties;
+  if (p._c) { p._c.pane = pane; return L.circleMarker(ll, p._c); }
+  if (p._l) {
+    return L.marker(ll, {interactive: false, keyboard: false, pane: "markerPane",
+      icon: L.divIcon({html: "<span>" + p._l + "</span>", className: p._lc || "gp-label",
+                       iconSize: null})});
+  }
+  var ic = icons[p._i] || icons["default"];
+  return L.marker(ll, {title: p._t || "", icon: L.divIcon({html: ic[0], className: "gp-icon",
+    iconSize: [ic[1], ic[1]], iconAnchor: [ic[1] / 2, ic[1] / 2], popupAnchor: [0, -ic[1] / 2]})});
+}
+</script>
+"""
+
+
+def feature(geom: Any, props: dict[str, Any]) -> str:
+    return ('{"type":"Feature","geometry":' + shapely.to_geojson(geom) + ',"properties":'
+            + js_json(props) + "}")
+
+
+def popup(title: str, rows: Sequence[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><td>{esc(k)}</td><td><b>{esc(v)}</b></td></tr>" for k, v in rows)
+    return f'<div class="gp-popup"><b>{esc(title)}</b><table>{body}</table></div>'
+
+
+def swatch(colour: str, label: str, opacity: float = 1.0) -> str:
+    return f'<div><i style="background:{colour};opacity:{opacity}"></i>{esc(label)}</div>'

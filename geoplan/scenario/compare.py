@@ -1,0 +1,131 @@
+"""Put the summaries of several scenario runs side by side (``geoplan compare``).
+
+Why: planners decide between scenarios ("5 new points or 8?", "walk or e-bike
+standard?"); the deciding figures - population, coverage before and after, sites and beds
+added, cost, optimality - come from each run's ``summary.json`` and belong in one table
+and one chart.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geoplan._atomic import atomic_path, write_table
+from geoplan._errors import GeoplanInputError
+
+__all__ = ["compare_runs", "load_summary", "write_comparison"]
+
+
+def load_summary(path: str | Path) -> dict[str, Any]:
+    """Read a run's ``summary.json`` (give the file or the run's output folder).
+
+    Raises
+    ------
+    GeoplanInputError
+        If the file is missing or not a geoplan summary.
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "summary.json"
+    if not p.is_file():
+        raise GeoplanInputError("no summary.json here", path=p,
+                                hint="give the output folder of a 'geoplan run'")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise GeoplanInputError(f"not a valid summary.json: {exc}", path=p) from None
+    if not isinstance(data, dict) or "scenario" not in data:
+        raise GeoplanInputError("not a geoplan summary (no 'scenario' key)", path=p)
+    data["_path"] = str(p.parent)
+    return data
+
+
+def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """One row per coverage figure and per model of each run.
+
+    Parameters
+    ----------
+    paths
+        Output folders (or ``summary.json`` files) of runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``run``, ``scenario``, ``item`` (coverage question / model),
+        ``kind``, ``mode``, ``share_before``, ``share_after``, ``new_sites``,
+        ``beds_added``, ``objective``, ``gap``, ``status``.
+    """
+    if not paths:
+        raise GeoplanInputError("give at least one run folder to compare")
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        s = load_summary(path)
+        run = Path(s["_path"]).name
+        for cov in s.get("coverage", []):
+            for mode, figs in cov.get("modes", {}).items():
+                shares = {k: v for k, v in figs.items() if k.startswith("share_")}
+                for k, v in shares.items():
+                    rows.append({"run": run, "scenario": s["scenario"],
+                                 "item": f"{cov['name']} ({k[6:]})", "kind": "coverage",
+                                 "mode": mode, "share_before": v})
+        for m in s.get("models", []):
+            rows.append({"run": run, "scenario": s["scenario"], "item": m["name"],
+                         "kind": m.get("kind", m.get("model")), "mode": None,
+                         "share_before": m.get("share_before"),
+                         "share_after": m.get("share_after"),
+                         "new_sites": m.get("new_sites"), "beds_added": m.get("beds_added"),
+                         "objective": m.get("objective"), "gap": m.get("gap"),
+                         "status": m.get("status")})
+    cols = ["run", "scenario", "item", "kind", "mode", "share_before", "share_after",
+            "new_sites", "beds_added", "objective", "gap", "status"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
+    """Write the comparison as CSV and a bar chart (SVG) of covered shares.
+
+    Parameters
+    ----------
+    table
+        From :func:`compare_runs`.
+    out
+        Output folder.
+
+    Returns
+    -------
+    dict
+        ``{"csv": path, "chart": path}``.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    csv = out / "comparison.csv"
+    write_table(table, csv)
+    shares = table.dropna(subset=["share_before"]).copy()
+    labels = (shares["run"] + ": " + shares["item"].astype(str)
+              + shares["mode"].fillna("").map(lambda m: f" [{m}]" if m else "")).tolist()
+    fig, ax = plt.subplots(figsize=(9, 0.4 * max(len(labels), 3) + 1.2))
+    y = range(len(labels))
+    ax.barh([i + 0.2 for i in y], shares["share_before"] * 100, height=0.4,
+            label="before / today", color="#9ecae1")
+    after = pd.to_numeric(shares["share_after"], errors="coerce") * 100
+    ax.barh([i - 0.2 for i in y], after.fillna(0), height=0.4, label="after plan",
+            color="#08519c")
+    ax.set_yticks(list(y), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("population covered (%)")
+    ax.set_xlim(0, 100)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    chart = out / "comparison.svg"
+    with atomic_path(chart) as tmp:
+        fig.savefig(tmp, format="svg")
+    plt.close(fig)
+    return {"csv": csv, "chart": chart}

@@ -1,0 +1,398 @@
+"""Run a scenario end to end: inputs -> coverage -> models -> tables, maps, report, summary.
+
+Why: a planning question ("fewest new insurance points to reach 95 %") is answered by a
+chain of steps; running the chain from one validated file (:mod:`geoplan.scenario.spec`)
+makes the answer reproducible. Every run writes, into its output folder:
+
+- ``coverage_<name>.csv`` / ``.gpkg`` per coverage question, ``gaps_<name>.gpkg``;
+- per model: ``plan_<name>_sites.csv`` / ``.gpkg`` and ``plan_<name>_units.csv``;
+- maps (``map_*.html``) and ``report.html`` unless switched off;
+- ``summary.json``: the key figures (deterministic: the same inputs give the same file);
+- ``run_log.json``: all parameters, input file hashes, package versions and timings.
+
+Outputs are staged in a hidden sibling folder and moved into place only when the run has
+finished, so an interrupted run leaves the previous results (or nothing), never a
+half-written folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geoplan._atomic import write_table
+from geoplan._errors import GeoplanInputError
+from geoplan.inputs.region import Region, load_region
+from geoplan.scenario.spec import Scenario, read_scenario
+
+__all__ = ["RunResult", "package_versions", "run_scenario", "staged_folder"]
+
+_PACKAGES = ("geoplan", "numpy", "pandas", "scipy", "shapely", "pyproj", "geopandas",
+             "networkx", "osmnx", "rasterio", "pulp", "highspy", "folium")
+
+
+@dataclass
+class RunResult:
+    """What a scenario run produced.
+
+    Attributes
+    ----------
+    scenario
+        The validated scenario.
+    output
+        The output folder.
+    summary
+        The content of ``summary.json``.
+    tables
+        Result tables by name (coverage and plan tables).
+    plans
+        Plans by model name.
+    timings
+        Seconds per step.
+    cells
+        Per-cell results the pages draw, computed by the run (only when maps or a report
+        are asked for): ``coverage_<question>`` (minutes to the nearest facility, last
+        mode of the question) and ``plan_<model>`` (minutes before and after the plan).
+    """
+
+    scenario: Scenario
+    output: Path
+    summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    plans: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    problems: dict[Any, Any] = field(default_factory=dict, repr=False)
+    cells: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of geoplan and the libraries whose results it reports."""
+    out = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _input_files(sc: Scenario) -> list[Path]:
+    files: list[Path] = [sc.path]
+    region = sc.region / "region.toml" if sc.region.is_dir() else sc.region
+    files.append(region)
+    try:
+        import tomllib
+        manifest = tomllib.loads(region.read_text(encoding="utf-8-sig"))
+        for sec in manifest.values():
+            if isinstance(sec, dict) and "path" in sec:
+                files.append((region.parent / sec["path"]).resolve())
+    except (OSError, ValueError):
+        pass
+    files += [v for v in sc.inputs.values() if isinstance(v, Path)]
+    if "profiles" in sc.travel:
+        files.append(sc.travel["profiles"])
+    return [f for f in dict.fromkeys(files) if f.is_file()]
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path) -> Iterator[Path]:
+    """Yield an empty staging folder; move it onto ``target`` only if the block succeeds.
+
+    Why: an interrupted run (Ctrl-C, solver crash, full disk) must leave the previous
+    results intact and no half-written files. The staging folder is a hidden sibling of
+    ``target`` (same file system, so the final moves are renames); on any exception,
+    including KeyboardInterrupt, it is removed.
+
+    Parameters
+    ----------
+    target
+        The output folder to create or replace.
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
+                                path=target.parent, hint="choose another output folder") from None
+    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    if target.exists():
+        os.replace(target, old)
+    os.replace(stage, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean(v: Any) -> Any:
+    """JSON-ready value with floats rounded so reruns give byte-identical summaries."""
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_clean(x) for x in v]
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return None
+        return float(f"{v:.6g}") if abs(v) < 1e6 else round(v, 1)
+    if isinstance(v, Path):
+        return v.as_posix()
+    return v
+
+
+def _write_json(data: dict[str, Any], path: Path) -> None:
+    text = json.dumps(_clean(data), ensure_ascii=False, indent=2, default=str)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+class _Progress:
+    """A tqdm bar over the steps of a run (silent when ``show`` is False)."""
+
+    def __init__(self, total: int, show: bool, label: str) -> None:
+        self.bar = None
+        if show:
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, desc=label, unit="step", file=sys.stderr,
+                            leave=False, dynamic_ncols=True)
+
+    def step(self, what: str) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(what[:40])
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --------------------------------------------------------------------------- steps
+
+
+def _region(sc: Scenario, cache: dict[Any, Region] | None) -> Region:
+    key = (sc.region, tuple(sorted((k, str(v)) for k, v in sc.inputs.items())))
+    if cache is not None and key in cache:
+        return cache[key]
+    region = load_region(sc.region)
+    if sc.inputs:
+        from geoplan.inputs.readers import (
+            read_boundaries,
+            read_candidates,
+            read_facilities,
+            read_population,
+        )
+        area, b = region.area, region.boundaries
+        if "boundaries" in sc.inputs:
+            region.boundaries = b = read_boundaries(sc.inputs["boundaries"],
+                                                    to_crs=area.crs)
+        if "population" in sc.inputs:
+            region.population = read_population(sc.inputs["population"], to_crs=area.crs,
+                                                area=area, boundaries=b)
+        if "facilities" in sc.inputs:
+            region.facilities = read_facilities(
+                sc.inputs["facilities"], crs=sc.inputs.get("facilities_crs"),
+                to_crs=area.crs, area=area, boundaries=b, vocabulary=region.vocabulary)
+        if "candidates" in sc.inputs:
+            region.candidates = read_candidates(
+                sc.inputs["candidates"], crs=sc.inputs.get("candidates_crs"),
+                to_crs=area.crs, area=area, boundaries=b)
+        if "network" in sc.inputs:
+            from geoplan.inputs.readers import read_network
+            region.network = read_network(sc.inputs["network"], area=area)
+    if cache is not None:
+        cache[key] = region
+    return region
+
+
+def _coverage_step(sc: Scenario, region: Region, q: dict[str, Any], out: Path,
+                   res: RunResult) -> dict[str, Any]:
+    from geoplan.access.coverage import coverage_by_cell, coverage_by_unit, gaps, travel_context
+    figures: dict[str, Any] = {"name": q["name"], "types": q.get("types"), "modes": {}}
+    frames = []
+    for mode in q["modes"]:
+        ctx = travel_context(region.network, mode, region.population,
+                             max_snap_m=sc.travel["max_snap_m"])
+        table = coverage_by_unit(ctx, region.facilities, q["minutes"], types=q.get("types"),
+                                 boundaries=region.boundaries, level=q["level"])
+        table.insert(0, "mode", mode)
+        frames.append(table)
+        total = table.iloc[-1]
+        figures["modes"][mode] = {
+            f"share_{m:g}min": float(total[f"share_{m:g}min"]) for m in q["minutes"]}
+        if q["gaps"]:
+            g = gaps(ctx, region.facilities, max(q["minutes"]), types=q.get("types"))
+            write_table(g, out / f"gaps_{q['name']}_{mode}.gpkg")
+            figures["modes"][mode]["gap_areas"] = len(g)
+            figures["modes"][mode]["largest_gap_population"] = (
+                float(g["population"].iloc[0]) if len(g) else 0.0)
+            res.tables[f"gaps_{q['name']}_{mode}"] = g
+    if sc.maps or sc.report:            # the cells its map draws (last mode)
+        fac = region.facilities
+        if q.get("types"):
+            fac = fac[fac["type"].isin(q["types"])]
+        res.cells[f"coverage_{q['name']}"] = coverage_by_cell(ctx, fac, q["minutes"])
+    table = pd.concat(frames, ignore_index=True)
+    res.tables[f"coverage_{q['name']}"] = table
+    write_table(table, out / f"coverage_{q['name']}.csv")
+    return figures
+
+
+_MODEL_STEPS: dict[str, Callable[..., Any]] = {}
+
+
+def _model_step(sc: Scenario, region: Region, m: dict[str, Any], out: Path,
+                res: RunResult) -> dict[str, Any]:
+    from geoplan.scenario.models import plan_cells, run_model
+    plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
+                             problems=res.problems)
+    res.plans[m["name"]] = plan
+    if (sc.maps or sc.report) and m["kind"] != "tradeoff":
+        cells = plan_cells(region, m, plan, max_snap_m=sc.travel["max_snap_m"])
+        if cells is not None:
+            res.cells[f"plan_{m['name']}"] = cells
+    for name, t in tables.items():
+        res.tables[f"plan_{m['name']}_{name}"] = t
+        write_table(t, out / f"plan_{m['name']}_{name}.csv")
+    sites = plan.sites
+    if sites is not None and len(sites):
+        write_table(sites, out / f"plan_{m['name']}_sites.gpkg")
+    fig = plan.summary()
+    for k in ("build_s", "solve_s"):
+        res.timings[f"model {m['name']} {k}"] = fig.pop(k)
+    fig["kind"] = m["kind"]
+    if plan.by_unit is not None:
+        fig["by_unit"] = _unit_figures(plan.by_unit)
+    return fig
+
+
+def _unit_figures(by_unit: pd.DataFrame) -> list[dict[str, Any]]:
+    keep = [c for c in by_unit.columns if c != "geometry"]
+    return [{k: (v if not isinstance(v, float) or math.isfinite(v) else None)
+             for k, v in row.items()} for row in by_unit[keep].to_dict("records")]
+
+
+# --------------------------------------------------------------------------- run
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    *,
+    output: str | Path | None = None,
+    progress: bool = False,
+    region_cache: dict[Any, Region] | None = None,
+) -> RunResult:
+    """Run every coverage question and model of a scenario and write all outputs.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`~geoplan.scenario.spec.Scenario` or the path of a scenario file.
+    output
+        Output folder (overrides the file's ``output``).
+    progress
+        Show a progress bar on standard error.
+    region_cache
+        Dict reused across runs so scenarios on the same region read it once.
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    GeoplanInputError
+        On invalid scenario files or inputs, before anything is written.
+    """
+    sc = scenario if isinstance(scenario, Scenario) else read_scenario(scenario, output=output)
+    if output is not None:
+        sc.output = Path(output).resolve()
+    started = datetime.now(UTC)
+    t_all = time.perf_counter()
+    timings: dict[str, float] = {}
+    steps = 1 + len(sc.coverage) + len(sc.models) + int(sc.maps) + int(sc.report)
+    bar = _Progress(steps, progress, sc.name[:30])
+    res = RunResult(scenario=sc, output=sc.output, summary={}, timings=timings)
+    try:
+        with staged_folder(sc.output) as stage:
+            bar.step("inputs")
+            t = time.perf_counter()
+            region = _region(sc, region_cache)
+            timings["inputs"] = time.perf_counter() - t
+            bar.done()
+            pop = float(region.population["population"].sum())
+            summary: dict[str, Any] = {
+                "scenario": sc.name, "scenario_zh": sc.name_zh, "region": region.name,
+                "population": pop, "facilities": len(region.facilities),
+                "coverage": [], "models": []}
+            for q in sc.coverage:
+                bar.step(f"coverage {q['name']}")
+                t = time.perf_counter()
+                summary["coverage"].append(_coverage_step(sc, region, q, stage, res))
+                timings[f"coverage {q['name']}"] = time.perf_counter() - t
+                bar.done()
+            for m in sc.models:
+                bar.step(f"model {m['name']}")
+                t = time.perf_counter()
+                summary["models"].append({"name": m["name"],
+                                          **_model_step(sc, region, m, stage, res)})
+                timings[f"model {m['name']}"] = time.perf_counter() - t
+                bar.done()
+            if sc.maps or sc.report:
+                from geoplan.scenario.outputs import write_maps_and_report
+                t = time.perf_counter()
+                bar.step("maps and report")
+                summary["outputs"] = write_maps_and_report(sc, region, res, stage)
+                timings["maps_report"] = time.perf_counter() - t
+                bar.done()
+            res.summary = summary
+            _write_json(summary, stage / "summary.json")
+            timings["total"] = time.perf_counter() - t_all
+            log = {
+                "scenario_file": sc.path, "started_utc": started.isoformat(timespec="seconds"),
+                "parameters": sc.raw, "resolved": {
+                    "region": sc.region, "output": sc.output, "language": sc.language,
+                    "coverage": sc.coverage, "models": sc.models, "travel": sc.travel},
+                "inputs": {p.as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+                           for p in _input_files(sc)},
+                "packages": package_versions(), "platform": platform.platform(),
+                "timings_s": timings, "command": sys.argv,
+            }
+            _write_json(log, stage / "run_log.json")
+    finally:
+        bar.close()
+    return res

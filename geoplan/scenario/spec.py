@@ -1,0 +1,523 @@
+"""Scenario files: a documented TOML format, validated before anything runs.
+
+Why: a planning scenario ("fewest new insurance points to reach 95 %") is a list of
+inputs, travel modes, time standards and model targets. Writing it down as a file makes
+the run reproducible and reviewable; validating the whole file first means a typo in the
+last model is reported in a second, naming the key and its line, not after ten minutes
+of computing.
+
+Format (paths are relative to the scenario file)::
+
+    name = "15-minute medical-insurance service circle"
+    name_zh = "15分钟医保服务圈"
+    description = "Coverage today and fewest new service points to reach 95 %."
+    region = "../"                  # a region folder or region.toml (see geoplan.inputs.region)
+    output = "outputs/insurance"    # default: outputs/<file stem> under the working dir
+    language = "zh"                 # "zh" or "en" for maps and the report
+    maps = true                     # render maps (default true)
+    report = true                   # write the HTML report (default true)
+
+    [inputs]                        # optional: replace region layers by other files
+    facilities = "facilities_2030.csv"
+    facilities_crs = "gcj02"
+
+    [[coverage]]                    # coverage questions (any number)
+    name = "insurance_today"
+    types = ["insurance_service_point"]   # facility types counted (default: all)
+    modes = ["walk", "ebike"]
+    minutes = [15]
+    level = "admin_code"            # or "district_code"
+
+    [[model]]                       # optimisation models (any number)
+    name = "insurance_95"
+    kind = "set_covering"           # see MODEL_KINDS
+    existing_types = ["insurance_service_point"]
+    candidate_types = ["community committee", "village committee"]
+    mode = "ebike"
+    minutes = 15
+    target_share = 0.95
+    unit_min_share = 0.85
+    force_open = ["S0012"]          # site rules (every kind), see below
+    force_closed = ["S0040", "S0041"]
+    max_new_per_unit = 2            # or a table: { "420102001" = 1, "420102002" = 3 }
+    verbose = true                  # show the solver's log (default false)
+
+Each ``kind`` accepts the keys listed in :data:`MODEL_KEYS`.
+
+Site rules (every kind; see :mod:`geoplan.optimize.site_rules`): ``force_open`` lists ids
+of candidate sites that must be part of the plan (they count towards ``p``, the budget
+and the caps), ``force_closed`` ids that must stay out, and ``max_new_per_unit`` is the
+most new sites in any admin unit (a whole number) or per unit (a table of unit code =
+whole number; units left out are not capped). Ids are the ``id`` column of the
+candidates file (or of the facilities, for ``upgrade_types``); whole numbers are read as
+text. Per kind:
+
+* site models (``set_covering``, ``max_covering``, ``tradeoff``, ``p_median``,
+  ``p_center``): candidate sites; units are the candidates' ``admin_code``;
+* ``beds_to_ratio``: ``force_open`` = new hospital sites (``new_site_types``) that must
+  open; ``force_closed`` = new hospital sites that must not open, or hospitals that must
+  not be expanded; caps count new hospitals per unit of the model's ``level``;
+* ``function_centres``: ``force_open`` = hosts that must receive a new centre,
+  ``force_closed`` = hosts that get none; caps count new centres per ``admin_code``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geoplan._errors import GeoplanInputError
+
+__all__ = ["MODEL_KINDS", "MODEL_KEYS", "Scenario", "check_model", "read_scenario"]
+
+MODES = ("walk", "ebike", "drive")
+
+
+@dataclass(frozen=True)
+class _Key:
+    """One allowed key: expected type, whether required, and an extra check."""
+
+    kind: str                     # "str", "bool", "int", "number", "str_list", "number_list",
+    #                               "path", "id_list", "cap", "table", "table_list"
+    required: bool = False
+    choices: tuple[Any, ...] | None = None
+    check: Callable[[Any], str | None] | None = None
+    default: Any = None
+
+
+def _positive(v: Any) -> str | None:
+    vals = v if isinstance(v, list) else [v]
+    return None if all(x > 0 for x in vals) else "must be positive"
+
+
+def _share(v: Any) -> str | None:
+    return None if 0 < v <= 1 else "must be a share between 0 and 1 (e.g. 0.95)"
+
+
+def _nonneg(v: Any) -> str | None:
+    return None if v >= 0 else "must not be negative"
+
+
+def _caps(v: Any) -> str | None:
+    if isinstance(v, dict):
+        bad = [k for k, x in v.items() if x < 0]
+        return f"must not be negative (unit {bad[0]})" if bad else None
+    return None if v >= 0 else "must not be negative"
+
+
+def _modes(v: Any) -> str | None:
+    bad = [m for m in v if m not in MODES]
+    return f"unknown mode(s) {bad}; use {list(MODES)}" if bad else None
+
+
+TOP_KEYS: dict[str, _Key] = {
+    "name": _Key("str", required=True),
+    "name_zh": _Key("str"),
+    "description": _Key("str"),
+    "description_zh": _Key("str"),
+    "region": _Key("path", required=True),
+    "output": _Key("str"),
+    "language": _Key("str", choices=("zh", "en"), default="en"),
+    "maps": _Key("bool", default=True),
+    "report": _Key("bool", default=True),
+    "inputs": _Key("table"),
+    "travel": _Key("table"),
+    "coverage": _Key("table_list"),
+    "model": _Key("table_list"),
+}
+
+INPUT_KEYS: dict[str, _Key] = {
+    **{layer: _Key("path") for layer in
+       ("facilities", "candidates", "population", "boundaries", "network")},
+    "facilities_crs": _Key("str"),
+    "candidates_crs": _Key("str"),
+}
+
+TRAVEL_KEYS: dict[str, _Key] = {
+    "max_snap_m": _Key("number", check=_positive, default=1000.0),
+    "profiles": _Key("path"),
+}
+
+COVERAGE_KEYS: dict[str, _Key] = {
+    "name": _Key("str", required=True),
+    "types": _Key("str_list"),
+    "modes": _Key("str_list", required=True, check=_modes),
+    "minutes": _Key("number_list", required=True, check=_positive),
+    "level": _Key("str", default="admin_code"),
+    "gaps": _Key("bool", default=True),
+}
+
+_COMMON_MODEL = {
+    "name": _Key("str", required=True),
+    "kind": _Key("str", required=True),
+    "description": _Key("str"),
+    "solver": _Key("str", choices=("cbc", "highs")),
+    "time_limit": _Key("number", check=_positive),
+    "gap": _Key("number", check=_nonneg),
+    "level": _Key("str", default="admin_code"),
+    "verbose": _Key("bool"),
+    # site rules (geoplan.optimize.site_rules): ids of sites, most new sites per unit
+    "force_open": _Key("id_list"),
+    "force_closed": _Key("id_list"),
+    "max_new_per_unit": _Key("cap", check=_caps),
+}
+_SITES = {
+    "existing_types": _Key("str_list"),
+    "candidate_types": _Key("str_list"),
+    "upgrade_types": _Key("str_list"),      # existing facilities that may be upgraded
+    "mode": _Key("str", required=True, choices=MODES),
+    "minutes": _Key("number", required=True, check=_positive),
+    "cost_column": _Key("str"),
+    "demand_levels": _Key("str_list"),      # only cells in units of these boundary levels
+}
+
+MODEL_KEYS: dict[str, dict[str, _Key]] = {
+    "set_covering": {**_COMMON_MODEL, **_SITES,
+                     "target_share": _Key("number", check=_share, default=1.0),
+                     "unit_min_share": _Key("number", check=_share)},
+    "max_covering": {**_COMMON_MODEL, **_SITES,
+                     "p": _Key("int", check=_positive),
+                     "budget": _Key("number", check=_positive)},
+    "tradeoff": {**_COMMON_MODEL, **_SITES, "p_max": _Key("int", required=True, check=_positive)},
+    "p_median": {**_COMMON_MODEL, **_SITES, "p": _Key("int", required=True, check=_positive)},
+    "p_center": {**_COMMON_MODEL, **_SITES, "p": _Key("int", check=_positive),
+                 "urban_minutes": _Key("number", check=_positive),
+                 "rural_minutes": _Key("number", check=_positive),
+                 "urban_levels": _Key("str_list", default=["subdistrict"]),
+                 "target_share": _Key("number", check=_share, default=1.0)},
+    "beds_to_ratio": {**_COMMON_MODEL,
+                      "ratio": _Key("number", check=_positive, default=7.0),
+                      "hospital_types": _Key("str_list"),
+                      "cost_per_bed": _Key("number", check=_nonneg, default=1.0),
+                      "max_add_share": _Key("number", check=_nonneg),
+                      "max_add": _Key("int", check=_nonneg),
+                      "new_site_types": _Key("str_list"),
+                      "new_site_fixed_cost": _Key("number", check=_nonneg),
+                      "new_site_min_beds": _Key("int", check=_nonneg),
+                      "new_site_max_beds": _Key("int", check=_positive)},
+    "function_centres": {**_COMMON_MODEL, **_SITES,
+                         "centre_types": _Key("str_list", required=True),
+                         "host_types": _Key("str_list", required=True),
+                         "total": _Key("int", check=_positive),
+                         "per_type": _Key("int", check=_positive),
+                         "max_types_per_host": _Key("int", check=_positive, default=1),
+                         "min_share": _Key("number", check=_share)},
+}
+MODEL_KINDS = tuple(MODEL_KEYS)
+
+
+@dataclass
+class Scenario:
+    """A validated scenario file.
+
+    Attributes
+    ----------
+    path
+        The scenario file.
+    name, name_zh, description
+        Labels.
+    region
+        Region folder or manifest (absolute).
+    output
+        Output folder (absolute).
+    language
+        ``"zh"`` or ``"en"``.
+    maps, report
+        Whether to render maps and the report.
+    inputs
+        Layer overrides (absolute paths) and their options.
+    travel
+        Travel settings (``max_snap_m``, ``profiles``).
+    coverage
+        Coverage questions (dicts with defaults filled in).
+    models
+        Models (dicts with defaults filled in, ``kind`` checked).
+    raw
+        The parsed TOML as written.
+    """
+
+    path: Path
+    name: str
+    region: Path
+    output: Path
+    language: str = "en"
+    name_zh: str | None = None
+    description: str | None = None
+    maps: bool = True
+    report: bool = True
+    inputs: dict[str, Any] = field(default_factory=dict)
+    travel: dict[str, Any] = field(default_factory=dict)
+    coverage: list[dict[str, Any]] = field(default_factory=list)
+    models: list[dict[str, Any]] = field(default_factory=list)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def label(self) -> str:
+        """Name in the scenario's language."""
+        return (self.name_zh or self.name) if self.language == "zh" else self.name
+
+
+# --------------------------------------------------------------------------- locating keys
+
+
+def _line_of(text: str, table: str | None, index: int | None, key: str | None) -> int | None:
+    """Line number (1-based) of ``key`` in ``[table]`` / the ``index``-th ``[[table]]``."""
+    lines = text.splitlines()
+    current: str | None = None
+    counts: dict[str, int] = {}
+    header_line: int | None = None
+    for no, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line) or re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if m:
+            current = m.group(1)
+            if line.startswith("[["):
+                counts[current] = counts.get(current, -1) + 1
+            if current == table and (index is None or counts.get(current) == index):
+                header_line = no
+                if key is None:
+                    return no
+            continue
+        in_place = (current == table if table else current is None) and (
+            index is None or counts.get(current or "", -1) == index)
+        if in_place and key is not None and re.match(
+                rf"^(\"?){re.escape(key)}\1\s*=", line):
+            return no
+    return header_line
+
+
+def _where(text: str, table: str | None, index: int | None, key: str | None) -> str:
+    line = _line_of(text, table, index, key)
+    place = key or ""
+    if table:
+        sect = f"[[{table}]] #{index + 1}" if index is not None else f"[{table}]"
+        place = f"{sect} {key}" if key else sect
+    return f"line {line} ({place})" if line else place
+
+
+# --------------------------------------------------------------------------- checking values
+
+
+def _type_ok(spec: _Key, v: Any) -> bool:
+    num = (int, float)
+    if spec.kind in ("str", "path"):
+        return isinstance(v, str) and v.strip() != ""
+    if spec.kind == "bool":
+        return isinstance(v, bool)
+    if spec.kind == "int":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if spec.kind == "number":
+        return isinstance(v, num) and not isinstance(v, bool) and math.isfinite(v)
+    if spec.kind == "str_list":
+        return isinstance(v, list) and all(isinstance(x, str) for x in v)
+    if spec.kind == "number_list":
+        if isinstance(v, num) and not isinstance(v, bool):
+            return True
+        return (isinstance(v, list) and len(v) > 0 and all(
+            isinstance(x, num) and not isinstance(x, bool) for x in v))
+    if spec.kind == "id_list":
+        return isinstance(v, list) and all(
+            (isinstance(x, str) and x.strip() != "") or (isinstance(x, int)
+                                                         and not isinstance(x, bool))
+            for x in v)
+    if spec.kind == "cap":
+        def whole(x: Any) -> bool:
+            return isinstance(x, int) and not isinstance(x, bool)
+        return whole(v) or (isinstance(v, dict) and len(v) > 0
+                            and all(whole(x) for x in v.values()))
+    if spec.kind == "table":
+        return isinstance(v, dict)
+    if spec.kind == "table_list":
+        return isinstance(v, list) and all(isinstance(x, dict) for x in v)
+    return True
+
+
+_TYPE_WORDS = {"str": "a text in quotes", "path": "a file or folder path in quotes",
+               "bool": "true or false", "int": "a whole number", "number": "a number",
+               "str_list": 'a list of texts, e.g. ["a", "b"]',
+               "number_list": "a number or a list of numbers, e.g. [15, 30]",
+               "id_list": 'a list of site ids, e.g. ["S0012", "S0040"]',
+               "cap": 'a whole number, or a table of unit code = whole number, e.g. '
+                      '{ "320402" = 1 }',
+               "table": "a [table]", "table_list": "a list of [[tables]]"}
+
+
+def _normalise(spec: _Key, v: Any) -> Any:
+    """One number as a one-item list; ids as text."""
+    if spec.kind == "number_list" and not isinstance(v, list):
+        return [v]
+    if spec.kind == "id_list":
+        return [str(x) for x in v]
+    return v
+
+
+def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, text: str,
+                 table: str | None, index: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if k not in keys:
+            close = [c for c in keys if c.startswith(k[:3])] or sorted(keys)
+            raise GeoplanInputError(
+                f"unknown key '{k}'", path=path, row=_where(text, table, index, k), field=k,
+                hint=f"allowed here: {', '.join(sorted(keys))}" if len(close) > 3
+                else f"did you mean {' or '.join(close)}?")
+        spec = keys[k]
+        if not _type_ok(spec, v):
+            raise GeoplanInputError(
+                f"'{k}' must be {_TYPE_WORDS[spec.kind]}, got {v!r}", path=path,
+                row=_where(text, table, index, k), field=k)
+        v = _normalise(spec, v)  # noqa: PLW2901 - the checked value replaces the raw one
+        if spec.choices is not None and v not in spec.choices:
+            raise GeoplanInputError(
+                f"'{k}' = {v!r} is not one of {list(spec.choices)}", path=path,
+                row=_where(text, table, index, k), field=k)
+        if spec.check is not None and spec.kind not in ("table", "table_list"):
+            problem = spec.check(v)
+            if problem:
+                raise GeoplanInputError(f"'{k}' = {v!r} {problem}", path=path,
+                                        row=_where(text, table, index, k), field=k)
+        out[k] = v
+    for k, spec in keys.items():
+        if k not in out:
+            if spec.required:
+                raise GeoplanInputError(
+                    f"missing required key '{k}'", path=path,
+                    row=_where(text, table, index, None) or "top level", field=k,
+                    hint=f"add  {k} = …")
+            if spec.default is not None:
+                out[k] = spec.default
+    return out
+
+
+def _resolve(base: Path, value: str, *, path: Path, text: str, table: str | None,
+             index: int | None, key: str) -> Path:
+    p = Path(value)
+    p = p if p.is_absolute() else (base / p)
+    if not p.exists():
+        raise GeoplanInputError(f"'{key}' points to {p}, which does not exist", path=path,
+                                row=_where(text, table, index, key), field=key,
+                                hint="paths are relative to the scenario file")
+    return p.resolve()
+
+
+def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> dict[str, Any]:
+    kind = m.get("kind")
+    if kind not in MODEL_KEYS:
+        raise GeoplanInputError(
+            f"unknown model kind {kind!r}" if kind else "missing required key 'kind'",
+            path=path, row=_where(text, "model", i, "kind" if kind else None), field="kind",
+            hint=f"use one of {', '.join(MODEL_KINDS)}")
+    out = _check_table(m, MODEL_KEYS[kind], path=path, text=text, table="model", index=i)
+    if kind == "p_center" and "p" not in out and not (
+            "urban_minutes" in out and "rural_minutes" in out):
+        raise GeoplanInputError(
+            "a p_center model needs 'p', or 'urban_minutes' and 'rural_minutes' (fewest "
+            "sites so that every cell meets its own standard)", path=path,
+            row=_where(text, "model", i, None), field="p")
+    if kind == "max_covering" and "p" not in out and "budget" not in out:
+        raise GeoplanInputError("a max_covering model needs 'p' or 'budget'", path=path,
+                                row=_where(text, "model", i, None), field="p")
+    if kind == "function_centres" and "total" not in out and "per_type" not in out:
+        raise GeoplanInputError("a function_centres model needs 'total' or 'per_type'",
+                                path=path, row=_where(text, "model", i, None), field="total")
+    both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
+    if both:
+        raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "
+                                "force_closed", path=path,
+                                row=_where(text, "model", i, "force_closed"),
+                                field="force_closed", hint="list each site in one of them")
+    if kind == "beds_to_ratio" and "new_site_types" in out and (
+            "new_site_fixed_cost" not in out):
+        raise GeoplanInputError("new hospital sites need 'new_site_fixed_cost'", path=path,
+                                row=_where(text, "model", i, "new_site_types"),
+                                field="new_site_fixed_cost")
+    return out
+
+
+def check_model(m: dict[str, Any]) -> dict[str, Any]:
+    """Validate one model table given as a dict (e.g. from the command line).
+
+    Raises
+    ------
+    GeoplanInputError
+        Naming the key at fault.
+    """
+    return _check_model(dict(m), 0, path=Path("(command line)"), text="")
+
+
+def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The ``.toml`` scenario file.
+    output
+        Override the output folder.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    GeoplanInputError
+        Naming the file, the line and the key: syntax errors, unknown keys, wrong types,
+        values out of range, missing files, duplicate names, unknown model kinds.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise GeoplanInputError("scenario file not found", path=p,
+                                hint="give the path of a .toml scenario file")
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise GeoplanInputError("scenario file is not UTF-8 text", path=p,
+                                hint="save it as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GeoplanInputError(f"not valid TOML: {exc}", path=p,
+                                hint="check quotes, brackets and '=' on that line") from None
+    top = _check_table(data, TOP_KEYS, path=p, text=text, table=None, index=None)
+    base = p.parent.resolve()
+    region = _resolve(base, top["region"], path=p, text=text, table=None, index=None,
+                      key="region")
+    inputs = _check_table(top.get("inputs", {}), INPUT_KEYS, path=p, text=text,
+                          table="inputs", index=None)
+    for k, spec in INPUT_KEYS.items():
+        if k in inputs and spec.kind == "path":
+            inputs[k] = _resolve(base, inputs[k], path=p, text=text, table="inputs",
+                                 index=None, key=k)
+    travel = _check_table(top.get("travel", {}), TRAVEL_KEYS, path=p, text=text,
+                          table="travel", index=None)
+    if "profiles" in travel:
+        travel["profiles"] = _resolve(base, travel["profiles"], path=p, text=text,
+                                      table="travel", index=None, key="profiles")
+    coverage = [_check_table(c, COVERAGE_KEYS, path=p, text=text, table="coverage", index=i)
+                for i, c in enumerate(top.get("coverage", []))]
+    models = [_check_model(m, i, path=p, text=text) for i, m in enumerate(top.get("model", []))]
+    for what, items, table in (("coverage", coverage, "coverage"), ("model", models, "model")):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item["name"] in seen:
+                raise GeoplanInputError(f"two {what} entries are named '{item['name']}'",
+                                        path=p, row=_where(text, table, i, "name"),
+                                        field="name", hint="give each a distinct name")
+            seen.add(item["name"])
+    if not coverage and not models:
+        raise GeoplanInputError("the scenario asks nothing: add a [[coverage]] or [[model]]",
+                                path=p)
+    out = Path(output) if output is not None else (
+        Path(top["output"]) if "output" in top else Path("outputs") / p.stem)
+    if "output" in top and output is None and not out.is_absolute():
+        out = base / out
+    return Scenario(path=p.resolve(), name=top["name"], name_zh=top.get("name_zh"),
+                    description=top.get("description"), region=region,
+                    output=out.resolve(), language=top["language"], maps=top["maps"],
+                    report=top["report"], inputs=inputs, travel=travel, coverage=coverage,
+                    models=models, raw=data)

@@ -1,0 +1,95 @@
+"""`geoplan optimize`: one model from the command line, outputs written, bad options rejected."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import DEMO
+
+from geoplan.cli.main import main
+
+
+def test_optimize_max_covering_on_the_demo(tmp_path, capsys):
+    code = main(["optimize", str(DEMO), "--model", "max_covering", "--mode", "ebike",
+                 "--minutes", "15", "--existing-types", "insurance_service_point",
+                 "--candidate-types", "community building", "village committee", "--p", "3",
+                 "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "optimal" in out and "reduction" in out
+    s = json.loads((tmp_path / "max_covering_summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "optimal" and s["new_sites"] == 3
+    assert s["share_after"] > s["share_before"] > 0
+    assert (tmp_path / "max_covering_sites.gpkg").exists()
+    assert (tmp_path / "max_covering_units.csv").exists()
+
+
+def test_optimize_rejects_incomplete_options(tmp_path, capsys):
+    code = main(["optimize", str(DEMO), "--model", "p_median", "--mode", "drive",
+                 "--minutes", "30", "--out", str(tmp_path)])
+    assert code == 2
+    assert "missing required key 'p'" in capsys.readouterr().err
+    code = main(["optimize", str(DEMO), "--model", "max_covering", "--mode", "drive",
+                 "--minutes", "-5", "--p", "2", "--out", str(tmp_path)])
+    assert code == 2
+    assert "minutes" in capsys.readouterr().err
+
+
+BEDS = ["--model", "beds_to_ratio", "--level", "district_code", "--cost-per-bed", "60",
+        "--max-add-share", "0.5", "--new-site-types", "township land",
+        "--new-site-fixed-cost", "8000", "--new-site-min-beds", "100",
+        "--new-site-max-beds", "500"]
+
+
+def test_optimize_site_rules_and_quiet_by_default(tmp_path, capsys):
+    code = main(["optimize", str(DEMO), *BEDS, "--force-open", "S0151",
+                 "--force-closed", "S0187", "H003", "--max-new-per-unit", "990103=3",
+                 "990104=2", "--out", str(tmp_path)])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    for stream in (cap.out, cap.err):
+        assert "CBC" not in stream and "Coin" not in stream and "INFO" not in stream
+    sites = (tmp_path / "beds_to_ratio_sites.csv").read_text(encoding="utf-8-sig")
+    assert "S0151" in sites and "S0187" not in sites and "H003" not in sites
+    s = json.loads((tmp_path / "beds_to_ratio_summary.json").read_text(encoding="utf-8"))
+    assert s["status"] == "optimal"
+
+
+def test_optimize_verbose_logs_on_stderr(tmp_path, capsys):
+    import logging
+    handlers = list(logging.getLogger("geoplan").handlers)
+    code = main(["-v", "optimize", str(DEMO), *BEDS, "--max-new-per-unit", "3",
+                 "--solver", "cbc", "--out", str(tmp_path)])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    assert "Welcome to the CBC MILP Solver" in cap.err and "Result - Optimal" in cap.err
+    assert "INFO geoplan.cli.main: running beds_to_ratio" in cap.err
+    assert "DEBUG geoplan.solver: beds_to_ratio: CBC" in cap.err
+    assert "CBC" not in cap.out and "Plan(beds_to_ratio, optimal" in cap.out
+    assert logging.getLogger("geoplan").handlers == handlers       # removed afterwards
+
+
+def test_optimize_verbose_highs_log_goes_to_stderr(tmp_path, capfd):
+    code = main(["optimize", str(DEMO), *BEDS, "--solver", "highs", "--force-open", "S0151",
+                 "--verbose", "--out", str(tmp_path)])
+    cap = capfd.readouterr()
+    assert code == 0, cap.err
+    assert "Presolving model" in cap.err and "INFO geoplan.optimize.beds" in cap.err
+    assert "Presolving" not in cap.out and "HiGHS" not in cap.out
+    assert "S0151" in (tmp_path / "beds_to_ratio_sites.csv").read_text(encoding="utf-8-sig")
+
+
+def test_optimize_rejects_bad_site_rules(tmp_path, capsys):
+    code = main(["optimize", str(DEMO), *BEDS, "--max-new-per-unit", "two",
+                 "--out", str(tmp_path)])
+    assert code == 2 and "max_new_per_unit" in capsys.readouterr().err
+    code = main(["optimize", str(DEMO), *BEDS, "--max-new-per-unit", "990103=one",
+                 "--out", str(tmp_path)])
+    assert code == 2 and "expected UNIT=N" in capsys.readouterr().err
+    code = main(["optimize", str(DEMO), *BEDS, "--force-open", "S0151",
+                 "--force-closed", "S0151", "--out", str(tmp_path)])
+    assert code == 2 and "both in force_open and force_closed" in capsys.readouterr().err
+    code = main(["optimize", str(DEMO), *BEDS, "--force-open", "S9999",
+                 "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "force_open" in err and "S9999" in err

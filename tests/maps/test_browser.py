@@ -1,0 +1,201 @@
+"""Maps and reports opened in headless Chromium from file:// with the network disabled.
+
+Each page must load without JavaScript errors, create its Leaflet map, list the expected
+layers in the layer control, draw markers and polygons, and render a non-blank
+screenshot (kept under ``test-artifacts/browser/``). The tests skip, saying why, only
+where Chromium, its driver or selenium is missing (``.ci/run`` installs the Debian
+packages ``chromium`` and ``chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from maps_fixtures import coverage_inputs, demo, plan_inputs
+
+from geoplan.inputs.chinacrs import wgs84_to_gcj02
+from geoplan.maps import canvas as maps
+from geoplan.maps import report
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser",
+                                                "google-chrome")) if p), None)
+DRIVER = shutil.which("chromedriver") or next(
+    (p for p in ("/usr/lib/chromium/chromedriver", "/usr/bin/chromedriver")
+     if Path(p).exists()), None)
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install '.[test]')")
+if CHROMIUM is None or DRIVER is None:
+    pytest.skip("headless Chromium is not installed: apt-get install chromium chromium-driver",
+                allow_module_level=True)
+
+_CATCH_ERRORS = """
+window.__errors = [];
+window.addEventListener('error', function (e) { window.__errors.push(String(e.message)); });
+window.addEventListener('unhandledrejection', function (e) {
+  window.__errors.push(String(e.reason)); });
+"""
+
+_STATE = """
+var m = window.geoplanMap;
+var labels = Array.from(document.querySelectorAll(
+  '.leaflet-control-layers-overlays label')).map(function (l) {
+    return [l.textContent.trim(), l.querySelector('input').checked]; });
+return {leaflet: typeof L === 'object' && !!m && m instanceof L.Map,
+        errors: window.__errors || [], overlays: labels,
+        markers: document.querySelectorAll('.leaflet-marker-icon').length,
+        paths: document.querySelectorAll('path.leaflet-interactive').length,
+        images: document.querySelectorAll('img.leaflet-image-layer').length,
+        scale: document.querySelectorAll('.leaflet-control-scale').length,
+        title: (document.querySelector('.gp-title') || {}).textContent || ''};
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module, offline (proxy to a dead port + CDP offline)."""
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,900", "--proxy-server=127.0.0.1:9",
+                "--proxy-bypass-list=<-loopback>", "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    except Exception as exc:  # noqa: BLE001 - any start failure means "no browser here"
+        pytest.skip(f"headless Chromium did not start: {str(exc).splitlines()[0]}")
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+        "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _CATCH_ERRORS})
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """Write the demo pages: coverage map (OSM), plan map (Gaode, zh), report, GCJ probes."""
+    out = tmp_path_factory.mktemp("pages")
+    made = {}
+    cov = maps.build_map(coverage_inputs(), title="Qingshan: 10/15-minute coverage",
+                         subtitle="e-bike", lang="en", basemap="osm")
+    made["coverage"] = (maps.save_map(cov, out / "coverage.html"), cov)
+    plan = maps.build_map(plan_inputs(), title="医保服务圈规划", lang="zh", basemap="gaode")
+    made["plan"] = (maps.save_map(plan, out / "plan.html"), plan)
+    d = demo()
+    files = report.write_report(report.ReportInputs(
+        title="Report", region=d.region, plans={"max covering": d.plan},
+        maps={"Coverage": cov}), out / "report", xlsx=False)
+    made["report"] = (files.html, cov)
+    fac = d.region.facilities.iloc[[0]]
+    for base in ("osm", "gaode"):
+        canvas = maps.new_map(fac.buffer(2000), title=base, basemap=base)
+        maps.add_facilities(canvas, fac)
+        made[f"probe_{base}"] = (maps.save_map(canvas, out / f"probe_{base}.html"), canvas)
+    return made
+
+
+def _open(driver, path: Path, name: str, drawn: float = 0.02) -> tuple[dict, float]:
+    driver.get_log("browser")  # drop earlier entries
+    start = time.perf_counter()
+    driver.get(path.as_uri())
+    state = driver.execute_script(_STATE)
+    seconds = time.perf_counter() - start
+    logs = [e for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and e.get("source") != "network"]
+    assert logs == [], f"console errors in {name}: {logs}"
+    assert state["errors"] == [], f"JavaScript errors in {name}: {state['errors']}"
+    _screenshot(driver, name, drawn)
+    return state, seconds
+
+
+def _screenshot(driver, name: str, drawn: float = 0.02) -> None:
+    """Save a screenshot; fail if under ``drawn`` of it differs from the background."""
+    from PIL import Image
+
+    png = driver.get_screenshot_as_png()
+    (ARTIFACTS / f"{name}.png").write_bytes(png)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(pixels, axis=0, return_counts=True)
+    share = 1.0 - counts.max() / len(pixels)
+    assert len(colours) > 50 and share > drawn, f"screenshot of {name} looks blank ({share:.1%})"
+
+
+def test_coverage_map_in_browser(browser, pages) -> None:
+    path, canvas = pages["coverage"]
+    state, seconds = _open(browser, path, "coverage_map", drawn=0.3)
+    print(f"\ndemo coverage map: {path.stat().st_size / 1e6:.2f} MB, opened in {seconds:.2f} s")
+    assert state["leaflet"] and state["scale"] == 1
+    assert [name for name, _ in state["overlays"]] == canvas.layers
+    assert state["markers"] >= len(demo().region.facilities)  # + gap rank labels
+    assert state["paths"] > 20 and state["images"] == 1
+    assert state["title"].startswith("Qingshan")
+
+
+def test_plan_map_before_after_switch(browser, pages) -> None:
+    path, canvas = pages["plan"]
+    state, _ = _open(browser, path, "plan_map_after", drawn=0.3)
+    assert state["leaflet"]
+    on = dict(state["overlays"])
+    assert list(on) == canvas.layers
+    n_fac = len(demo().region.facilities)
+    assert on["规划：新增站点（5）"] and on["规划后：15分钟覆盖范围"]
+    assert not on["规划前：15分钟覆盖范围"]
+    assert state["markers"] == n_fac + 5 + 2 + 2  # new sites, upgraded, their +beds labels
+    browser.find_element("css selector", 'input[name="gp-when"][value="before"]').click()
+    before = browser.execute_script(_STATE)
+    on = dict(before["overlays"])
+    assert on["规划前：15分钟覆盖范围"] and not on["规划后：15分钟覆盖范围"]
+    assert not on["规划：新增站点（5）"] and before["markers"] == n_fac
+    _screenshot(browser, "plan_map_before", drawn=0.3)
+    browser.find_element("css selector", 'input[name="gp-when"][value="after"]').click()
+    again = browser.execute_script(_STATE)
+    assert again["markers"] == state["markers"] and again["errors"] == []
+
+
+def test_report_with_embedded_map_in_browser(browser, pages) -> None:
+    path, canvas = pages["report"]
+    _open(browser, path, "report")
+    inner = browser.execute_script("""
+        var f = document.querySelector('iframe.map'); var w = f.contentWindow;
+        return {leaflet: !!w.geoplanMap && w.geoplanMap instanceof w.L.Map,
+                errors: w.__errors || null,
+                overlays: Array.from(f.contentDocument.querySelectorAll(
+                  '.leaflet-control-layers-overlays label')).map(l => l.textContent.trim()),
+                markers: f.contentDocument.querySelectorAll('.leaflet-marker-icon').length,
+                svg: document.querySelectorAll('section svg').length};""")
+    assert inner["leaflet"] and inner["errors"] == []
+    assert inner["overlays"] == canvas.layers and inner["markers"] > 200
+
+
+def test_point_on_gaode_is_shifted_by_gcj02_and_on_osm_not(browser, pages) -> None:
+    fac = demo().region.facilities.iloc[[0]]
+    lon, lat = (float(v) for v in gpd.GeoSeries(fac.geometry).to_crs(4326).iloc[0].coords[0])
+    glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
+    drawn = {}
+    for base in ("osm", "gaode"):
+        path, _ = pages[f"probe_{base}"]
+        state, _ = _open(browser, path, f"gcj02_probe_{base}")
+        assert state["leaflet"] and state["markers"] == 1
+        drawn[base] = browser.execute_script("""
+            var out = null;
+            window.geoplanMap.eachLayer(function (l) {
+              if (l.feature && l.getLatLng) { var p = l.getLatLng(); out = [p.lng, p.lat]; }
+            });
+            return out;""")
+    assert drawn["osm"] == pytest.approx([lon, lat], abs=2e-6)
+    assert drawn["gaode"] == pytest.approx([glon, glat], abs=2e-6)
+    shift = np.hypot((glon - lon) * 96_000, (glat - lat) * 111_000)
+    assert 100 < shift < 1000  # metres: the GCJ-02 offset near Wuhan is a few hundred m

@@ -1,0 +1,138 @@
+"""Scenario files are validated up front; errors name the file, the line and the key."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DEMO
+
+from geoplan import GeoplanInputError
+from geoplan.scenario.spec import MODEL_KINDS, read_scenario
+
+GOOD = f"""
+name = "15-minute insurance circle"
+name_zh = "15分钟医保服务圈"
+region = "{DEMO.as_posix()}"
+language = "zh"
+
+[[coverage]]
+name = "today"
+types = ["insurance_service_point"]
+modes = ["walk", "ebike"]
+minutes = 15
+
+[[model]]
+name = "fewest"
+kind = "set_covering"
+existing_types = ["insurance_service_point"]
+mode = "ebike"
+minutes = 15
+target_share = 0.95
+unit_min_share = 0.85
+"""
+
+
+def _write(tmp_path, text, name="s.toml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_good_file_reads_with_defaults(tmp_path):
+    sc = read_scenario(_write(tmp_path, GOOD))
+    assert sc.region == DEMO.resolve() and sc.language == "zh" and sc.maps
+    assert sc.coverage[0]["minutes"] == [15] and sc.coverage[0]["level"] == "admin_code"
+    assert sc.models[0]["kind"] == "set_covering" and sc.models[0]["target_share"] == 0.95
+    assert sc.output.name == "s" and sc.output.parent.name == "outputs"
+    assert sc.label() == "15分钟医保服务圈"
+
+
+@pytest.mark.parametrize("old,new,words,line", [
+    ('minutes = 15\ntarget_share', 'minutes = "15"\ntarget_share', ["'minutes'", "number"], 18),
+    ('target_share = 0.95', 'target_share = 95', ["target_share", "share"], 19),
+    ('unit_min_share', 'unit_min_shar', ["unknown key 'unit_min_shar'"], 20),
+    ('kind = "set_covering"', 'kind = "set_cover"', ["unknown model kind", "set_covering"], 15),
+    ('modes = ["walk", "ebike"]', 'modes = ["walk", "bus"]', ["unknown mode", "bus"], 10),
+    ('language = "zh"', 'language = "fr"', ["language", "'zh'"], 5),
+    ('name = "fewest"\n', '', ["missing required key 'name'"], 13),
+])
+def test_errors_name_key_and_line(tmp_path, old, new, words, line):
+    text = GOOD.replace(old, new, 1)
+    assert text != GOOD
+    with pytest.raises(GeoplanInputError) as e:
+        read_scenario(_write(tmp_path, text))
+    msg = str(e.value)
+    assert "s.toml" in msg and f"line {line}" in msg, msg
+    for w in words:
+        assert w in msg, msg
+
+
+def test_missing_region_and_file(tmp_path):
+    with pytest.raises(GeoplanInputError, match="does not exist"):
+        read_scenario(_write(tmp_path, GOOD.replace(DEMO.as_posix(), "nowhere")))
+    with pytest.raises(GeoplanInputError, match="not found"):
+        read_scenario(tmp_path / "absent.toml")
+
+
+def test_syntax_error_and_empty_question(tmp_path):
+    with pytest.raises(GeoplanInputError, match="not valid TOML"):
+        read_scenario(_write(tmp_path, GOOD + "\n[[model]\n"))
+    with pytest.raises(GeoplanInputError, match="asks nothing"):
+        read_scenario(_write(tmp_path, f'name = "x"\nregion = "{DEMO.as_posix()}"\n'))
+
+
+def test_duplicate_names_and_kind_specific_needs(tmp_path):
+    dup = GOOD + '\n[[model]]\nname = "fewest"\nkind = "p_median"\nmode = "drive"\n' \
+                 'minutes = 30\np = 2\n'
+    with pytest.raises(GeoplanInputError, match="two model entries"):
+        read_scenario(_write(tmp_path, dup))
+    no_p = GOOD + '\n[[model]]\nname = "mc"\nkind = "max_covering"\nmode = "drive"\nminutes = 30\n'
+    with pytest.raises(GeoplanInputError, match="needs 'p' or 'budget'"):
+        read_scenario(_write(tmp_path, no_p))
+    assert {"set_covering", "max_covering", "p_median", "p_center", "beds_to_ratio",
+            "function_centres", "tradeoff"} <= set(MODEL_KINDS)
+
+
+RULES = GOOD.replace("unit_min_share = 0.85\n", 'unit_min_share = 0.85\n'
+                     'force_open = ["S0151", 17]\nforce_closed = ["S0187"]\n'
+                     'max_new_per_unit = { "990103" = 1, "990104" = 2 }\nverbose = true\n')
+
+
+def test_site_rule_keys_are_read(tmp_path):
+    from geoplan.scenario.spec import MODEL_KEYS
+    m = read_scenario(_write(tmp_path, RULES)).models[0]
+    assert m["force_open"] == ["S0151", "17"] and m["force_closed"] == ["S0187"]
+    assert m["max_new_per_unit"] == {"990103": 1, "990104": 2} and m["verbose"] is True
+    text = RULES.replace('{ "990103" = 1, "990104" = 2 }', "3")
+    assert read_scenario(_write(tmp_path, text)).models[0]["max_new_per_unit"] == 3
+    for kind in MODEL_KINDS:
+        assert {"force_open", "force_closed", "max_new_per_unit", "verbose"} <= set(
+            MODEL_KEYS[kind])
+
+
+@pytest.mark.parametrize("old,new,words,line", [
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }', "max_new_per_unit = -1",
+     ["max_new_per_unit", "negative"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }',
+     'max_new_per_unit = { "990103" = -1 }', ["max_new_per_unit", "unit 990103"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }', "max_new_per_unit = 1.5",
+     ["'max_new_per_unit' must be a whole number"], 23),
+    ('max_new_per_unit = { "990103" = 1, "990104" = 2 }',
+     'max_new_per_unit = { "990103" = "one" }', ["'max_new_per_unit' must be"], 23),
+    ('force_open = ["S0151", 17]', 'force_open = "S0151"', ["'force_open' must be a list"],
+     21),
+    ('force_open = ["S0151", 17]', 'force_open = [1.5]', ["'force_open' must be a list"], 21),
+    ('force_closed = ["S0187"]', 'force_closed = ["S0151"]',
+     ["S0151", "both in force_open and force_closed"], 22),
+    ('verbose = true', 'verbose = "yes"', ["'verbose' must be true or false"], 24),
+    ('force_closed = ["S0187"]', 'force_close = ["S0187"]',
+     ["unknown key 'force_close'"], 22),
+])
+def test_site_rule_errors_name_key_and_line(tmp_path, old, new, words, line):
+    text = RULES.replace(old, new, 1)
+    assert text != RULES
+    with pytest.raises(GeoplanInputError) as e:
+        read_scenario(_write(tmp_path, text))
+    msg = str(e.value)
+    assert "s.toml" in msg and f"line {line}" in msg, msg
+    for w in words:
+        assert w in msg, msg

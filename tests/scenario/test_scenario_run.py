@@ -1,0 +1,137 @@
+"""Scenario runs: outputs written atomically, summaries deterministic, runs comparable."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import DEMO
+
+from geoplan import GeoplanInputError
+from geoplan.cli.main import main
+from geoplan.scenario.compare import compare_runs
+from geoplan.scenario.run import run_scenario
+
+COVERAGE_ONLY = f"""
+name = "coverage only"
+region = "{DEMO.as_posix()}"
+maps = false
+report = false
+[[coverage]]
+name = "insurance"
+types = ["insurance_service_point"]
+modes = ["ebike"]
+minutes = [10, 15]
+"""
+
+
+@pytest.fixture(scope="module")
+def cache():
+    return {}
+
+
+@pytest.fixture()
+def scenario(tmp_path):
+    p = tmp_path / "cov.toml"
+    p.write_text(COVERAGE_ONLY, encoding="utf-8")
+    return p
+
+
+def test_run_writes_tables_summary_and_log(scenario, tmp_path, cache):
+    res = run_scenario(scenario, output=tmp_path / "out", region_cache=cache)
+    out = tmp_path / "out"
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "run_log.json", "coverage_insurance.csv",
+            "gaps_insurance_ebike.gpkg"} <= names
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    share = s["coverage"][0]["modes"]["ebike"]
+    assert 0 < share["share_10min"] <= share["share_15min"] < 1
+    assert s["population"] == pytest.approx(1_021_972, rel=1e-6)
+    log = json.loads((out / "run_log.json").read_text(encoding="utf-8"))
+    assert log["packages"]["pulp"] and log["parameters"]["name"] == "coverage only"
+    hashed = {k.rsplit("/", 1)[-1] for k in log["inputs"]}
+    assert {"cov.toml", "region.toml", "population.tif", "roads.osm.bz2"} <= hashed
+    assert all(len(v["sha256"]) == 64 for v in log["inputs"].values())
+    assert "total" in log["timings_s"]
+    assert res.tables["coverage_insurance"]["population"].iloc[-1] == pytest.approx(
+        s["population"])
+
+
+def test_rerun_gives_identical_summary(scenario, tmp_path, cache):
+    run_scenario(scenario, output=tmp_path / "a", region_cache=cache)
+    run_scenario(scenario, output=tmp_path / "b", region_cache={})
+    assert (tmp_path / "a" / "summary.json").read_bytes() == \
+        (tmp_path / "b" / "summary.json").read_bytes()
+
+
+def test_interrupted_run_leaves_previous_results(scenario, tmp_path, cache, monkeypatch):
+    out = tmp_path / "out"
+    run_scenario(scenario, output=out, region_cache=cache)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    import geoplan.scenario.run as runner
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(runner, "_write_json", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(scenario, output=out, region_cache=cache)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    # a first run that fails leaves nothing at all
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(scenario, output=tmp_path / "fresh", region_cache=cache)
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_compare_and_cli(scenario, tmp_path, cache, capsys):
+    run_scenario(scenario, output=tmp_path / "r1", region_cache=cache)
+    table = compare_runs([tmp_path / "r1", tmp_path / "r1" / "summary.json"])
+    assert len(table) == 4 and set(table["kind"]) == {"coverage"}
+    assert main(["compare", str(tmp_path / "r1"), "--out", str(tmp_path / "cmp")]) == 0
+    assert (tmp_path / "cmp" / "comparison.csv").exists()
+    assert (tmp_path / "cmp" / "comparison.svg").read_text().startswith("<?xml")
+    assert main(["compare", str(tmp_path / "nothing")]) == 2
+    assert "no summary.json" in capsys.readouterr().err
+    with pytest.raises(GeoplanInputError):
+        compare_runs([])
+
+
+def test_run_cli_validates_every_file_first(tmp_path, capsys):
+    good = tmp_path / "a.toml"
+    good.write_text(COVERAGE_ONLY, encoding="utf-8")
+    bad = tmp_path / "b.toml"
+    bad.write_text(COVERAGE_ONLY.replace("minutes = [10, 15]", "minutes = [-5]"),
+                   encoding="utf-8")
+    assert main(["run", str(good), str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "b.toml" in err and "line 10" in err and "minutes" in err
+    assert not (tmp_path / "o").exists()       # nothing ran
+
+
+def test_every_shipped_scenario_validates():
+    from geoplan.scenario.spec import read_scenario
+    files = sorted((DEMO / "scenarios").glob("*.toml"))
+    assert len(files) == 5
+    kinds = set()
+    for f in files:
+        sc = read_scenario(f)
+        assert sc.models and sc.region == DEMO.resolve()
+        kinds |= {m["kind"] for m in sc.models}
+    assert {"set_covering", "tradeoff", "p_median", "p_center", "beds_to_ratio",
+            "function_centres"} <= kinds
+
+
+def test_model_scenario_reruns_identically_and_meets_its_target(tmp_path, cache):
+    """The beds scenario: every district reaches 7 per 1,000; two runs, same summary."""
+    sc = DEMO / "scenarios" / "03_beds_7_per_1000.toml"
+    res = run_scenario(sc, output=tmp_path / "a", region_cache=cache)
+    run_scenario(sc, output=tmp_path / "b", region_cache=cache)
+    assert (tmp_path / "a" / "summary.json").read_bytes() == \
+        (tmp_path / "b" / "summary.json").read_bytes()
+    plan = res.plans["beds_to_7"]
+    assert plan.optimal and plan.by_unit["met"].all()
+    assert (plan.by_unit["per_1000_before"] < 7).sum() == 3
+    names = {p.name for p in (tmp_path / "a").iterdir()}
+    assert {"plan_beds_to_7_units.csv", "plan_beds_to_7_sites.gpkg", "report"} <= names
+    assert (tmp_path / "a" / "report" / "report.html").stat().st_size > 10_000
