@@ -110,3 +110,36 @@ def test_the_layer_check_sees_violations(tmp_path):
     lines = sorted(int(b.split(":")[0].split()[1]) for b in _violations(src, "geoplan.cli.x"))
     assert lines == [5, 6]                  # the top stage may import every stage below
     assert _violations(src, "geoplan._errors")          # shared modules import no stage
+
+
+def test_pages_compute_nothing():
+    """Maps and the scenario pages render the run's results: no travel context, no
+    coverage computed there (they would disagree with the models' figures)."""
+    offenders = []
+    for p in [*sorted((PKG / "maps").rglob("*.py")), PKG / "scenario" / "outputs.py"]:
+        for line, target, names in _imports(p, _module_name(p)):
+            hit = {"travel_context", "coverage_by_cell", "coverage_by_unit"} & set(names)
+            if hit or target.startswith(("geoplan.travel", "geoplan.access.coverage")):
+                offenders.append(f"{p.relative_to(PKG)} line {line}: {target} {sorted(hit)}")
+        if "travel_context(" in p.read_text("utf-8"):
+            offenders.append(f"{p.relative_to(PKG)} calls travel_context(")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_old_module_paths_still_import_with_a_deprecation_warning():
+    import importlib
+    import sys
+    import warnings
+
+    import geoplan
+    for old, new in geoplan._MOVED.items():
+        sys.modules.pop(old, None)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            mod = importlib.import_module(old)
+        assert any(issubclass(w.category, DeprecationWarning) and new in str(w.message)
+                   for w in seen), old
+        real = importlib.import_module(new)
+        public = [k for k in vars(real) if not k.startswith("_")]
+        assert all(getattr(mod, k) is getattr(real, k) for k in public), old
+    assert callable(geoplan.gaps) and callable(geoplan.isochrones)
