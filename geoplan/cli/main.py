@@ -19,6 +19,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -547,8 +548,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             sc.output = (Path(args.out) / sc.path.stem).resolve()
     if verbose:
         for sc in scenarios:
-            for m in sc.models:
-                m["verbose"] = True
+            sc.models = [m.updated(verbose=True) for m in sc.models]
     cache: dict = {}
     t0 = time.perf_counter()
     for sc in scenarios:
@@ -606,39 +606,39 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from geoplan.scenario.spec import check_model
 
     verbose = bool(getattr(args, "verbose", False))
-    m = {"name": args.name or args.model, "kind": args.model}
+    given: dict[str, Any] = {"name": args.name or args.model, "kind": args.model}
     for key in _OPT_KEYS:
         value = getattr(args, key, None)
         if value is not None:
-            m[key] = value
+            given[key] = value
     if args.max_new_per_unit is not None:
-        m["max_new_per_unit"] = _parse_caps(args.max_new_per_unit)
+        given["max_new_per_unit"] = _parse_caps(args.max_new_per_unit)
     if verbose:
-        m["verbose"] = True
-    m = check_model(m)
+        given["verbose"] = True
+    m = check_model(given)
     log.info("loading region %s", args.region)
     # beds per 1,000 needs no travel times: skip the road network
     region = (load_region(args.region, layers=("population", "facilities", "candidates"))
-              if m["kind"] == "beds_to_ratio" else load_region(args.region))
-    log.info("running %s model '%s'", m["kind"], m["name"])
+              if m.kind == "beds_to_ratio" else load_region(args.region))
+    log.info("running %s model '%s'", m.kind, m.name)
     with _solver_output_to_stderr(verbose):
         plan, tables = run_model(region, m, max_snap_m=args.max_snap_m)
-    log.info("%s: %s in %.2f s (build %.2f s)", m["name"], plan.status,
+    log.info("%s: %s in %.2f s (build %.2f s)", m.name, plan.status,
              plan.build_s + plan.solve_s, plan.build_s)
     out = Path(args.out)
     written = []
     for name, table in tables.items():
-        path = out / f"{m['name']}_{name}.csv"
+        path = out / f"{m.name}_{name}.csv"
         write_table(table, path)
         written.append(path)
     if plan.sites is not None and len(plan.sites):
-        path = out / f"{m['name']}_sites.gpkg"
+        path = out / f"{m.name}_sites.gpkg"
         write_table(plan.sites, path)
         written.append(path)
     summary = {k: v for k, v in plan.summary().items()}
     if plan.explanation is not None:
         summary["explanation"] = str(plan.explanation)
-    path = out / f"{m['name']}_summary.json"
+    path = out / f"{m.name}_summary.json"
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
                        encoding="utf-8")

@@ -58,7 +58,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -410,25 +410,38 @@ def _by_unit(pop: pd.Series, before: pd.Series, after: pd.Series, ratio: float) 
     return out
 
 
-def beds_to_ratio_from_region(region: Any, m: dict[str, Any], *,
-                              force_open: Any = None, force_closed: Any = None,
+def beds_to_ratio_from_region(region: Any, *, level: str = "admin_code", ratio: float = 7.0,
+                              hospital_types: Sequence[str] | None = None,
+                              cost_per_bed: float = 1.0, max_add_share: float | None = None,
+                              max_add: int | None = None,
+                              new_site_types: Sequence[str] | None = None,
+                              new_site_fixed_cost: float = 0.0, new_site_min_beds: int = 0,
+                              new_site_max_beds: int = 0, force_open: Any = None,
+                              force_closed: Any = None,
                               max_new_per_unit: int | Mapping[str, int] | None = None,
                               verbose: bool | None = None, **solve_kw: Any) -> Plan:
-    """:func:`beds_to_ratio` from a loaded region and a scenario ``[[model]]`` table.
-
-    Keys of ``m``: ``level`` (boundary column to group by, e.g. ``district_code``),
-    ``ratio``, ``hospital_types``, ``cost_per_bed``, ``max_add_share`` / ``max_add``
-    (expansion limit per hospital: a share of its beds or a number), ``new_site_types``
-    (candidate ``site_type`` values), ``new_site_fixed_cost``, ``new_site_min_beds``,
-    ``new_site_max_beds``; and the site rules ``force_open``, ``force_closed``,
-    ``max_new_per_unit``, ``verbose`` (the keyword arguments of the same names win).
+    """:func:`beds_to_ratio` from a loaded region (the scenario kind ``beds_to_ratio``).
 
     Parameters
     ----------
     region
-        The loaded region.
-    m
-        The model table.
+        The loaded region (population, facilities with ``beds``, candidates).
+    level
+        Boundary column to group by, e.g. ``district_code``.
+    ratio
+        Beds per 1,000 residents every unit must reach.
+    hospital_types
+        Facility types that can be expanded (default: every type ending in
+        ``hospital``).
+    cost_per_bed
+        Cost of one added bed (expansion or new site).
+    max_add_share, max_add
+        Expansion limit per hospital: a share of its beds (default 0.5) or a number
+        (``max_add`` wins).
+    new_site_types
+        Candidate ``site_type`` values where new hospitals may open.
+    new_site_fixed_cost, new_site_min_beds, new_site_max_beds
+        Fixed cost and bed range of a new hospital.
     force_open
         Ids of new hospital sites (candidates of ``new_site_types``) that must open.
     force_closed
@@ -456,7 +469,6 @@ def beds_to_ratio_from_region(region: Any, m: dict[str, Any], *,
         naming the option and the id.
     """
     import geopandas as gpd
-    level = m.get("level", "admin_code")
     pop, fac, cand, b = region.population, region.facilities, region.candidates, \
         region.boundaries
     if level != "admin_code":
@@ -470,40 +482,39 @@ def beds_to_ratio_from_region(region: Any, m: dict[str, Any], *,
         names = dict(zip(b["admin_code"], b["admin_name"], strict=False)) if b is not None \
             else {}
     unit_pop = pop.groupby(pop["admin_code"].map(to_level))["population"].sum()
-    types = m.get("hospital_types") or [t for t in fac["type"].unique()
-                                        if str(t).endswith("hospital")]
+    types = list(hospital_types or []) or [t for t in fac["type"].unique()
+                                           if str(t).endswith("hospital")]
     hosp = fac[fac["type"].isin(types) & fac["admin_code"].map(to_level).notna()].copy()
     beds = pd.to_numeric(hosp["beds"], errors="coerce").fillna(0.0)
-    if "max_add" in m:
-        max_add = np.full(len(hosp), float(m["max_add"]))
+    if max_add is not None:
+        limit = np.full(len(hosp), float(max_add))
     else:
-        max_add = np.floor(beds.to_numpy() * float(m.get("max_add_share", 0.5)))
+        limit = np.floor(beds.to_numpy() * float(0.5 if max_add_share is None
+                                                 else max_add_share))
     H = pd.DataFrame({"id": hosp["id"].astype(str).to_numpy(),
                       "unit": hosp["admin_code"].map(to_level).to_numpy(),
-                      "beds": beds.to_numpy(), "max_add": max_add,
-                      "cost_per_bed": float(m.get("cost_per_bed", 1.0))})
+                      "beds": beds.to_numpy(), "max_add": limit,
+                      "cost_per_bed": float(cost_per_bed)})
     S = None
     new = cand.iloc[0:0] if cand is not None else None
-    if m.get("new_site_types") and cand is not None:
+    if new_site_types and cand is not None:
         col = "site_type" if "site_type" in cand.columns else "type"
-        new = cand[cand[col].isin(m["new_site_types"]) & cand["admin_code"].map(
+        new = cand[cand[col].isin(list(new_site_types)) & cand["admin_code"].map(
             to_level).notna()]
         S = pd.DataFrame({"id": new["id"].astype(str).to_numpy(),
                           "unit": new["admin_code"].map(to_level).to_numpy(),
-                          "fixed_cost": float(m.get("new_site_fixed_cost", 0.0)),
-                          "cost_per_bed": float(m.get("cost_per_bed", 1.0)),
-                          "min_beds": float(m.get("new_site_min_beds", 0)),
-                          "max_beds": float(m.get("new_site_max_beds", 0))})
-    fo = m.get("force_open") if force_open is None else force_open
-    fc = m.get("force_closed") if force_closed is None else force_closed
-    cap = m.get("max_new_per_unit") if max_new_per_unit is None else max_new_per_unit
+                          "fixed_cost": float(new_site_fixed_cost),
+                          "cost_per_bed": float(cost_per_bed),
+                          "min_beds": float(new_site_min_beds),
+                          "max_beds": float(new_site_max_beds)})
+    fo, fc, cap = force_open, force_closed, max_new_per_unit
     new_ids = [] if S is None else S["id"].tolist()
-    plan = beds_to_ratio(unit_pop, H, S, ratio=float(m.get("ratio", 7.0)),
-                         force_open=_bed_columns(fo, "force_open", H, new_ids, region, m),
-                         force_closed=_bed_columns(fc, "force_closed", H, new_ids, region, m),
-                         max_new_per_unit=cap,
-                         verbose=bool(m.get("verbose", False) if verbose is None else verbose),
-                         **solve_kw)
+    kinds = list(new_site_types or [])
+    plan = beds_to_ratio(unit_pop, H, S, ratio=float(ratio),
+                         force_open=_bed_columns(fo, "force_open", H, new_ids, region, kinds),
+                         force_closed=_bed_columns(fc, "force_closed", H, new_ids, region,
+                                                   kinds),
+                         max_new_per_unit=cap, verbose=bool(verbose), **solve_kw)
     for key, ids in (("force_open_ids", fo), ("force_closed_ids", fc)):
         if ids is not None and len(_as_ids(ids)):
             plan.details[key] = sorted(set(_as_ids(ids)))
@@ -541,7 +552,7 @@ def _as_ids(ids: Any) -> list[str]:
 
 
 def _bed_columns(ids: Any, option: str, H: pd.DataFrame, new_ids: list[str], region: Any,
-                 m: dict[str, Any]) -> NDArray[np.intp] | None:
+                 new_site_types: list[str]) -> NDArray[np.intp] | None:
     """Columns (hospitals, then new sites) of the ids in ``force_open`` / ``force_closed``.
 
     Raises
@@ -568,7 +579,7 @@ def _bed_columns(ids: Any, option: str, H: pd.DataFrame, new_ids: list[str], reg
                 hint="force_open lists new hospital sites; to keep a hospital from growing "
                      "list it in force_closed")
         else:
-            raise GeoplanInputError(f"{option}: {_bed_id_problem(i, region, m)}",
+            raise GeoplanInputError(f"{option}: {_bed_id_problem(i, region, new_site_types)}",
                                     field=option,
                                     hint="list ids of new hospital sites (candidates of "
                                          "new_site_types)" + (" or of hospitals"
@@ -577,14 +588,14 @@ def _bed_columns(ids: Any, option: str, H: pd.DataFrame, new_ids: list[str], reg
     return np.array(sorted(set(cols)), np.intp)
 
 
-def _bed_id_problem(i: str, region: Any, m: dict[str, Any]) -> str:
+def _bed_id_problem(i: str, region: Any, new_site_types: list[str]) -> str:
     """Why id ``i`` is neither a new hospital site nor a hospital of the model."""
     cand = region.candidates
     if cand is not None and i in set(cand["id"].astype(str)):
-        if not m.get("new_site_types"):
+        if not new_site_types:
             return f"{i} is a candidate site, but the model has no new_site_types"
         return (f"{i} is a candidate site but not a new hospital site (not of "
-                f"new_site_types {list(m['new_site_types'])}, or outside the units)")
+                f"new_site_types {list(new_site_types)}, or outside the units)")
     fac = region.facilities
     if fac is not None and i in set(fac["id"].astype(str)):
         return f"{i} is an existing facility but not one of the model's hospitals"

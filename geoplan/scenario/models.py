@@ -9,6 +9,7 @@ only sequences steps and writes files.
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ import pandas as pd
 
 from geoplan._errors import GeoplanInputError
 from geoplan.inputs.region import Region
+from geoplan.scenario.spec import ModelSpec, SiteModelSpec, _plain
 
 __all__ = ["plan_cells", "run_model", "site_problem", "site_types"]
 
@@ -36,30 +38,30 @@ def _facilities_of(region: Region, types: list[str] | None, what: str,
     return sel
 
 
-def _candidates_of(region: Region, m: dict[str, Any]) -> gpd.GeoDataFrame:
+def _candidates_of(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
     """Candidate sites: candidate rows of the given site types, plus upgradable facilities."""
     parts = []
-    cand_types = m.get("candidate_types")
+    cand_types = m.candidate_types
     if cand_types:
         c = region.candidates
         if c is None:
-            raise GeoplanInputError(f"model '{m['name']}' names candidate_types but the "
+            raise GeoplanInputError(f"model '{m.name}' names candidate_types but the "
                                     "region has no candidates layer", field="candidate_types")
         col = "site_type" if "site_type" in c.columns else "type"
         sel = c[c[col].isin(cand_types)].copy()
         if sel.empty:
             raise GeoplanInputError(
-                f"model '{m['name']}': no candidate sites of type(s) {cand_types}",
+                f"model '{m.name}': no candidate sites of type(s) {cand_types}",
                 field="candidate_types", hint=f"types present: {sorted(c[col].unique())}")
         sel["type"] = sel[col]
         parts.append(sel)
-    if m.get("upgrade_types"):
-        up = _facilities_of(region, m["upgrade_types"], "upgrade_types", m["name"]).copy()
+    if m.upgrade_types:
+        up = _facilities_of(region, m.upgrade_types, "upgrade_types", m.name).copy()
         if "cost" not in up.columns:
             up["cost"] = np.nan
         parts.append(up)
     if not parts:
-        raise GeoplanInputError(f"model '{m['name']}' has no candidate sites",
+        raise GeoplanInputError(f"model '{m.name}' has no candidate sites",
                                 field="candidate_types",
                                 hint="give candidate_types and/or upgrade_types")
     keep = ["id", "name", "type", "cost", "admin_code", "admin_name", "geometry"]
@@ -68,24 +70,24 @@ def _candidates_of(region: Region, m: dict[str, Any]) -> gpd.GeoDataFrame:
                             crs=parts[0].crs)
 
 
-def _demand(region: Region, m: dict[str, Any]) -> gpd.GeoDataFrame:
+def _demand(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
     pop = region.population
-    levels = m.get("demand_levels")
+    levels = m.demand_levels
     if not levels:
         return pop
     b = region.boundaries
     if b is None or "level" not in b.columns:
-        raise GeoplanInputError(f"model '{m['name']}': demand_levels needs boundaries with "
+        raise GeoplanInputError(f"model '{m.name}': demand_levels needs boundaries with "
                                 "a 'level' column", field="demand_levels")
     codes = set(b.loc[b["level"].isin(levels), "admin_code"])
     if not codes:
-        raise GeoplanInputError(f"model '{m['name']}': no admin units of level(s) {levels}",
+        raise GeoplanInputError(f"model '{m.name}': no admin units of level(s) {levels}",
                                 field="demand_levels",
                                 hint=f"levels present: {sorted(b['level'].unique())}")
     return pop[pop["admin_code"].isin(codes)]
 
 
-def site_problem(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0) -> Any:
+def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0) -> Any:
     """Build the :class:`~geoplan.optimize.gis.SiteProblem` of a site-choosing model.
 
     Parameters
@@ -102,13 +104,13 @@ def site_problem(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.
     geoplan.optimize.gis.SiteProblem
     """
     from geoplan.optimize.gis import build_problem
-    if m["kind"] == "function_centres":
+    if m.kind == "function_centres":
         # the hosts are existing institutions of the host types (the candidates here)
-        m = {**m, "upgrade_types": m["host_types"], "candidate_types": None,
-             "existing_types": None}
-    existing = _facilities_of(region, m.get("existing_types"), "existing_types", m["name"])
+        m = replace(m, upgrade_types=m.host_types, candidate_types=None,
+                    existing_types=None)
+    existing = _facilities_of(region, m.existing_types, "existing_types", m.name)
     return build_problem(_demand(region, m), _candidates_of(region, m), region.network,
-                         m["mode"], float(m["minutes"]), existing=existing,
+                         m.mode, float(m.minutes), existing=existing,
                          boundaries=region.boundaries, cost_column="cost",
                          max_snap_m=max_snap_m)
 
@@ -118,17 +120,24 @@ def site_problem(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.
 RULE_KEYS = ("force_open", "force_closed", "max_new_per_unit")
 
 
-def _solver_kw(m: dict[str, Any]) -> dict[str, Any]:
+def _solver_kw(m: ModelSpec) -> dict[str, Any]:
     """Solver options, site rules and ``verbose`` of a model table (only those set).
 
     Only the options the table sets are passed, so a front door without one of them
     still runs tables that do not use it.
     """
-    kw = {k: m[k] for k in ("solver", "time_limit", "gap") if k in m}
-    kw.update({k: m[k] for k in RULE_KEYS if m.get(k) is not None and m[k] != []})
-    if m.get("verbose"):
+    kw = {k: getattr(m, k) for k in ("solver", "time_limit", "gap")
+          if getattr(m, k) is not None}
+    # as TOML wrote them (lists, dicts): they reach the plan's details and summary.json
+    kw.update({k: _plain(getattr(m, k)) for k in RULE_KEYS
+               if getattr(m, k) not in (None, ())})
+    if m.verbose:
         kw["verbose"] = True
     return kw
+
+
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value
 
 
 def _check_door(door: Any, kw: dict[str, Any], kind: str) -> None:
@@ -149,67 +158,68 @@ def _check_door(door: Any, kw: dict[str, Any], kind: str) -> None:
                                 field=missing[0], hint="remove it from the [[model]] table")
 
 
-def _urban_rural_minutes(region: Region, problem: Any, m: dict[str, Any]) -> np.ndarray:
+def _urban_rural_minutes(region: Region, problem: Any, m: SiteModelSpec) -> np.ndarray:
     b = region.boundaries
-    urban_codes = set(b.loc[b["level"].isin(m["urban_levels"]), "admin_code"]) \
+    urban_codes = set(b.loc[b["level"].isin(m.urban_levels), "admin_code"]) \
         if b is not None and "level" in b.columns else set()
     unit = problem.unit if problem.unit is not None else np.full(len(problem.demand), None)
     urban = np.isin(unit.astype(object), list(urban_codes))
-    return np.where(urban, float(m["urban_minutes"]), float(m["rural_minutes"]))
+    return np.where(urban, float(m.urban_minutes), float(m.rural_minutes))
 
 
-def _problem_key(m: dict[str, Any]) -> tuple[Any, ...]:
+def _problem_key(m: ModelSpec) -> tuple[Any, ...]:
     keys = ("kind", "mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
             "host_types", "demand_levels")
-    return tuple((k, str(m.get(k))) for k in keys if k != "kind" or m[k] == "function_centres")
+    return tuple((k, str(getattr(m, k, None))) for k in keys
+                 if k != "kind" or m.kind == "function_centres")
 
 
-def _site_plan(region: Region, problem: Any, m: dict[str, Any], kw: dict[str, Any],
+def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any],
                tables: dict[str, pd.DataFrame]) -> Any:
     """Run a site-choosing model (every kind but beds) on its site problem."""
-    kind = m["kind"]
-    minutes = float(m["minutes"])
+    kind = m.kind
+    minutes = float(m.minutes)
     if kind == "set_covering":
         from geoplan.optimize.covering import set_covering_from_problem
         _check_door(set_covering_from_problem, kw, kind)
         plan = set_covering_from_problem(problem, minutes,
-                                         target_share=m["target_share"],
-                                         unit_min_share=m.get("unit_min_share"), **kw)
+                                         target_share=m.target_share,
+                                         unit_min_share=m.unit_min_share, **kw)
     elif kind == "max_covering":
         from geoplan.optimize.covering import max_covering_from_problem
         _check_door(max_covering_from_problem, kw, kind)
-        plan = max_covering_from_problem(problem, minutes, p=m.get("p"),
-                                         budget=m.get("budget"), **kw)
+        plan = max_covering_from_problem(problem, minutes, p=m.p,
+                                         budget=m.budget, **kw)
     elif kind == "tradeoff":
         from geoplan.optimize.tradeoff import tradeoff_curve_from_problem
         _check_door(tradeoff_curve_from_problem, kw, kind)
-        plan, curve = tradeoff_curve_from_problem(problem, minutes, p_max=m["p_max"], **kw)
+        plan, curve = tradeoff_curve_from_problem(problem, minutes, p_max=m.p_max, **kw)
         tables["curve"] = curve
     elif kind == "p_median":
         from geoplan.optimize.median import p_median_from_problem
         _check_door(p_median_from_problem, kw, kind)
-        plan = p_median_from_problem(problem, m["p"], **kw)
+        plan = p_median_from_problem(problem, m.p, **kw)
     elif kind == "p_center":
         from geoplan.optimize.center import p_center_from_problem
         standards = (_urban_rural_minutes(region, problem, m)
-                     if "urban_minutes" in m else None)
-        if m.get("p") is None:
-            kw["target_share"] = m["target_share"]
+                     if m.urban_minutes is not None else None)
+        if m.p is None:
+            kw["target_share"] = m.target_share
         _check_door(p_center_from_problem, kw, kind)
-        plan = p_center_from_problem(problem, p=m.get("p"), standards=standards, **kw)
+        plan = p_center_from_problem(problem, p=m.p, standards=standards, **kw)
     elif kind == "function_centres":
         from geoplan.optimize.function_centres import function_centres_from_problem
         plan = function_centres_from_problem(
-            problem, minutes, types=m["centre_types"], host_types=None,
-            total=m.get("total"), per_type=m.get("per_type"),
-            max_types_per_host=m["max_types_per_host"], min_share=m.get("min_share"),
+            problem, minutes, types=m.centre_types, host_types=None,
+            total=m.total, per_type=m.per_type,
+            max_types_per_host=m.max_types_per_host, min_share=m.min_share,
             **kw)
     else:  # pragma: no cover - validated in scenario_file
         raise GeoplanInputError(f"unknown model kind {kind!r}", field="kind")
     return plan
 
 
-def run_model(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0,
+def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
               problems: dict[Any, Any] | None = None) -> tuple[Any, dict[str, pd.DataFrame]]:
     """Run one validated ``[[model]]`` on a region.
 
@@ -228,12 +238,18 @@ def run_model(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0,
     tables : dict of pandas.DataFrame
         Tables to write (``units``, ``sites``, ``curve`` ...).
     """
-    kind = m["kind"]
+    kind = m.kind
     kw = _solver_kw(m)
     tables: dict[str, pd.DataFrame] = {}
     if kind == "beds_to_ratio":
         from geoplan.optimize.beds import beds_to_ratio_from_region
-        plan = beds_to_ratio_from_region(region, m, **kw)
+        plan = beds_to_ratio_from_region(
+            region, level=m.level, ratio=m.ratio, hospital_types=m.hospital_types,
+            cost_per_bed=m.cost_per_bed, max_add_share=m.max_add_share, max_add=m.max_add,
+            new_site_types=m.new_site_types,
+            new_site_fixed_cost=_or(m.new_site_fixed_cost, 0.0),
+            new_site_min_beds=_or(m.new_site_min_beds, 0),
+            new_site_max_beds=_or(m.new_site_max_beds, 0), **kw)
     else:
         key = (_problem_key(m), max_snap_m)
         problem = problems.get(key) if problems is not None else None
@@ -252,16 +268,16 @@ def run_model(region: Region, m: dict[str, Any], *, max_snap_m: float = 1000.0,
     return plan, tables
 
 
-def site_types(region: Region, m: dict[str, Any]) -> gpd.GeoDataFrame | None:
+def site_types(region: Region, m: ModelSpec) -> gpd.GeoDataFrame | None:
     """The existing facilities of the model's ``existing_types`` (None without them)."""
     fac = region.facilities
-    types = m.get("existing_types")
+    types = getattr(m, "existing_types", None)
     if fac is None or not types:
         return None
     return fac[fac["type"].isin(types)]
 
 
-def plan_cells(region: Region, m: dict[str, Any], plan: Any, *, max_snap_m: float) -> Any:
+def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float) -> Any:
     """Population cells with minutes to the nearest site before and after the plan.
 
     For the plan's map: ``minutes`` (existing sites of ``existing_types``) and
@@ -270,16 +286,16 @@ def plan_cells(region: Region, m: dict[str, Any], plan: Any, *, max_snap_m: floa
     """
     from geoplan.access.coverage import coverage_by_cell, travel_context
     from geoplan.maps.canvas import plan_sites
-    if "mode" not in m or plan.sites is None or not plan.feasible:
+    if not isinstance(m, SiteModelSpec) or plan.sites is None or not plan.feasible:
         return None
     before = site_types(region, m)
     new = plan_sites(plan, region.candidates, region.facilities)
     if new.empty:
         return None
     new = new.assign(type="__plan__")
-    ctx = travel_context(region.network, m["mode"], region.population,
+    ctx = travel_context(region.network, m.mode, region.population,
                          max_snap_m=max_snap_m)
-    minutes = [float(m["minutes"])]
+    minutes = [float(m.minutes)]
     if before is not None and len(before):
         cells = coverage_by_cell(ctx, before, minutes)
         after_sites = pd.concat([before[["id", "type", "geometry"]],

@@ -16,7 +16,7 @@ from typing import Any
 
 from geoplan.inputs.region import Region
 from geoplan.scenario.models import site_types
-from geoplan.scenario.spec import Scenario
+from geoplan.scenario.spec import Scenario, SiteModelSpec
 
 __all__ = ["write_maps_and_report"]
 
@@ -47,54 +47,54 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
     maps: dict[str, Any] = {}
     written: dict[str, Any] = {"maps": []}
     for q in sc.coverage:
-        mode = q["modes"][-1]
+        mode = q.modes[-1]
         fac = region.facilities
-        if q.get("types"):
-            fac = fac[fac["type"].isin(q["types"])]
-        cells = res.cells[f"coverage_{q['name']}"]
-        units = res.tables[f"coverage_{q['name']}"]
+        if q.types:
+            fac = fac[fac["type"].isin(q.types)]
+        cells = res.cells[f"coverage_{q.name}"]
+        units = res.tables[f"coverage_{q.name}"]
         units = units[units["mode"] == mode].drop(columns="mode")
-        title = f"{sc.label()}: {q['name']}"
+        title = f"{sc.label()}: {q.name}"
         canvas = build_map(MapInputs(
             boundaries=region.boundaries, population=cells, facilities=fac,
-            units=units, gaps=res.tables.get(f"gaps_{q['name']}_{mode}"),
-            minutes=q["minutes"]), title=title, subtitle=mode, lang=lang,
+            units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
+            minutes=q.minutes), title=title, subtitle=mode, lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
-            name = f"map_{q['name']}.html"
+            name = f"map_{q.name}.html"
             save_map(canvas, out / name)
             written["maps"].append(name)
-        maps[("覆盖：" if zh else "Coverage: ") + q["name"]] = canvas
+        maps[("覆盖：" if zh else "Coverage: ") + q.name] = canvas
     tradeoff = None
     for m in sc.models:
-        plan = res.plans.get(m["name"])
+        plan = res.plans.get(m.name)
         if plan is None:
             continue
-        if m["kind"] == "tradeoff":
-            tradeoff = res.tables.get(f"plan_{m['name']}_curve")
+        if m.kind == "tradeoff":
+            tradeoff = res.tables.get(f"plan_{m.name}_curve")
             continue
         if plan.sites is None or not plan.feasible:
             continue
-        cells = res.cells.get(f"plan_{m['name']}")
+        cells = res.cells.get(f"plan_{m.name}")
         canvas = build_map(MapInputs(
             boundaries=region.boundaries, population=cells if cells is not None
-            else region.population, facilities=site_types(region, m) if m.get(
-                "existing_types") else region.facilities, plan=plan,
-            minutes=[float(m["minutes"])] if "minutes" in m else (15.0,)),
-            title=f"{sc.label()}: {m['name']}", subtitle=m["kind"], lang=lang,
+            else region.population, facilities=site_types(region, m) if getattr(
+                m, "existing_types", None) else region.facilities, plan=plan,
+            minutes=[float(m.minutes)] if isinstance(m, SiteModelSpec) else (15.0,)),
+            title=f"{sc.label()}: {m.name}", subtitle=m.kind, lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
-            name = f"map_{m['name']}.html"
+            name = f"map_{m.name}.html"
             save_map(canvas, out / name)
             written["maps"].append(name)
-        maps[("方案：" if zh else "Plan: ") + m["name"]] = canvas
+        maps[("方案：" if zh else "Plan: ") + m.name] = canvas
     if sc.report:
         units = None
         first_cov = next(iter(sc.coverage), None)
         if first_cov is not None:
-            units = res.tables[f"coverage_{first_cov['name']}"]
+            units = res.tables[f"coverage_{first_cov.name}"]
         plans = {k: p for k, p in res.plans.items()
-                 if next(mm for mm in sc.models if mm["name"] == k)["kind"] != "tradeoff"}
+                 if next(mm for mm in sc.models if mm.name == k).kind != "tradeoff"}
         data = ReportInputs(
             title=sc.label(), subtitle=sc.description or "", region=region,
             inputs={("情景文件" if zh else "scenario file"): sc.path.name},

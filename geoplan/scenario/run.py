@@ -39,7 +39,7 @@ import pandas as pd
 from geoplan._atomic import write_table
 from geoplan._errors import GeoplanInputError
 from geoplan.inputs.region import Region, load_region
-from geoplan.scenario.spec import Scenario, read_scenario
+from geoplan.scenario.spec import CoverageSpec, ModelSpec, Scenario, read_scenario
 
 __all__ = ["RunResult", "package_versions", "run_scenario", "staged_folder"]
 
@@ -239,62 +239,62 @@ def _region(sc: Scenario, cache: dict[Any, Region] | None) -> Region:
     return region
 
 
-def _coverage_step(sc: Scenario, region: Region, q: dict[str, Any], out: Path,
+def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
                    res: RunResult) -> dict[str, Any]:
     from geoplan.access.coverage import coverage_by_cell, coverage_by_unit, gaps, travel_context
-    figures: dict[str, Any] = {"name": q["name"], "types": q.get("types"), "modes": {}}
+    figures: dict[str, Any] = {"name": q.name, "types": q.types, "modes": {}}
     frames = []
-    for mode in q["modes"]:
+    for mode in q.modes:
         ctx = travel_context(region.network, mode, region.population,
                              max_snap_m=sc.travel["max_snap_m"])
-        table = coverage_by_unit(ctx, region.facilities, q["minutes"], types=q.get("types"),
-                                 boundaries=region.boundaries, level=q["level"])
+        table = coverage_by_unit(ctx, region.facilities, q.minutes, types=q.types,
+                                 boundaries=region.boundaries, level=q.level)
         table.insert(0, "mode", mode)
         frames.append(table)
         total = table.iloc[-1]
         figures["modes"][mode] = {
-            f"share_{m:g}min": float(total[f"share_{m:g}min"]) for m in q["minutes"]}
-        if q["gaps"]:
-            g = gaps(ctx, region.facilities, max(q["minutes"]), types=q.get("types"))
-            write_table(g, out / f"gaps_{q['name']}_{mode}.gpkg")
+            f"share_{m:g}min": float(total[f"share_{m:g}min"]) for m in q.minutes}
+        if q.gaps:
+            g = gaps(ctx, region.facilities, max(q.minutes), types=q.types)
+            write_table(g, out / f"gaps_{q.name}_{mode}.gpkg")
             figures["modes"][mode]["gap_areas"] = len(g)
             figures["modes"][mode]["largest_gap_population"] = (
                 float(g["population"].iloc[0]) if len(g) else 0.0)
-            res.tables[f"gaps_{q['name']}_{mode}"] = g
+            res.tables[f"gaps_{q.name}_{mode}"] = g
     if sc.maps or sc.report:            # the cells its map draws (last mode)
         fac = region.facilities
-        if q.get("types"):
-            fac = fac[fac["type"].isin(q["types"])]
-        res.cells[f"coverage_{q['name']}"] = coverage_by_cell(ctx, fac, q["minutes"])
+        if q.types:
+            fac = fac[fac["type"].isin(q.types)]
+        res.cells[f"coverage_{q.name}"] = coverage_by_cell(ctx, fac, q.minutes)
     table = pd.concat(frames, ignore_index=True)
-    res.tables[f"coverage_{q['name']}"] = table
-    write_table(table, out / f"coverage_{q['name']}.csv")
+    res.tables[f"coverage_{q.name}"] = table
+    write_table(table, out / f"coverage_{q.name}.csv")
     return figures
 
 
 _MODEL_STEPS: dict[str, Callable[..., Any]] = {}
 
 
-def _model_step(sc: Scenario, region: Region, m: dict[str, Any], out: Path,
+def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                 res: RunResult) -> dict[str, Any]:
     from geoplan.scenario.models import plan_cells, run_model
     plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
                              problems=res.problems)
-    res.plans[m["name"]] = plan
-    if (sc.maps or sc.report) and m["kind"] != "tradeoff":
+    res.plans[m.name] = plan
+    if (sc.maps or sc.report) and m.kind != "tradeoff":
         cells = plan_cells(region, m, plan, max_snap_m=sc.travel["max_snap_m"])
         if cells is not None:
-            res.cells[f"plan_{m['name']}"] = cells
+            res.cells[f"plan_{m.name}"] = cells
     for name, t in tables.items():
-        res.tables[f"plan_{m['name']}_{name}"] = t
-        write_table(t, out / f"plan_{m['name']}_{name}.csv")
+        res.tables[f"plan_{m.name}_{name}"] = t
+        write_table(t, out / f"plan_{m.name}_{name}.csv")
     sites = plan.sites
     if sites is not None and len(sites):
-        write_table(sites, out / f"plan_{m['name']}_sites.gpkg")
+        write_table(sites, out / f"plan_{m.name}_sites.gpkg")
     fig = plan.summary()
     for k in ("build_s", "solve_s"):
-        res.timings[f"model {m['name']} {k}"] = fig.pop(k)
-    fig["kind"] = m["kind"]
+        res.timings[f"model {m.name} {k}"] = fig.pop(k)
+    fig["kind"] = m.kind
     if plan.by_unit is not None:
         fig["by_unit"] = _unit_figures(plan.by_unit)
     return fig
@@ -360,17 +360,17 @@ def run_scenario(
                 "population": pop, "facilities": len(region.facilities),
                 "coverage": [], "models": []}
             for q in sc.coverage:
-                bar.step(f"coverage {q['name']}")
+                bar.step(f"coverage {q.name}")
                 t = time.perf_counter()
                 summary["coverage"].append(_coverage_step(sc, region, q, stage, res))
-                timings[f"coverage {q['name']}"] = time.perf_counter() - t
+                timings[f"coverage {q.name}"] = time.perf_counter() - t
                 bar.done()
             for m in sc.models:
-                bar.step(f"model {m['name']}")
+                bar.step(f"model {m.name}")
                 t = time.perf_counter()
-                summary["models"].append({"name": m["name"],
+                summary["models"].append({"name": m.name,
                                           **_model_step(sc, region, m, stage, res)})
-                timings[f"model {m['name']}"] = time.perf_counter() - t
+                timings[f"model {m.name}"] = time.perf_counter() - t
                 bar.done()
             if sc.maps or sc.report:
                 from geoplan.scenario.outputs import write_maps_and_report
@@ -386,7 +386,8 @@ def run_scenario(
                 "scenario_file": sc.path, "started_utc": started.isoformat(timespec="seconds"),
                 "parameters": sc.raw, "resolved": {
                     "region": sc.region, "output": sc.output, "language": sc.language,
-                    "coverage": sc.coverage, "models": sc.models, "travel": sc.travel},
+                    "coverage": [q.to_dict() for q in sc.coverage],
+                    "models": [m.to_dict() for m in sc.models], "travel": sc.travel},
                 "inputs": {p.as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
                            for p in _input_files(sc)},
                 "packages": package_versions(), "platform": platform.platform(),

@@ -66,14 +66,18 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["MODEL_KINDS", "MODEL_KEYS", "Scenario", "check_model", "read_scenario"]
+__all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CoverageSpec",
+           "FunctionCentresSpec", "MaxCoveringSpec", "ModelSpec", "PCenterSpec", "PMedianSpec",
+           "Scenario", "SetCoveringSpec", "SiteModelSpec", "TradeoffSpec", "check_model",
+           "read_scenario"]
 
 MODES = ("walk", "ebike", "drive")
 
@@ -211,6 +215,181 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
 MODEL_KINDS = tuple(MODEL_KEYS)
 
 
+# --------------------------------------------------------------------------- typed specs
+
+
+def _frozen(v: Any) -> Any:
+    """An immutable copy of a checked value (lists as tuples, tables as read-only maps)."""
+    if isinstance(v, list):
+        return tuple(_frozen(x) for x in v)
+    if isinstance(v, dict):
+        return MappingProxyType({k: _frozen(x) for k, x in v.items()})
+    return v
+
+
+def _plain(v: Any) -> Any:
+    """The value as TOML wrote it (tuples as lists, maps as dicts)."""
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, Mapping):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Spec:
+    """A checked table: one attribute per key; keys not given are None (or the default)."""
+
+    #: The keys the table holds after checking (given ones in file order, then defaults).
+    keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The checked table as a dict (for ``run_log.json``), as it was read."""
+        return {k: _plain(getattr(self, k)) for k in self.keys}
+
+    def updated(self, **changes: Any) -> _Spec:
+        """A copy with ``changes`` applied (new keys are added after the others)."""
+        keys = self.keys + tuple(k for k in changes if k not in self.keys)
+        return replace(self, keys=keys, **{k: _frozen(v) for k, v in changes.items()})
+
+    def has(self, key: str) -> bool:
+        """Whether the table sets ``key`` (given, or filled in by a default)."""
+        return key in self.keys
+
+    @classmethod
+    def from_checked(cls, table: dict[str, Any]) -> _Spec:
+        """Build from a table checked by :func:`_check_table`."""
+        return cls(keys=tuple(table), **{k: _frozen(v) for k, v in table.items()})
+
+
+@dataclass(frozen=True, kw_only=True)
+class CoverageSpec(_Spec):
+    """A ``[[coverage]]`` question (keys: :data:`COVERAGE_KEYS`)."""
+
+    name: str
+    modes: tuple[str, ...]
+    minutes: tuple[float, ...]
+    types: tuple[str, ...] | None = None
+    level: str = "admin_code"
+    gaps: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpec(_Spec):
+    """Keys every ``[[model]]`` kind takes (solver options and site rules)."""
+
+    name: str
+    kind: str
+    description: str | None = None
+    solver: str | None = None
+    time_limit: float | None = None
+    gap: float | None = None
+    level: str = "admin_code"
+    verbose: bool | None = None
+    force_open: tuple[str, ...] | None = None
+    force_closed: tuple[str, ...] | None = None
+    max_new_per_unit: int | Mapping[str, int] | None = None
+
+    def updated(self, **changes: Any) -> ModelSpec:
+        """A copy with ``changes`` applied and checked again (as :func:`check_model`).
+
+        Raises
+        ------
+        GeoplanInputError
+            For a change the model kind does not accept.
+        """
+        return check_model({**self.to_dict(), **{k: _plain(v) for k, v in changes.items()}})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteModelSpec(ModelSpec):
+    """A model that chooses sites within a travel-time standard."""
+
+    mode: str
+    minutes: float
+    existing_types: tuple[str, ...] | None = None
+    candidate_types: tuple[str, ...] | None = None
+    upgrade_types: tuple[str, ...] | None = None
+    cost_column: str | None = None
+    demand_levels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCoveringSpec(SiteModelSpec):
+    """``kind = "set_covering"``: fewest (cheapest) sites for a covered share."""
+
+    target_share: float = 1.0
+    unit_min_share: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaxCoveringSpec(SiteModelSpec):
+    """``kind = "max_covering"``: most people covered by p sites or a budget."""
+
+    p: int | None = None
+    budget: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradeoffSpec(SiteModelSpec):
+    """``kind = "tradeoff"``: coverage bought by 0..p_max new sites."""
+
+    p_max: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PMedianSpec(SiteModelSpec):
+    """``kind = "p_median"``: p sites minimising population-weighted travel time."""
+
+    p: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PCenterSpec(SiteModelSpec):
+    """``kind = "p_center"``: the worst trip made as short as possible, or standards met."""
+
+    p: int | None = None
+    urban_minutes: float | None = None
+    rural_minutes: float | None = None
+    urban_levels: tuple[str, ...] = ("subdistrict",)
+    target_share: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionCentresSpec(SiteModelSpec):
+    """``kind = "function_centres"``: centres of several kinds placed at host institutions."""
+
+    centre_types: tuple[str, ...]
+    host_types: tuple[str, ...]
+    total: int | None = None
+    per_type: int | None = None
+    max_types_per_host: int = 1
+    min_share: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BedsToRatioSpec(ModelSpec):
+    """``kind = "beds_to_ratio"``: least-cost beds so every unit reaches the ratio."""
+
+    ratio: float = 7.0
+    hospital_types: tuple[str, ...] | None = None
+    cost_per_bed: float = 1.0
+    max_add_share: float | None = None
+    max_add: int | None = None
+    new_site_types: tuple[str, ...] | None = None
+    new_site_fixed_cost: float | None = None
+    new_site_min_beds: int | None = None
+    new_site_max_beds: int | None = None
+
+
+#: The spec class of every model kind (its fields are the keys of :data:`MODEL_KEYS`).
+MODEL_SPECS: dict[str, type[ModelSpec]] = {
+    "set_covering": SetCoveringSpec, "max_covering": MaxCoveringSpec,
+    "tradeoff": TradeoffSpec, "p_median": PMedianSpec, "p_center": PCenterSpec,
+    "beds_to_ratio": BedsToRatioSpec, "function_centres": FunctionCentresSpec,
+}
+
+
 @dataclass
 class Scenario:
     """A validated scenario file.
@@ -234,9 +413,9 @@ class Scenario:
     travel
         Travel settings (``max_snap_m``, ``profiles``).
     coverage
-        Coverage questions (dicts with defaults filled in).
+        Coverage questions, checked (:class:`CoverageSpec`).
     models
-        Models (dicts with defaults filled in, ``kind`` checked).
+        Models, checked, one spec class per kind (:data:`MODEL_SPECS`).
     raw
         The parsed TOML as written.
     """
@@ -252,8 +431,8 @@ class Scenario:
     report: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
     travel: dict[str, Any] = field(default_factory=dict)
-    coverage: list[dict[str, Any]] = field(default_factory=list)
-    models: list[dict[str, Any]] = field(default_factory=list)
+    coverage: list[CoverageSpec] = field(default_factory=list)
+    models: list[ModelSpec] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def label(self) -> str:
@@ -404,7 +583,7 @@ def _resolve(base: Path, value: str, *, path: Path, text: str, table: str | None
     return p.resolve()
 
 
-def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> dict[str, Any]:
+def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSpec:
     kind = m.get("kind")
     if kind not in MODEL_KEYS:
         raise GeoplanInputError(
@@ -435,10 +614,10 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> dict[st
         raise GeoplanInputError("new hospital sites need 'new_site_fixed_cost'", path=path,
                                 row=_where(text, "model", i, "new_site_types"),
                                 field="new_site_fixed_cost")
-    return out
+    return MODEL_SPECS[kind].from_checked(out)
 
 
-def check_model(m: dict[str, Any]) -> dict[str, Any]:
+def check_model(m: dict[str, Any]) -> ModelSpec:
     """Validate one model table given as a dict (e.g. from the command line).
 
     Raises
@@ -498,17 +677,18 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
     if "profiles" in travel:
         travel["profiles"] = _resolve(base, travel["profiles"], path=p, text=text,
                                       table="travel", index=None, key="profiles")
-    coverage = [_check_table(c, COVERAGE_KEYS, path=p, text=text, table="coverage", index=i)
-                for i, c in enumerate(top.get("coverage", []))]
+    coverage = [CoverageSpec.from_checked(
+        _check_table(c, COVERAGE_KEYS, path=p, text=text, table="coverage", index=i))
+        for i, c in enumerate(top.get("coverage", []))]
     models = [_check_model(m, i, path=p, text=text) for i, m in enumerate(top.get("model", []))]
     for what, items, table in (("coverage", coverage, "coverage"), ("model", models, "model")):
         seen: set[str] = set()
         for i, item in enumerate(items):
-            if item["name"] in seen:
-                raise GeoplanInputError(f"two {what} entries are named '{item['name']}'",
+            if item.name in seen:
+                raise GeoplanInputError(f"two {what} entries are named '{item.name}'",
                                         path=p, row=_where(text, table, i, "name"),
                                         field="name", hint="give each a distinct name")
-            seen.add(item["name"])
+            seen.add(item.name)
     if not coverage and not models:
         raise GeoplanInputError("the scenario asks nothing: add a [[coverage]] or [[model]]",
                                 path=p)

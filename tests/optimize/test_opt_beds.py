@@ -126,7 +126,7 @@ def test_demo_districts_reach_7_per_1000():
                             "township_health_centre", "rural_regional_centre"],
          "new_site_types": ["township land"], "new_site_fixed_cost": 8000.0,
          "new_site_min_beds": 100, "new_site_max_beds": 500}
-    plan = beds_to_ratio_from_region(region, m)
+    plan = beds_to_ratio_from_region(region, **m)
     assert plan.optimal
     u = plan.by_unit
     assert {"district_code", "district_name"} <= set(u.columns)

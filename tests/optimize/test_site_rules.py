@@ -177,14 +177,14 @@ def beds_region():
 
 
 def test_beds_gis_door_takes_ids_and_unit_caps(beds_region):
-    free = beds_to_ratio_from_region(beds_region, BEDS_MODEL)
+    free = beds_to_ratio_from_region(beds_region, **BEDS_MODEL)
     assert free.optimal
     # close a site the free optimum opens, open one it does not (ties: any optimum)
     new_free = sorted(free.sites.loc[free.sites["status"] == "new", "site_id"])
     shut = new_free[0]
     assert "S0151" not in new_free and shut.startswith("S")
     caps = {"990103": 3, "990104": 2}
-    plan = beds_to_ratio_from_region(beds_region, BEDS_MODEL, force_open=["S0151"],
+    plan = beds_to_ratio_from_region(beds_region, **BEDS_MODEL, force_open=["S0151"],
                                      force_closed=[shut, "H003"], max_new_per_unit=caps)
     assert plan.optimal and plan.by_unit["met"].all()
     ids = set(plan.sites["site_id"])
@@ -209,7 +209,7 @@ def test_beds_gis_door_takes_ids_and_unit_caps(beds_region):
 ])
 def test_beds_gis_door_bad_ids(beds_region, kw, words):
     with pytest.raises(GeoplanInputError) as e:
-        beds_to_ratio_from_region(beds_region, BEDS_MODEL, **kw)
+        beds_to_ratio_from_region(beds_region, **BEDS_MODEL, **kw)
     assert e.value.field == next(iter(kw)) and words in str(e.value), str(e.value)
 
 

@@ -40,8 +40,8 @@ def _write(tmp_path, text, name="s.toml"):
 def test_good_file_reads_with_defaults(tmp_path):
     sc = read_scenario(_write(tmp_path, GOOD))
     assert sc.region == DEMO.resolve() and sc.language == "zh" and sc.maps
-    assert sc.coverage[0]["minutes"] == [15] and sc.coverage[0]["level"] == "admin_code"
-    assert sc.models[0]["kind"] == "set_covering" and sc.models[0]["target_share"] == 0.95
+    assert sc.coverage[0].minutes == (15,) and sc.coverage[0].level == "admin_code"
+    assert sc.models[0].kind == "set_covering" and sc.models[0].target_share == 0.95
     assert sc.output.name == "s" and sc.output.parent.name == "outputs"
     assert sc.label() == "15分钟医保服务圈"
 
@@ -100,10 +100,10 @@ RULES = GOOD.replace("unit_min_share = 0.85\n", 'unit_min_share = 0.85\n'
 def test_site_rule_keys_are_read(tmp_path):
     from geoplan.scenario.spec import MODEL_KEYS
     m = read_scenario(_write(tmp_path, RULES)).models[0]
-    assert m["force_open"] == ["S0151", "17"] and m["force_closed"] == ["S0187"]
-    assert m["max_new_per_unit"] == {"990103": 1, "990104": 2} and m["verbose"] is True
+    assert m.force_open == ("S0151", "17") and m.force_closed == ("S0187",)
+    assert dict(m.max_new_per_unit) == {"990103": 1, "990104": 2} and m.verbose is True
     text = RULES.replace('{ "990103" = 1, "990104" = 2 }', "3")
-    assert read_scenario(_write(tmp_path, text)).models[0]["max_new_per_unit"] == 3
+    assert read_scenario(_write(tmp_path, text)).models[0].max_new_per_unit == 3
     for kind in MODEL_KINDS:
         assert {"force_open", "force_closed", "max_new_per_unit", "verbose"} <= set(
             MODEL_KEYS[kind])
@@ -136,3 +136,31 @@ def test_site_rule_errors_name_key_and_line(tmp_path, old, new, words, line):
     assert "s.toml" in msg and f"line {line}" in msg, msg
     for w in words:
         assert w in msg, msg
+
+
+def test_model_specs_are_typed_frozen_and_checked_again_when_changed(tmp_path):
+    """Every [[model]] kind is a frozen dataclass whose fields are exactly its keys;
+    a changed copy is validated as a table would be; ``to_dict`` gives the table back."""
+    import dataclasses
+
+    from geoplan import GeoplanInputError
+    from geoplan.scenario.spec import (COVERAGE_KEYS, MODEL_KEYS, MODEL_SPECS, CoverageSpec,
+                                       check_model)
+    for kind, cls in MODEL_SPECS.items():
+        names = {f.name for f in dataclasses.fields(cls)} - {"keys"}
+        assert names == set(MODEL_KEYS[kind]), kind
+    assert {f.name for f in dataclasses.fields(CoverageSpec)} - {"keys"} == set(COVERAGE_KEYS)
+    m = check_model({"name": "a", "kind": "set_covering", "mode": "walk", "minutes": 15,
+                     "candidate_types": ["x"]})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.minutes = 10
+    assert m.target_share == 1.0 and m.unit_min_share is None
+    assert m.to_dict() == {"name": "a", "kind": "set_covering", "mode": "walk",
+                           "minutes": 15, "candidate_types": ["x"], "level": "admin_code",
+                           "target_share": 1.0}
+    m2 = m.updated(target_share=0.9, verbose=True)
+    assert m2.target_share == 0.9 and m2.verbose and m.target_share == 1.0
+    with pytest.raises(GeoplanInputError, match="target_share"):
+        m.updated(target_share=1.5)
+    with pytest.raises(GeoplanInputError, match="unknown key 'p'"):
+        m.updated(p=3)

@@ -117,7 +117,7 @@ def test_every_shipped_scenario_validates():
     for f in files:
         sc = read_scenario(f)
         assert sc.models and sc.region == DEMO.resolve()
-        kinds |= {m["kind"] for m in sc.models}
+        kinds |= {m.kind for m in sc.models}
     assert {"set_covering", "tradeoff", "p_median", "p_center", "beds_to_ratio",
             "function_centres"} <= kinds
 
@@ -135,3 +135,42 @@ def test_model_scenario_reruns_identically_and_meets_its_target(tmp_path, cache)
     names = {p.name for p in (tmp_path / "a").iterdir()}
     assert {"plan_beds_to_7_units.csv", "plan_beds_to_7_sites.gpkg", "report"} <= names
     assert (tmp_path / "a" / "report" / "report.html").stat().st_size > 10_000
+
+
+PAGES = f"""
+name = "pages"
+name_zh = "页面"
+region = "{DEMO.as_posix()}"
+language = "zh"
+[[coverage]]
+name = "insurance"
+types = ["insurance_service_point"]
+modes = ["walk", "ebike"]
+minutes = [15]
+[[model]]
+name = "points_3"
+kind = "max_covering"
+existing_types = ["insurance_service_point"]
+candidate_types = ["community building", "village committee", "township land"]
+mode = "ebike"
+minutes = 15
+p = 3
+"""
+
+
+def test_a_run_with_maps_and_report_draws_what_it_computed(tmp_path, cache):
+    """Coverage + a site model with maps and the report on: every page is written, and
+    the cells the pages draw are the run's own (computed once, in the run)."""
+    p = tmp_path / "pages.toml"
+    p.write_text(PAGES, encoding="utf-8")
+    res = run_scenario(p, output=tmp_path / "out", region_cache=cache)
+    out = tmp_path / "out"
+    assert (out / "map_insurance.html").stat().st_size > 10_000
+    assert (out / "map_points_3.html").stat().st_size > 10_000
+    assert (out / "report" / "report.html").stat().st_size > 10_000
+    assert set(res.cells) == {"coverage_insurance", "plan_points_3"}
+    cells = res.cells["plan_points_3"]
+    # after the plan no cell is farther than before, and some are nearer
+    before, after = cells["minutes"].to_numpy(), cells["minutes_after"].to_numpy()
+    ok = ~(before != before)
+    assert (after[ok] <= before[ok] + 1e-9).all() and (after[ok] < before[ok]).any()
