@@ -854,9 +854,11 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
 
     Why: CBC 2.10's preprocessing finds good plans fast (set covering 10,000 x 500: the
     optimum 79 in 3 s, where the search without it has 80 after 60 s) but its
-    "optimal" is not a proof (22 for 19 on a small beds model). So a MIP with at least
-    :data:`CBC_HEURISTIC_MIN_S` seconds to run is first solved with preprocessing for at
-    most a third of the time left (:data:`CBC_HEURISTIC_MAX_S`); its plan, checked
+    "optimal" is not a proof (22 for 19 on a small beds model). So a MIP without a start
+    plan of the caller's and with at least :data:`CBC_HEURISTIC_MIN_S` seconds to run is
+    first solved with preprocessing for at most a third of the time left
+    (:data:`CBC_HEURISTIC_MAX_S`; a caller's start, e.g. maximal covering's local search,
+    makes that run redundant and its second model read cost the time limit); its plan, checked
     against every constraint, bound and integrality here, only starts the second run,
     which has preprocessing off and whose status and bound are reported.
     """
@@ -869,7 +871,8 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
         variables = model[2]
         mip = any(v.cat == pulp.LpInteger for v in variables)
         left = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - t0)
-        if mip and (left is None or left >= CBC_HEURISTIC_MIN_S):
+        has_start = warm_start and any(v.varValue is not None for v in variables)
+        if mip and not has_start and (left is None or left >= CBC_HEURISTIC_MIN_S):
             share = CBC_HEURISTIC_MAX_S if left is None else min(CBC_HEURISTIC_MAX_S,
                                                                  left / 3.0)
             if _cbc_start_plan(prob, model, cfg, warm_start, share):
