@@ -49,9 +49,12 @@ about a second (e-bike 10,000 x 500, p = 10: 247,576, where CBC alone had 247,49
 400 s); the Benders LP bounds them; reduced costs and probing close 474 of 493 sites
 (e-bike 10,000 x 500) and 441 of 1,000 (e-bike 50,000 x 1,000) before the MILP. Before
 these steps the e-bike 50,000 x 1,000 run ended at a 4.15 % gap after 296 s (CBC overran
-its limit in the root LP; such runs are now stopped). HiGHS is the default for maximal
-covering (``MAX_COVERING_SOLVER``); CBC, faster on set covering, the demo's share-target
-models and OR-Library p-median, for the rest.
+its limit in the root LP; such runs are now stopped). HiGHS is the default of every
+model (``geoplan.optimize.solver.DEFAULT_SOLVER``); the table above is from 2026-11-24,
+before CBC's preprocessing became a start-plan provider only. Measured 2026-12-02 with
+``--baseline d694568`` (a test suite beside it): set covering CBC 4.8 s / HiGHS 19.6 s
+(both proven; the previous release 3.7 s / 20.6 s), p-median CBC 5.3 s / HiGHS 2.2 s,
+the maximal covering instances within noise of the previous release (see the README).
 """
 
 from __future__ import annotations
