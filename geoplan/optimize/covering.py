@@ -246,8 +246,7 @@ def set_covering(
         # on a 4-row share-target instance (tests/test_opt_covering.py regression)
         y = [pulp.LpVariable(f"y{i}", cat="Binary") for i in range(inst.A.shape[0])]
         _cover_rows(prob, inst, x, y)
-        fixed = float(w[inst.covered_fixed].sum())
-        need = target_share * float(w.sum()) - fixed
+        need = target_share * float(w.sum()) - float(w[inst.covered_fixed].sum())
         # a tiny tolerance so floating-point sums of populations do not cut off exact hits
         tol = 1e-9 * max(1.0, float(w.sum()))
         prob += pulp.LpConstraint(pulp.LpAffineExpression(
@@ -256,7 +255,9 @@ def set_covering(
         if unit_min_share is not None:
             _unit_rows(prob, inst, y, w, u, unit_min_share)
     _cap_rows(prob, inst, x)
-    start = _greedy_start(inst, x, None if full else y, w, u, target_share, unit_min_share)
+    start = greedy_set_covering(
+        inst, None if full else need,
+        None if full or unit_min_share is None else _unit_needs(inst, w, u, unit_min_share))
     build_s = time.perf_counter() - t0
     # the greedy plan is the answer when the solver has none (or a worse one), but it is
     # not passed as a MIP start: HiGHS 1.16 given it took 103 s instead of 10 s on the demo's
@@ -279,36 +280,12 @@ def set_covering(
     return plan
 
 
-def _greedy_start(inst: CoverInstance, x: list[pulp.LpVariable],
-                  y: list[pulp.LpVariable] | None, w: NDArray[np.float64],
-                  u: NDArray[np.object_] | None, target_share: float,
-                  unit_min_share: float | None) -> list[int] | None:
-    """The greedy plan's columns (None: no plan), also set as the variables' values.
-
-    Why: a time-limited solve then always has a plan at least this good (see
-    :func:`greedy_set_covering` and :func:`_keep_better_start`).
-    """
-    if y is None:
-        need, unit_need = None, None
-    else:
-        need = target_share * float(w.sum()) - float(w[inst.covered_fixed].sum())
-        unit_need = None
-        if unit_min_share is not None and u is not None:
-            lab = u.astype(str)
-            unit_need = {k: unit_min_share * float(w[lab == k].sum())
-                         - float(w[(lab == k) & inst.covered_fixed].sum())
-                         for k in sorted(set(lab.tolist()))}
-    start = greedy_set_covering(inst, need, unit_need)
-    if start is None:
-        return None
-    on = set(start)
-    for k, v in enumerate(x):
-        v.setInitialValue(1.0 if k in on else 0.0)
-    if y is not None:
-        hit = np.asarray(inst.A[:, start].sum(axis=1)).ravel() > 0
-        for i, v in enumerate(y):
-            v.setInitialValue(1.0 if hit[i] else 0.0)
-    return start
+def _unit_needs(inst: CoverInstance, w: NDArray[np.float64], u: NDArray[np.object_],
+                share: float) -> dict[str, float]:
+    """Weight each unit still has to cover: its share minus what existing sites cover."""
+    lab = u.astype(str)
+    return {k: share * float(w[lab == k].sum()) - float(w[(lab == k) & inst.covered_fixed].sum())
+            for k in sorted(set(lab.tolist()))}
 
 
 def _keep_better_start(info: SolveInfo, start_cost: float) -> tuple[SolveInfo, bool]:
@@ -347,12 +324,9 @@ def _cap_rows(prob: pulp.LpProblem, inst: CoverInstance, x: list[pulp.LpVariable
 
 def _unit_rows(prob: pulp.LpProblem, inst: CoverInstance, y: list[pulp.LpVariable],
                w: NDArray[np.float64], u: NDArray[np.object_], share: float) -> None:
-    units = {str(k) for k in u}
     row_unit = inst.row_unit.astype(str) if inst.row_unit is not None else np.array([])
     tol = 1e-9 * max(1.0, float(w.sum()))
-    for n_u, k in enumerate(sorted(units)):
-        in_u = u.astype(str) == k
-        need = share * float(w[in_u].sum()) - float(w[in_u & inst.covered_fixed].sum())
+    for n_u, (k, need) in enumerate(_unit_needs(inst, w, u, share).items()):
         if need <= tol:
             continue
         rows = np.flatnonzero(row_unit == k)

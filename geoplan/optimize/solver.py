@@ -53,7 +53,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pulp
@@ -867,16 +867,14 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
         raise SolverError(f"the CBC executable was not found at {cfg.path!r}")
     with tempfile.TemporaryDirectory(prefix="geoplan-cbc-") as tmp:
         mps = os.path.join(tmp, "model.mps")
-        model = (tmp, mps, *prob.writeMPS(mps, rename=1)[:3])
-        variables = model[2]
-        mip = any(v.cat == pulp.LpInteger for v in variables)
+        model = _CbcModel(tmp, mps, *prob.writeMPS(mps, rename=1)[:3])
+        mip = any(v.cat == pulp.LpInteger for v in model.variables)
         left = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - t0)
-        has_start = warm_start and any(v.varValue is not None for v in variables)
+        has_start = warm_start and any(v.varValue is not None for v in model.variables)
         if mip and not has_start and (left is None or left >= CBC_HEURISTIC_MIN_S):
             share = CBC_HEURISTIC_MAX_S if left is None else min(CBC_HEURISTIC_MAX_S,
                                                                  left / 3.0)
-            if _cbc_start_plan(prob, model, cfg, warm_start, share):
-                warm_start = True
+            warm_start = _cbc_start_plan(prob, model, cfg, share)
         left = None if cfg.time_limit is None else max(
             cfg.time_limit - (time.perf_counter() - t0), 0.01)
         info = _cbc_run(prob, model, replace(cfg, time_limit=left), warm_start, mip,
@@ -884,62 +882,57 @@ def _solve_cbc(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveInf
     return replace(info, solve_s=time.perf_counter() - t0)
 
 
+class _CbcModel(NamedTuple):
+    """A model written for CBC (private): its folder, MPS file and PuLP's renaming."""
+
+    folder: str
+    mps: str
+    variables: list[pulp.LpVariable]
+    vnames: dict[str, str]
+    cnames: dict[str, str]
+
+
 def _plan_is_feasible(prob: pulp.LpProblem, variables: list[pulp.LpVariable],
                       tol: float = 1e-6) -> bool:
-    """Whether the variables' values satisfy every bound, integrality and constraint."""
-    for v in variables:
-        x = v.varValue
-        if x is None or not math.isfinite(x):
-            return False
-        if (v.lowBound is not None and x < v.lowBound - tol) or (
-                v.upBound is not None and x > v.upBound + tol):
-            return False
-        if v.cat == pulp.LpInteger and abs(x - round(x)) > tol:
-            return False
+    """Whether the variables' values satisfy every bound, integrality and constraint.
+
+    PuLP's own checks (``LpVariable.valid``, ``LpConstraint.valid``), with NaN values
+    rejected first and each constraint's tolerance scaled to its right-hand side.
+    """
+    if not all(v.varValue is not None and math.isfinite(v.varValue) and v.valid(tol)
+               for v in variables):
+        return False
     return all(c.valid(tol * max(1.0, abs(c.constant or 0.0)))
                for c in prob.constraints.values())
 
 
-def _cbc_start_plan(prob: pulp.LpProblem, model: tuple[Any, ...], cfg: _Config,
-                    warm_start: bool, seconds: float) -> bool:
-    """Set the variables to the preprocessed CBC run's plan when it is feasible and better.
+def _cbc_start_plan(prob: pulp.LpProblem, model: _CbcModel, cfg: _Config,
+                    seconds: float) -> bool:
+    """Set the variables to the preprocessed CBC run's plan when it passes the check.
 
-    Returns whether the variables now hold a feasible plan to start from (the caller's
-    own start is kept when it is at least as good, or when CBC's plan fails the check).
+    Run only without a start of the caller's (see :func:`_solve_cbc`). Returns whether
+    the variables now hold that plan; otherwise their values are left as they were.
     """
-    variables = model[2]
-    own = [v.varValue for v in variables]
-    own_ok = warm_start and _plan_is_feasible(prob, variables)
-    own_val = float(pulp.value(prob.objective) or 0.0) if own_ok else math.nan
+    before = [v.varValue for v in model.variables]
     try:
-        # without the caller's start: given one, the preprocessed search stayed near it
-        # (set covering 10,000 x 500: 80 after 20 s, 79 in 3 s without)
         res = _cbc_run(prob, model, replace(cfg, time_limit=seconds, msg=False, gap=None),
                        False, True, preprocess=True)
     except SolverError as e:                        # a crash here only loses the start
         log.debug("CBC's preprocessed run failed (%s); no start plan from it", e)
         res = None
-    ok = res is not None and math.isfinite(res.objective) and _plan_is_feasible(
-        prob, variables)
-    if ok:
-        val = float(pulp.value(prob.objective) or 0.0)
-        better = val < own_val if prob.sense == pulp.LpMinimize else val > own_val
-        if not own_ok or better:
-            log.debug("CBC with preprocessing found a start plan of value %s", val)
+    if res is not None and math.isfinite(res.objective):
+        if _plan_is_feasible(prob, model.variables):
+            log.debug("CBC with preprocessing found a start plan of value %s", res.objective)
             return True
-    elif res is not None and math.isfinite(res.objective):
         log.debug("CBC's preprocessed plan failed the feasibility check; not used")
-    for v, x in zip(variables, own, strict=True):
+    for v, x in zip(model.variables, before, strict=True):
         v.varValue = x
-    return own_ok or (warm_start and any(x is not None for x in own))
+    return False
 
 
-def _cbc_run(prob: pulp.LpProblem, model: tuple[Any, ...], cfg: _Config, warm_start: bool,
+def _cbc_run(prob: pulp.LpProblem, model: _CbcModel, cfg: _Config, warm_start: bool,
              mip: bool, *, preprocess: bool) -> SolveInfo:
-    """One CBC child process on the model written by :func:`_solve_cbc` (private).
-
-    ``model`` is (folder, MPS path, variables, variable names, constraint names).
-    """
+    """One CBC child process on the model written by :func:`_solve_cbc` (private)."""
     t0 = time.perf_counter()
     tmp, mps, variables, vnames, cnames = model
     tag = "pre" if preprocess else "run"

@@ -131,15 +131,6 @@ def tradeoff_curve(
                                details=rules.details())
         return plan
 
-    def carried(sites: NDArray[np.intp] | None, bound: float,
-                name: str) -> tuple[SolveInfo, NDArray[np.intp]]:
-        """Return these sites as a (time-limited) plan for this p."""
-        chosen = sites if sites is not None else np.array([], np.intp)
-        sel = np.union1d(chosen, fo).astype(np.intp)
-        after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
-        return SolveInfo(status=FEASIBLE, objective=after, bound=bound,
-                         gap=_rel_gap(after, bound), solver=name, solve_s=0.0), chosen
-
     def value(sites: NDArray[np.intp]) -> float:
         return float(w @ _covered(C, np.r_[ex, fo, sites].astype(np.intp)))
 
@@ -147,6 +138,19 @@ def tradeoff_curve(
     order = np.array([], np.intp) if prob is None else inst.cols[np.asarray(
         greedy_max_covering(inst, p=max(int(p_max) - fo.size, 0), budget=None),
         np.intp)].astype(np.intp)
+
+    def start_for(p: int) -> tuple[NDArray[np.intp], float]:
+        """The greedy's first sites or the previous point's, the better, and its value."""
+        options = ([prev] if prev is not None else []) + [order[:p - fo.size]]
+        values = [value(c) for c in options]
+        k = int(np.argmax(values))
+        return options[k], values[k]
+
+    def carried(sites: NDArray[np.intp], covered: float, bound: float,
+                name: str) -> tuple[SolveInfo, NDArray[np.intp]]:
+        """Return these sites (covering ``covered``) as a time-limited plan for this p."""
+        return SolveInfo(status=FEASIBLE, objective=covered, bound=bound,
+                         gap=_rel_gap(covered, bound), solver=name, solve_s=0.0), sites
 
     for p in range(int(p_max) + 1):
         if p < fo.size:
@@ -162,33 +166,29 @@ def tradeoff_curve(
                              else f"(p = {p})", solve_s=0.0)
             plan = point(info, chosen)
         elif clock.expired(0.01):
-            best = max((prev, order[:p - fo.size]) if prev is not None else
-                       (order[:p - fo.size],), key=value)
-            plan = point(*carried(best, reachable, "(not run: time limit; greedy or previous "
-                                                   "point's sites)"))
-            prev = best
+            prev, covered = start_for(p)
+            plan = point(*carried(prev, covered, reachable, "(not run: time limit; greedy or "
+                                                             "previous point's sites)"))
         else:
             prob.constraints["p"].constant = -float(p - fo.size)
-            # start: the previous point's sites or the greedy's first p, the better
-            start = max((prev, order[:p - fo.size]) if prev is not None else
-                        (order[:p - fo.size],), key=value)
+            start, covered = start_for(p)
             on = set(start.tolist())
             for j, v in enumerate(x):
                 v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
             info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True,
                          msg=verbose)
-            if info.status != INFEASIBLE and (not info.has_solution or (
-                    info.objective < value(start) - 1e-9 * max(1.0, value(start))
-                    and info.status != OPTIMAL)):
+            chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
+            b_s = build_s if p == fo.size + 1 else 0.0
+            if info.status not in (INFEASIBLE, OPTIMAL) and (
+                    not info.has_solution
+                    or value(chosen) < covered - 1e-9 * max(1.0, covered)):
                 # stopped without a plan, or a worse one: the start is the answer
                 b = min(reachable, info.bound) if math.isfinite(info.bound) else reachable
-                plan = point(*carried(start, b, info.solver + " + greedy start"),
-                             build_s if p == fo.size + 1 else 0.0)
-                prev = start
+                chosen = start
+                plan = point(*carried(start, covered, b, info.solver + " + greedy start"), b_s)
             else:
-                chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
-                plan = point(info, chosen, build_s if p == fo.size + 1 else 0.0)
-                prev = chosen
+                plan = point(info, chosen, b_s)
+            prev = chosen
         plans.append(plan)
         log.info("tradeoff_curve: p = %d %s, covered %s", p, plan.status,
                  f"{plan.covered_after:,.6g}")

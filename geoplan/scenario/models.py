@@ -136,10 +136,6 @@ def _solver_kw(m: ModelSpec) -> dict[str, Any]:
     return kw
 
 
-def _or(value: Any, default: Any) -> Any:
-    return default if value is None else value
-
-
 def _check_door(door: Any, kw: dict[str, Any], kind: str) -> None:
     """Reject options a model's front door does not take (before it runs).
 
@@ -247,9 +243,8 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
             region, level=m.level, ratio=m.ratio, hospital_types=m.hospital_types,
             cost_per_bed=m.cost_per_bed, max_add_share=m.max_add_share, max_add=m.max_add,
             new_site_types=m.new_site_types,
-            new_site_fixed_cost=_or(m.new_site_fixed_cost, 0.0),
-            new_site_min_beds=_or(m.new_site_min_beds, 0),
-            new_site_max_beds=_or(m.new_site_max_beds, 0), **kw)
+            new_site_fixed_cost=m.new_site_fixed_cost, new_site_min_beds=m.new_site_min_beds,
+            new_site_max_beds=m.new_site_max_beds, **kw)
     else:
         key = (_problem_key(m), max_snap_m)
         problem = problems.get(key) if problems is not None else None

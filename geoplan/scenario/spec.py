@@ -252,10 +252,6 @@ class _Spec:
         keys = self.keys + tuple(k for k in changes if k not in self.keys)
         return replace(self, keys=keys, **{k: _frozen(v) for k, v in changes.items()})
 
-    def has(self, key: str) -> bool:
-        """Whether the table sets ``key`` (given, or filled in by a default)."""
-        return key in self.keys
-
     @classmethod
     def from_checked(cls, table: dict[str, Any]) -> _Spec:
         """Build from a table checked by :func:`_check_table`."""
@@ -377,9 +373,9 @@ class BedsToRatioSpec(ModelSpec):
     max_add_share: float | None = None
     max_add: int | None = None
     new_site_types: tuple[str, ...] | None = None
-    new_site_fixed_cost: float | None = None
-    new_site_min_beds: int | None = None
-    new_site_max_beds: int | None = None
+    new_site_fixed_cost: float = 0.0      # (required with new_site_types, checked at load)
+    new_site_min_beds: int = 0
+    new_site_max_beds: int = 0
 
 
 #: The spec class of every model kind (its fields are the keys of :data:`MODEL_KEYS`).
