@@ -77,3 +77,12 @@ def load_sf() -> tuple[np.ndarray, np.ndarray, list[str]]:
     dist = dist.loc[demand["NAME"]]
     stores = sorted(dist.columns, key=lambda s: int(s.split("_")[1]))
     return dist[stores].to_numpy(), demand["POP2000"].to_numpy(float), stores
+
+
+@pytest.fixture(scope="session")
+def zh_run(tmp_path_factory):
+    """A Chinese scenario run with every model kind (``tests/zh_pages.py``): the run
+    result and its output folder, made once for the label tests and the browser tests."""
+    from zh_pages import run_zh_pages
+
+    return run_zh_pages(tmp_path_factory.mktemp("zh_pages"))

@@ -72,8 +72,9 @@ def _violations(path: Path, mod: str) -> list[str]:
         if not target.startswith("geoplan"):
             continue
         if target == "geoplan":
-            # the root package: only its version string, nothing that pulls in a stage
-            if set(names) - {"__version__"}:
+            # the root package: its version string and the shared modules, nothing that
+            # pulls in a stage
+            if set(names) - {"__version__"} - {m.rpartition(".")[2] for m in SHARED}:
                 bad.append(f"line {line}: from geoplan import {', '.join(names)}")
             continue
         theirs = _stage(target)

@@ -191,10 +191,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-MODE_LABELS = {"walk": ("walk", "步行"), "ebike": ("e-bike", "电动自行车"),
-               "drive": ("drive", "驾车")}
-
-
 def _coverage_inputs(args: argparse.Namespace):
     """Read the coverage inputs: a region folder and/or separate files (files win)."""
     from geoplan._errors import GeoplanInputError
@@ -243,20 +239,20 @@ def _unit_geometries(boundaries, level: str):
 
 def _print_coverage(table: pd.DataFrame, level: str, minutes: Sequence[float],
                     lang: str) -> None:
+    from geoplan import labels
     from geoplan.access.coverage import minutes_label
 
-    zh = lang == "zh"
     name_col = level[:-5] + "_name" if level.endswith("_code") else level + "_name"
     show = pd.DataFrame({
-        "单元代码" if zh else "code": table[level],
-        "名称" if zh else "name": table[name_col].where(table[level] != "total",
-                                                     "合计" if zh else "Total"),
-        "人口" if zh else "population": table["population"].map("{:,.0f}".format)})
+        labels.header("code", lang): table[level],
+        labels.header("name", lang): table[name_col].where(
+            table[level] != "total", labels.text("report.total", lang)),
+        labels.header("population", lang): table["population"].map("{:,.0f}".format)})
     for t in minutes:
         lab = minutes_label(t)
-        show[f"{t:g}分钟内人口" if zh else f"<= {t:g} min"] = \
+        show[labels.text("col.within_t", lang, t=f"{t:g}")] = \
             table[f"covered_{lab}"].map("{:,.0f}".format)
-        show[f"{t:g}分钟覆盖率" if zh else f"share {t:g} min"] = \
+        show[labels.text("col.share_within_t", lang, t=f"{t:g}")] = \
             table[f"share_{lab}"].map(lambda x: "-" if pd.isna(x) else f"{x:.1%}")
     _print_table(show)
 
@@ -341,17 +337,17 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         step("written")
     finally:
         close()
-    zh = args.lang == "zh"
+    from geoplan import labels
+
     vocab = default_vocabulary()
     types = ", ".join(vocab.label(vocab.code_of(t) or t, args.lang) for t in args.types) \
-        if args.types else ("全部设施" if zh else "all facilities")
+        if args.types else labels.text("cli.all_facilities", args.lang)
     span = "/".join(f"{t:g}" for t in minutes)
     for mode, units in units_by_mode:
-        label = MODE_LABELS.get(mode, (mode, mode))[1 if zh else 0]
-        print(f"\n== {label}：{span} 分钟内可达人口（{types}）" if zh else
-              f"\n== {label}: people within {span} min of {types}")
+        print("\n" + labels.text("cli.coverage_head", args.lang, span=span, types=types,
+                                 mode=labels.mode(mode, args.lang)))
         _print_coverage(units, args.level, minutes, args.lang)
-    print("\n结果已写入：" if zh else "\nwritten:")
+    print("\n" + labels.text("cli.written", args.lang))
     for path in written:
         print(f"  {path}")
     return 0

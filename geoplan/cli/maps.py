@@ -209,13 +209,13 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
 
 
 def _title(args: argparse.Namespace, a: _Analysis) -> tuple[str, str]:
+    from geoplan import labels  # noqa: PLC0415
+
     zh = args.lang == "zh"
     name = (a.region.name_zh if zh and a.region.name_zh else a.region.name)
     mins = "/".join(f"{m:g}" for m in a.minutes)
-    mode = {"walk": ("walk", "步行"), "ebike": ("e-bike", "电动自行车"),
-            "drive": ("drive", "驾车")}[args.mode][zh]
-    title = args.title or (f"{name}：{mins}分钟覆盖" if zh else f"{name}: {mins}-minute coverage")
-    return title, mode
+    title = args.title or labels.text("map.coverage_title", args.lang, name=name, mins=mins)
+    return title, labels.mode(args.mode, args.lang)
 
 
 def _canvas(args: argparse.Namespace, a: _Analysis) -> Any:
@@ -283,11 +283,14 @@ def report_command(args: argparse.Namespace) -> int:
                                     hint="give the trade-off table (CSV)")
         tradeoff = pd.read_csv(p, encoding="utf-8-sig")
     title, subtitle = _title(args, a)
-    inputs = {("出行方式" if args.lang == "zh" else "mode"): subtitle,
-              ("目标时间（分钟）" if args.lang == "zh" else "minutes"):
-                  ", ".join(f"{m:g}" for m in a.minutes)}
+    from geoplan import labels  # noqa: PLC0415
+
+    inputs = {labels.text("report.mode", args.lang): subtitle,
+              labels.text("report.minutes", args.lang): ", ".join(f"{m:g}" for m in a.minutes)}
     if args.types:
-        inputs["types"] = ", ".join(args.types)
+        vocab = a.region.vocabulary
+        inputs[labels.text("report.types", args.lang)] = ", ".join(
+            vocab.label(vocab.code_of(t) or t, args.lang) for t in args.types)
     units = a.units if a.plan is None else None
     data = ReportInputs(title=title, subtitle=subtitle, region=a.region, inputs=inputs,
                         units=units, plans={a.plan.model: a.plan} if a.plan else {},

@@ -11,6 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from geoplan import labels
 from geoplan.inputs.facility_types import Vocabulary, default_vocabulary
 
 __all__ = [
@@ -72,7 +73,7 @@ def facility_summary(facilities: gpd.GeoDataFrame, vocabulary: Vocabulary | None
     g.insert(1, "label", g["type"].map(lambda c: vocab.label(c, lang)))
     g = g.sort_values("type", key=lambda s: s.map(lambda c: order.get(c, 999))).reset_index(
         drop=True)
-    total = pd.DataFrame([{"type": "total", "label": "合计" if lang == "zh" else "Total",
+    total = pd.DataFrame([{"type": "total", "label": labels.text("report.total", lang),
                            "facilities": int(g["facilities"].sum()), "beds": g["beds"].sum(),
                            "outside_area": int(g["outside_area"].sum())}])
     return pd.concat([g, total], ignore_index=True)

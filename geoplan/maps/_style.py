@@ -1,4 +1,4 @@
-"""Look of geoplan maps: labels (zh/en), colours, SVG markers, page CSS/JS, folium parts.
+"""Look of geoplan maps: colours, SVG markers, page CSS/JS, folium parts.
 
 Private helpers of :mod:`geoplan.maps.canvas`. Nothing here needs jQuery, Bootstrap or an icon
 font: markers are inline SVG, popups are plain HTML bound by Leaflet itself, so a page
@@ -17,108 +17,7 @@ from branca.element import MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-from geoplan._errors import GeoplanInputError
 from geoplan.maps._html import esc, js_json
-
-# --------------------------------------------------------------------------- labels
-TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "population": "Population (people per km²)",
-        "facilities": "Facilities: {label} ({n})",
-        "covered": "Covered within {m} min",
-        "covered_before": "Before: covered within {m} min",
-        "covered_after": "After: covered within {m} min",
-        "isochrone": "Isochrones {m} min",
-        "gaps": "Gaps (uncovered people)",
-        "share": "Coverage share by unit",
-        "share_before": "Before: coverage share by unit",
-        "share_after": "After: coverage share by unit",
-        "share_t": "Share within {m} min by unit",
-        "beds_layer": "Beds per 1,000 (target {t:g})",
-        "beds_layer_after": "After: beds per 1,000 (target {t:g})",
-        "boundaries": "Admin boundaries",
-        "candidates": "Candidate sites ({n})",
-        "new_sites": "Plan: new sites ({n})",
-        "upgraded": "Plan: upgraded facilities, +beds ({n})",
-        "basemap_osm": "OpenStreetMap",
-        "basemap_gaode": "Gaode (AutoNavi)",
-        "basemap_none": "No basemap",
-        "before": "Before",
-        "after": "After plan",
-        "name": "Name", "type": "Type", "beds": "Beds", "beds_added": "Beds added",
-        "catchment": "Catchment population", "travel_time": "Mean travel time",
-        "unit": "Admin unit", "people": "people", "min": "min", "share_col": "Covered share",
-        "beds_1000": "Beds per 1,000", "cost": "Cost (10k yuan)", "gap": "Gap",
-        "cells": "Cells", "units": "Units", "uncovered_people": "Uncovered people",
-        "area_km2": "Area (km²)", "population_col": "Population", "status": "Status",
-        "new": "new site",
-        "upgraded_status": "upgraded", "covered_people": "People covered",
-        "legend_gaps": "Uncovered people (largest {n} areas; #rank)",
-        "of_target": "of target",
-        "no_data": "no data",
-    },
-    "zh": {
-        "population": "人口（人/平方公里）",
-        "facilities": "设施：{label}（{n}）",
-        "covered": "{m}分钟覆盖范围",
-        "covered_before": "规划前：{m}分钟覆盖范围",
-        "covered_after": "规划后：{m}分钟覆盖范围",
-        "isochrone": "{m}分钟等时圈",
-        "gaps": "覆盖缺口（未覆盖人口）",
-        "share": "各单元覆盖率",
-        "share_before": "规划前：各单元覆盖率",
-        "share_after": "规划后：各单元覆盖率",
-        "share_t": "各单元{m}分钟覆盖率",
-        "beds_layer": "每千人床位数（目标{t:g}张）",
-        "beds_layer_after": "规划后：每千人床位数（目标{t:g}张）",
-        "boundaries": "行政边界",
-        "candidates": "候选站点（{n}）",
-        "new_sites": "规划：新增站点（{n}）",
-        "upgraded": "规划：扩建设施，新增床位（{n}）",
-        "basemap_osm": "OpenStreetMap",
-        "basemap_gaode": "高德地图",
-        "basemap_none": "无底图",
-        "before": "规划前",
-        "after": "规划后",
-        "name": "名称", "type": "类型", "beds": "床位", "beds_added": "新增床位",
-        "catchment": "服务人口", "travel_time": "平均出行时间",
-        "unit": "行政单元", "people": "人", "min": "分钟", "share_col": "覆盖率",
-        "beds_1000": "每千人床位", "cost": "费用（万元）", "gap": "缺口",
-        "cells": "网格数", "units": "所在单元", "uncovered_people": "未覆盖人口",
-        "area_km2": "面积（平方公里）", "population_col": "人口", "status": "状态", "new": "新建",
-        "upgraded_status": "扩建", "covered_people": "覆盖人口",
-        "legend_gaps": "未覆盖人口（最大的{n}个区域，#为排名）",
-        "of_target": "目标",
-        "no_data": "无数据",
-    },
-}
-
-
-def text(key: str, lang: str = "en", **kw: Any) -> str:
-    """Return the map/report label ``key`` in ``lang`` (``"zh"`` or ``"en"``).
-
-    Parameters
-    ----------
-    key
-        Label key (see ``TEXT`` in this module).
-    lang
-        ``"zh"`` or ``"en"``.
-    **kw
-        Values for the label's placeholders (``{m}``, ``{n}``, ...).
-
-    Returns
-    -------
-    str
-    """
-    return TEXT[check_lang(lang)][key].format(**kw)
-
-
-def check_lang(lang: str) -> str:
-    key = str(lang).lower()[:2]
-    if key not in TEXT:
-        raise GeoplanInputError(f"unknown language '{lang}'", field="lang",
-                                hint="use 'zh' (Chinese) or 'en' (English)")
-    return key
 
 
 def num(value: Any, digits: int = 0) -> str:

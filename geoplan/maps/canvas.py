@@ -76,10 +76,12 @@ from branca.element import Element
 from folium.map import Layer
 from numpy.typing import NDArray
 
+from geoplan import labels
 from geoplan._atomic import atomic_path
 from geoplan._errors import GeoplanInputError
 from geoplan.inputs.chinacrs import wgs84_to_gcj02
 from geoplan.inputs.facility_types import Vocabulary, default_vocabulary
+from geoplan.labels import check_lang
 from geoplan.maps._grid import (
     Grid,
     cell_size,
@@ -106,14 +108,12 @@ from geoplan.maps._style import (
     GeoLayer,
     ImageLayer,
     Script,
-    check_lang,
     feature,
     num,
     pct,
     popup,
     svg_marker,
     swatch,
-    text,
 )
 
 __all__ = [
@@ -136,7 +136,6 @@ __all__ = [
     "plan_sites",
     "render_map",
     "save_map",
-    "text",
 ]
 
 #: Beds per 1,000 residents every district must reach (national planning target).
@@ -196,8 +195,8 @@ class MapCanvas:
         return self.basemap == "gaode"
 
     def t(self, key: str, **kw: Any) -> str:
-        """Label ``key`` in the map's language."""
-        return text(key, self.lang, **kw)
+        """Label ``map.<key>`` of the catalogue in the map's language."""
+        return labels.text(f"map.{key}", self.lang, **kw)
 
 
 def _basemap(name: str) -> str:
@@ -251,7 +250,7 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
         (w, e), (s, n) = wgs84_to_gcj02([w, e], [s, n])
         w, e, s, n = float(w), float(e), float(s), float(n)
     fmap = folium.Map(location=[(s + n) / 2, (w + e) / 2], zoom_start=11, tiles=None,
-                      control_scale=True, max_zoom=19, prefer_canvas=False)
+                      control_scale=False, max_zoom=19, prefer_canvas=False)
     fmap.default_js = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet/dist/leaflet.js")]
     fmap.default_css = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet/dist/leaflet.css")]
     fmap.fit_bounds([[s, w], [n, e]])
@@ -269,7 +268,9 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
     BlankBase(canvas.t("basemap_none"), show=base == "none").add_to(fmap)
     fmap.add_child(Script(
         f"{fmap.get_name()}.createPane('gpPopulation').style.zIndex = 350;\n"
-        f"{fmap.get_name()}.createPane('gpUnits').style.zIndex = 380;"), name="gp_panes")
+        f"{fmap.get_name()}.createPane('gpUnits').style.zIndex = 380;\n"
+        # metric only: planners measure in km, and "mi"/"ft" would leak into zh pages
+        f"L.control.scale({{imperial: false}}).addTo({fmap.get_name()});"), name="gp_panes")
     return canvas
 
 
@@ -480,9 +481,19 @@ def _icon_table(keys: set[str], upgraded: bool = False) -> dict[str, tuple[str, 
     return table
 
 
+def type_label(code: str, lang: str, vocab: Vocabulary | None = None) -> str:
+    """A site's type for reading: a facility type's label (``vocab``), a site geoplan
+    creates (a beds plan's new hospital) in ``lang``, a candidate site type from the
+    user's file as written."""
+    if code == "new hospital":
+        return labels.text("site.new_hospital", lang)
+    vocab = vocab or default_vocabulary()
+    return vocab.label(code, lang) if code in vocab.types else code
+
+
 def _facility_popup(canvas: MapCanvas, row: pd.Series, vocab: Vocabulary,
                     extra: Sequence[tuple[str, str]] = ()) -> str:
-    rows = [(canvas.t("type"), vocab.label(str(row.get("type", "")), canvas.lang))]
+    rows = [(canvas.t("type"), type_label(str(row.get("type", "")), canvas.lang, vocab))]
     beds = row.get("beds")
     if beds is not None and np.isfinite(float(beds)) and float(beds) > 0:
         rows.append((canvas.t("beds"), num(beds)))

@@ -14,11 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from geoplan import labels
 from geoplan.inputs.region import Region
 from geoplan.scenario.models import site_types
 from geoplan.scenario.spec import Scenario, SiteModelSpec
 
 __all__ = ["write_maps_and_report"]
+
+
+def _unique(label: str, taken: dict[str, Any]) -> str:
+    """``label``, numbered "label (2)" when a page already shows it (two unnamed models of
+    one kind)."""
+    n, out = 1, label
+    while out in taken:
+        n += 1
+        out = f"{label} ({n})"
+    return out
 
 
 def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> dict[str, Any]:
@@ -43,7 +54,6 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
     from geoplan.maps.canvas import MapInputs, build_map, save_map
     from geoplan.maps.report import ReportInputs, write_report
     lang = sc.language
-    zh = lang == "zh"
     maps: dict[str, Any] = {}
     written: dict[str, Any] = {"maps": []}
     for q in sc.coverage:
@@ -54,17 +64,17 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
         cells = res.cells[f"coverage_{q.name}"]
         units = res.tables[f"coverage_{q.name}"]
         units = units[units["mode"] == mode].drop(columns="mode")
-        title = f"{sc.label()}: {q.name}"
+        title = labels.text("map.title", lang, scenario=sc.label(), name=q.label(lang))
         canvas = build_map(MapInputs(
             boundaries=region.boundaries, population=cells, facilities=fac,
             units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
-            minutes=q.minutes), title=title, subtitle=mode, lang=lang,
+            minutes=q.minutes), title=title, subtitle=labels.mode(mode, lang), lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
             name = f"map_{q.name}.html"
             save_map(canvas, out / name)
             written["maps"].append(name)
-        maps[("覆盖：" if zh else "Coverage: ") + q.name] = canvas
+        maps[_unique(labels.text("report.coverage_map", lang, name=q.label(lang)), maps)] = canvas
     tradeoff = None
     for m in sc.models:
         plan = res.plans.get(m.name)
@@ -81,23 +91,27 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
             minutes=[float(m.minutes)] if isinstance(m, SiteModelSpec) else (15.0,)),
-            title=f"{sc.label()}: {m.name}", subtitle=m.kind, lang=lang,
+            title=labels.text("map.title", lang, scenario=sc.label(), name=m.label(lang)),
+            subtitle=labels.kind(m.kind, lang), lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
             name = f"map_{m.name}.html"
             save_map(canvas, out / name)
             written["maps"].append(name)
-        maps[("方案：" if zh else "Plan: ") + m.name] = canvas
+        maps[_unique(labels.text("report.plan_map", lang, name=m.label(lang)), maps)] = canvas
     if sc.report:
         units = None
         first_cov = next(iter(sc.coverage), None)
         if first_cov is not None:
             units = res.tables[f"coverage_{first_cov.name}"]
-        plans = {k: p for k, p in res.plans.items()
-                 if next(mm for mm in sc.models if mm.name == k).kind != "tradeoff"}
+        specs = {mm.name: mm for mm in sc.models}
+        plans: dict[str, Any] = {}
+        for k, p in res.plans.items():
+            if specs[k].kind != "tradeoff":
+                plans[_unique(specs[k].label(lang), plans)] = p
         data = ReportInputs(
-            title=sc.label(), subtitle=sc.description or "", region=region,
-            inputs={("情景文件" if zh else "scenario file"): sc.path.name},
+            title=sc.label(), subtitle=sc.describe(), region=region,
+            inputs={labels.text("report.scenario_file", lang): sc.path.name},
             units=units, plans=plans, tradeoff=tradeoff, maps=maps)
         files = write_report(data, out / "report", lang=lang, embed_maps=True)
         written["report"] = files.html.relative_to(out).as_posix()

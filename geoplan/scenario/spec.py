@@ -72,6 +72,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from geoplan import labels
 from geoplan._errors import GeoplanInputError
 
 __all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CoverageSpec",
@@ -149,6 +150,7 @@ TRAVEL_KEYS: dict[str, _Key] = {
 
 COVERAGE_KEYS: dict[str, _Key] = {
     "name": _Key("str", required=True),
+    "name_zh": _Key("str"),
     "types": _Key("str_list"),
     "modes": _Key("str_list", required=True, check=_modes),
     "minutes": _Key("number_list", required=True, check=_positive),
@@ -158,6 +160,7 @@ COVERAGE_KEYS: dict[str, _Key] = {
 
 _COMMON_MODEL = {
     "name": _Key("str", required=True),
+    "name_zh": _Key("str"),
     "kind": _Key("str", required=True),
     "description": _Key("str"),
     "solver": _Key("str", choices=("cbc", "highs")),
@@ -258,24 +261,51 @@ class _Spec:
         return cls(keys=tuple(table), **{k: _frozen(v) for k, v in table.items()})
 
 
+class _Named:
+    """A table with a ``name`` and an optional Chinese ``name_zh`` for pages."""
+
+    name: str
+    name_zh: str | None
+
+    def label(self, lang: str) -> str:
+        """The name pages show in ``lang``: ``name`` in English; in Chinese ``name_zh``,
+        or without one a description in Chinese (:meth:`default_label`), never the
+        table's identifier."""
+        if lang != "zh":
+            return self.name
+        return self.name_zh or self.default_label(lang)
+
+    def default_label(self, lang: str) -> str:  # pragma: no cover - overridden
+        return self.name
+
+
 @dataclass(frozen=True, kw_only=True)
-class CoverageSpec(_Spec):
+class CoverageSpec(_Spec, _Named):
     """A ``[[coverage]]`` question (keys: :data:`COVERAGE_KEYS`)."""
 
     name: str
     modes: tuple[str, ...]
     minutes: tuple[float, ...]
+    name_zh: str | None = None
     types: tuple[str, ...] | None = None
     level: str = "admin_code"
     gaps: bool = True
 
+    def default_label(self, lang: str) -> str:
+        """E.g. "步行、电动自行车 15分钟覆盖"."""
+        modes = labels.text("report.list_sep", lang).join(labels.mode(m, lang)
+                                                           for m in self.modes)
+        mins = "/".join(f"{t:g}" for t in self.minutes)
+        return labels.text("report.coverage_question", lang, modes=modes, mins=mins)
+
 
 @dataclass(frozen=True, kw_only=True)
-class ModelSpec(_Spec):
+class ModelSpec(_Spec, _Named):
     """Keys every ``[[model]]`` kind takes (solver options and site rules)."""
 
     name: str
     kind: str
+    name_zh: str | None = None
     description: str | None = None
     solver: str | None = None
     time_limit: float | None = None
@@ -285,6 +315,10 @@ class ModelSpec(_Spec):
     force_open: tuple[str, ...] | None = None
     force_closed: tuple[str, ...] | None = None
     max_new_per_unit: int | Mapping[str, int] | None = None
+
+    def default_label(self, lang: str) -> str:
+        """The model kind in ``lang`` (e.g. "达到覆盖目标的最少站点")."""
+        return labels.kind(self.kind, lang)
 
     def updated(self, **changes: Any) -> ModelSpec:
         """A copy with ``changes`` applied and checked again (as :func:`check_model`).
@@ -394,8 +428,8 @@ class Scenario:
     ----------
     path
         The scenario file.
-    name, name_zh, description
-        Labels.
+    name, name_zh, description, description_zh
+        Labels (pages show the ``_zh`` ones in a Chinese scenario).
     region
         Region folder or manifest (absolute).
     output
@@ -423,6 +457,7 @@ class Scenario:
     language: str = "en"
     name_zh: str | None = None
     description: str | None = None
+    description_zh: str | None = None
     maps: bool = True
     report: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -434,6 +469,11 @@ class Scenario:
     def label(self) -> str:
         """Name in the scenario's language."""
         return (self.name_zh or self.name) if self.language == "zh" else self.name
+
+    def describe(self) -> str:
+        """Description in the scenario's language ("" when none is given)."""
+        zh = self.description_zh if self.language == "zh" else None
+        return zh or self.description or ""
 
 
 # --------------------------------------------------------------------------- locating keys
@@ -693,7 +733,8 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
     if "output" in top and output is None and not out.is_absolute():
         out = base / out
     return Scenario(path=p.resolve(), name=top["name"], name_zh=top.get("name_zh"),
-                    description=top.get("description"), region=region,
+                    description=top.get("description"),
+                    description_zh=top.get("description_zh"), region=region,
                     output=out.resolve(), language=top["language"], maps=top["maps"],
                     report=top["report"], inputs=inputs, travel=travel, coverage=coverage,
                     models=models, raw=data)

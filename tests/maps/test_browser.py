@@ -199,3 +199,49 @@ def test_point_on_gaode_is_shifted_by_gcj02_and_on_osm_not(browser, pages) -> No
     assert drawn["gaode"] == pytest.approx([glon, glat], abs=2e-6)
     shift = np.hypot((glon - lon) * 96_000, (glat - lat) * 111_000)
     assert 100 < shift < 1000  # metres: the GCJ-02 offset near Wuhan is a few hundred m
+
+
+_WORDS = """
+var out = [document.body.innerText];
+window.geoplanMap.eachLayer(function (l) {
+  var p = l.feature && l.feature.properties;
+  if (!p) { return; }
+  var d = document.createElement('div');
+  if (p._p) { d.innerHTML = p._p; out.push(d.textContent); }
+  if (p._t) { out.push(String(p._t)); }
+});
+var when = document.querySelector('.gp-toggle');
+if (when) { out.push(when.textContent); }
+return out;
+"""
+
+
+def test_chinese_maps_show_no_english(browser, zh_run) -> None:
+    """Every map of a Chinese run, as the browser shows it (layer list, legend, title,
+    scale bar, toggle, and every popup and tooltip of every layer turned on), carries no
+    English word geoplan wrote: only proper names and the user's own data values."""
+    from zh_pages import data_values, english_words
+
+    from geoplan.inputs.region import load_region
+
+    allowed = data_values(load_region(demo_dir_path()))
+    _, out = zh_run
+    pages = sorted(out.glob("map_*.html"))
+    assert len(pages) >= 6
+    leaks = {}
+    for path in pages:
+        _open(browser, path, f"zh_{path.stem}")
+        browser.execute_script("""document.querySelectorAll(
+            '.leaflet-control-layers-overlays input').forEach(function (i) {
+              if (!i.checked) { i.click(); } });""")
+        for text in browser.execute_script(_WORDS):
+            words = english_words(text, allowed)
+            if words:
+                leaks.setdefault(path.name, set()).update(words)
+    assert not leaks, f"English on Chinese maps: {leaks}"
+
+
+def demo_dir_path() -> Path:
+    from conftest import DEMO
+
+    return DEMO

@@ -66,10 +66,14 @@ def test_report_page_tables_csv_and_xlsx(tmp_path: Path) -> None:
 
     import openpyxl
 
+    # the workbook is for people: one sheet per CSV table, named and headed in the
+    # report's language, status values as words (the CSV keeps machine names)
     book = openpyxl.load_workbook(files.xlsx, read_only=True)
-    assert set(book.sheetnames) == {p.stem for p in files.csv}
-    rows = list(book["plan1_sites"].values)
-    assert rows[0][:4] == ("id", "name", "type", "status") and len(rows) == len(sites) + 1
+    assert book.sheetnames == ["Inputs", "Facilities by type", "Coverage by unit", "Plans",
+                               "Plan 1 sites", "Trade-off"]
+    rows = list(book["Plan 1 sites"].values)
+    assert rows[0][:4] == ("ID", "Name", "Type", "Status") and len(rows) == len(sites) + 1
+    assert {r[3] for r in rows[1:]} <= {"new", "upgraded"}
 
 
 def test_report_in_chinese_with_linked_maps(tmp_path: Path) -> None:

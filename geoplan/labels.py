@@ -1,0 +1,396 @@
+"""Every word geoplan shows a reader, in English and Chinese: the one label catalogue.
+
+Why one file: maps, reports, workbooks and the command line speak to the same planners,
+and a committee page must be all in one language. Labels kept beside the code that draws
+them drift apart (the same column called 覆盖人口 on a map and "covered" in a workbook)
+and English leaks into Chinese pages. Here each label is one entry ``key: (en, zh)``;
+pages ask for a key and a language and never spell a label themselves. A test renders
+every page and table in Chinese and fails on any English word geoplan wrote into it
+(``tests/test_labels.py``).
+
+Keys are grouped by a prefix that says where they are read:
+
+``map.``     layer names, legends and popups of maps (:mod:`geoplan.maps.canvas`)
+``report.``  report sections and notes (:mod:`geoplan.maps.report`)
+``col.``     table column headers (report pages, workbooks, terminal tables)
+``sheet.``   workbook sheet names
+``status.``  values of status columns: plan status, site status
+``mode.``    travel modes; ``kind.`` scenario model kinds
+``solver.``  phrases of a plan's solver text (the English is the phrase itself)
+``site.``    names geoplan gives to sites it creates
+``cli.``     command-line output
+
+Labels are :meth:`str.format` templates: ``text("map.covered", "zh", m=15)`` gives
+``15分钟覆盖范围``. Proper names (OpenStreetMap, geoplan, HiGHS) stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from geoplan._errors import GeoplanInputError
+
+__all__ = ["LANGS", "check_lang", "has", "header", "keys", "kind", "mode", "solver",
+           "templates", "text", "value"]
+
+#: Languages every label exists in.
+LANGS: tuple[str, ...] = ("en", "zh")
+
+_CATALOGUE: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- map layers, legends
+    "map.population": ("Population (people per km²)", "人口（人/平方公里）"),
+    "map.facilities": ("Facilities: {label} ({n})", "设施：{label}（{n}）"),
+    "map.covered": ("Covered within {m} min", "{m}分钟覆盖范围"),
+    "map.covered_before": ("Before: covered within {m} min", "规划前：{m}分钟覆盖范围"),
+    "map.covered_after": ("After: covered within {m} min", "规划后：{m}分钟覆盖范围"),
+    "map.isochrone": ("Isochrones {m} min", "{m}分钟等时圈"),
+    "map.gaps": ("Gaps (uncovered people)", "覆盖缺口（未覆盖人口）"),
+    "map.share": ("Coverage share by unit", "各单元覆盖率"),
+    "map.share_before": ("Before: coverage share by unit", "规划前：各单元覆盖率"),
+    "map.share_after": ("After: coverage share by unit", "规划后：各单元覆盖率"),
+    "map.share_t": ("Share within {m} min by unit", "各单元{m}分钟覆盖率"),
+    "map.beds_layer": ("Beds per 1,000 (target {t:g})", "每千人床位数（目标{t:g}张）"),
+    "map.beds_layer_after": ("After: beds per 1,000 (target {t:g})",
+                             "规划后：每千人床位数（目标{t:g}张）"),
+    "map.boundaries": ("Admin boundaries", "行政边界"),
+    "map.candidates": ("Candidate sites ({n})", "候选站点（{n}）"),
+    "map.new_sites": ("Plan: new sites ({n})", "规划：新增站点（{n}）"),
+    "map.upgraded": ("Plan: upgraded facilities, +beds ({n})", "规划：扩建设施，新增床位（{n}）"),
+    "map.basemap_osm": ("OpenStreetMap", "OpenStreetMap"),
+    "map.basemap_gaode": ("Gaode (AutoNavi)", "高德地图"),
+    "map.basemap_none": ("No basemap", "无底图"),
+    "map.before": ("Before", "规划前"),
+    "map.after": ("After plan", "规划后"),
+    "map.name": ("Name", "名称"),
+    "map.type": ("Type", "类型"),
+    "map.beds": ("Beds", "床位"),
+    "map.beds_added": ("Beds added", "新增床位"),
+    "map.catchment": ("Catchment population", "服务人口"),
+    "map.travel_time": ("Mean travel time", "平均出行时间"),
+    "map.unit": ("Admin unit", "行政单元"),
+    "map.people": ("people", "人"),
+    "map.min": ("min", "分钟"),
+    "map.share_col": ("Covered share", "覆盖率"),
+    "map.beds_1000": ("Beds per 1,000", "每千人床位"),
+    "map.cost": ("Cost (10k yuan)", "费用（万元）"),
+    "map.gap": ("Gap", "缺口"),
+    "map.cells": ("Cells", "网格数"),
+    "map.units": ("Units", "所在单元"),
+    "map.uncovered_people": ("Uncovered people", "未覆盖人口"),
+    "map.area_km2": ("Area (km²)", "面积（平方公里）"),
+    "map.population_col": ("Population", "人口"),
+    "map.status": ("Status", "状态"),
+    "map.new": ("new site", "新建"),
+    "map.upgraded_status": ("upgraded", "扩建"),
+    "map.covered_people": ("People covered", "覆盖人口"),
+    "map.legend_gaps": ("Uncovered people (largest {n} areas; #rank)",
+                        "未覆盖人口（最大的{n}个区域，#为排名）"),
+    "map.of_target": ("of target", "目标"),
+    "map.no_data": ("no data", "无数据"),
+    "map.title": ("{scenario}: {name}", "{scenario}：{name}"),
+    "map.coverage_title": ("{name}: {mins}-minute coverage", "{name}：{mins}分钟覆盖"),
+    # ---------------------------------------------------------------- report sections
+    "report.inputs": ("Inputs", "输入数据"),
+    "report.coverage": ("Coverage by admin unit", "各行政单元覆盖情况"),
+    "report.plans": ("Plans", "规划方案"),
+    "report.plan": ("Plan", "方案"),
+    "report.sites": ("Sites", "选址"),
+    "report.tradeoff": ("Trade-off curve", "权衡曲线"),
+    "report.maps": ("Maps", "地图"),
+    "report.facilities": ("Facilities by type", "各类设施"),
+    "report.notes": ("Notes", "说明"),
+    "report.region": ("Region", "区域"),
+    "report.population": ("Population", "人口"),
+    "report.cells": ("Population cells", "人口网格数"),
+    "report.units": ("Admin units", "行政单元数"),
+    "report.n_facilities": ("Facilities", "设施数"),
+    "report.beds": ("Beds", "床位数"),
+    "report.candidates": ("Candidate sites", "候选站点数"),
+    "report.roads": ("Road network", "路网"),
+    "report.edges": ("{n:,} road segments", "{n:,} 条路段"),
+    "report.explanation": ("Why the target cannot be met", "目标无法实现的原因"),
+    "report.no_sites": ("No new sites or beds.", "无新增站点或床位。"),
+    "report.open_map": ("open map", "打开地图"),
+    "report.generated": ("Generated by geoplan {v}", "由 geoplan {v} 生成"),
+    "report.x_sites": ("New sites", "新增站点数"),
+    "report.x_budget": ("Budget", "预算"),
+    "report.y_share": ("Population covered (%)", "覆盖人口比例（%）"),
+    "report.y_covered": ("Population covered", "覆盖人口"),
+    "report.optimal": ("optimal", "最优"),
+    "report.not_optimal": ("not proven", "未证明最优"),
+    "report.total": ("Total", "合计"),
+    "report.more_rows": ("… {n:,} more rows in the CSV file.", "……另有 {n:,} 行，见 CSV 文件。"),
+    "report.scenario_file": ("Scenario file", "情景文件"),
+    "report.mode": ("Travel mode", "出行方式"),
+    "report.minutes": ("Target time (min)", "目标时间（分钟）"),
+    "report.types": ("Facility types", "设施类型"),
+    "report.coverage_question": ("{modes}: {mins}-minute coverage", "{modes} {mins}分钟覆盖"),
+    "report.list_sep": (", ", "、"),
+    "report.coverage_map": ("Coverage: {name}", "覆盖：{name}"),
+    "report.plan_map": ("Plan: {name}", "方案：{name}"),
+    # ---------------------------------------------------------------- workbook sheets
+    "sheet.inputs": ("Inputs", "输入数据"),
+    "sheet.facilities_by_type": ("Facilities by type", "各类设施"),
+    "sheet.coverage_by_unit": ("Coverage by unit", "各单元覆盖情况"),
+    "sheet.plans": ("Plans", "规划方案"),
+    "sheet.plan_sites": ("Plan {i} sites", "方案{i}选址"),
+    "sheet.tradeoff": ("Trade-off", "权衡曲线"),
+    # ---------------------------------------------------------------- column headers
+    "col.key": ("Item", "项目"),
+    "col.value": ("Value", "数值"),
+    "col.admin_code": ("Code", "代码"),
+    "col.admin_name": ("Admin unit", "行政单元"),
+    "col.district_code": ("Code", "代码"),
+    "col.district_name": ("District", "区县"),
+    "col.town_code": ("Code", "代码"),
+    "col.town_name": ("Town", "乡镇街道"),
+    "col.code": ("Code", "单元代码"),
+    "col.population": ("Population", "人口"),
+    "col.cells": ("Cells", "网格数"),
+    "col.covered": ("Covered", "覆盖人口"),
+    "col.share": ("Share", "覆盖率"),
+    "col.covered_before": ("Covered before", "规划前覆盖人口"),
+    "col.covered_after": ("Covered after", "规划后覆盖人口"),
+    "col.share_before": ("Share before", "规划前覆盖率"),
+    "col.share_after": ("Share after", "规划后覆盖率"),
+    "col.change": ("Change", "变化"),
+    "col.reduction": ("Reduction", "减少"),
+    "col.gain": ("Gain", "增加"),
+    "col.beds": ("Beds", "床位"),
+    "col.beds_before": ("Beds before", "规划前床位"),
+    "col.beds_after": ("Beds after", "规划后床位"),
+    "col.beds_per_1000": ("Beds per 1,000", "每千人床位"),
+    "col.per_1000_before": ("Beds per 1,000 before", "规划前每千人床位"),
+    "col.per_1000_after": ("Beds per 1,000 after", "规划后每千人床位"),
+    "col.target": ("Target", "目标"),
+    "col.met": ("Met", "达标"),
+    "col.beds_short": ("Beds short", "床位缺口"),
+    "col.id": ("ID", "编号"),
+    "col.site_id": ("Site ID", "站点编号"),
+    "col.name": ("Name", "名称"),
+    "col.type": ("Type", "类型"),
+    "col.label": ("Type", "类型"),
+    "col.site_type": ("Site type", "站点类型"),
+    "col.status": ("Status", "状态"),
+    "col.beds_added": ("Beds added", "新增床位"),
+    "col.cost": ("Cost (10k yuan)", "费用（万元）"),
+    "col.fixed_cost": ("Fixed cost (10k yuan)", "固定费用（万元）"),
+    "col.facilities": ("Facilities", "设施数"),
+    "col.outside_area": ("Outside area", "区外"),
+    "col.plan": ("Plan", "方案"),
+    "col.model": ("Model", "模型"),
+    "col.objective": ("Objective", "目标函数值"),
+    "col.bound": ("Best bound", "最优界"),
+    "col.gap": ("Optimality gap", "最优性间隙"),
+    "col.solver": ("Solver", "求解器"),
+    "col.build_s": ("Build (s)", "建模（秒）"),
+    "col.solve_s": ("Solve (s)", "求解（秒）"),
+    "col.new_sites": ("New sites", "新增站点"),
+    "col.existing_sites": ("Existing sites", "现有站点"),
+    "col.total_demand": ("Demand", "总需求"),
+    "col.total_cost": ("Total cost (10k yuan)", "总费用（万元）"),
+    "col.covered_share": ("Covered share", "覆盖率"),
+    "col.n_sites": ("Sites", "站点数"),
+    "col.sites": ("Sites chosen", "所选站点"),
+    "col.p": ("Sites", "站点数"),
+    "col.budget": ("Budget (10k yuan)", "预算（万元）"),
+    "col.mode": ("Travel mode", "出行方式"),
+    "col.minutes": ("Minutes", "分钟"),
+    "col.lon": ("Longitude", "经度"),
+    "col.lat": ("Latitude", "纬度"),
+    "col.area_km2": ("Area (km²)", "面积（平方公里）"),
+    "col.index": ("No.", "序号"),
+    "col.covered_t": ("Covered ≤ {t} min", "{t}分钟覆盖人口"),
+    "col.share_t": ("Share ≤ {t} min", "{t}分钟覆盖率"),
+    "col.within_t": ("<= {t} min", "{t}分钟内人口"),
+    "col.share_within_t": ("share {t} min", "{t}分钟覆盖率"),
+    # ---------------------------------------------------------------- status values
+    "status.new": ("new", "新建"),
+    "status.upgraded": ("upgraded", "扩建"),
+    "status.existing": ("existing", "现有"),
+    "status.optimal": ("optimal", "最优"),
+    "status.feasible": ("feasible, not proven optimal", "可行，未证明最优"),
+    "status.time_limit": ("time limit reached", "达到时限"),
+    "status.infeasible": ("infeasible", "不可行"),
+    "status.unbounded": ("unbounded", "无界"),
+    "status.not_solved": ("not solved", "未求解"),
+    "status.none": ("none", "无"),
+    # ---------------------------------------------------------------- travel modes
+    "mode.walk": ("walk", "步行"),
+    "mode.ebike": ("e-bike", "电动自行车"),
+    "mode.drive": ("drive", "驾车"),
+    # ---------------------------------------------------------------- model kinds
+    "kind.set_covering": ("Fewest sites to a coverage target", "达到覆盖目标的最少站点"),
+    "kind.max_covering": ("Best p sites for coverage", "覆盖人口最多的选址"),
+    "kind.p_median": ("Shortest mean travel time", "平均出行时间最短的选址"),
+    "kind.p_center": ("Shortest worst travel time", "最远出行时间最短的选址"),
+    "kind.tradeoff": ("Coverage against number of sites", "覆盖率与站点数的权衡"),
+    "kind.beds_to_ratio": ("Beds to a ratio per 1,000", "每千人床位达标"),
+    "kind.function_centres": ("Function centres", "功能中心选址"),
+    "kind.station_standards": ("Stations to urban/rural standards", "城乡急救站标准"),
+    "kind.standards_cover": ("Fewest sites to urban/rural time standards",
+                             "达到城乡时间标准的最少站点"),
+    # ---------------------------------------------------------------- site names
+    "site.new_hospital": ("new hospital", "新建医院"),
+    # ---------------------------------------------------------------- command line
+    "cli.all_facilities": ("all facilities", "全部设施"),
+    "cli.coverage_head": ("== {mode}: people within {span} min of {types}",
+                          "== {mode}：{span} 分钟内可达人口（{types}）"),
+    "cli.written": ("written:", "结果已写入："),
+}
+
+#: Phrases of a plan's ``solver`` text (which engine and method proved the answer), in
+#: Chinese; the English is the phrase itself.
+_SOLVER_PHRASES: dict[str, str] = {
+    "(not run: target proven unreachable)": "（未求解：已证明目标无法实现）",
+    "(not run: nothing left to decide after reduction)": "（未求解：化简后已无待定站点）",
+    "(not run: no further gain possible)": "（未求解：覆盖已无法再增加）",
+    "sites forced open)": "个站点已指定建设）",
+    "(not run: ": "（未求解：",
+    "stopped at the time limit": "达到时限后停止",
+    "reduced-cost fixing": "既约费用固定",
+    "local search": "局部搜索",
+    "time limit": "时限",
+    "LP bound": "线性规划界",
+    "LP fixing": "线性规划变量固定",
+    "Benders LP": "Benders 线性规划",
+    "enumeration": "穷举",
+    "CBC crashed": "CBC 异常退出",
+}
+_CATALOGUE.update({f"solver.{en}": (en, zh) for en, zh in _SOLVER_PHRASES.items()})
+
+_FMT = re.compile(r"\{(\w+)")
+
+
+def check_lang(lang: str) -> str:
+    """Return ``"zh"`` or ``"en"`` for a language name (``"zh-CN"``, ``"EN"`` ...).
+
+    Raises
+    ------
+    GeoplanInputError
+        For any other language.
+    """
+    key = str(lang).lower()[:2]
+    if key not in LANGS:
+        raise GeoplanInputError(f"unknown language '{lang}'", field="lang",
+                                hint="use 'zh' (Chinese) or 'en' (English)")
+    return key
+
+
+def has(key: str) -> bool:
+    """Whether the catalogue has ``key``."""
+    return key in _CATALOGUE
+
+
+def keys(prefix: str = "") -> list[str]:
+    """The catalogue's keys starting with ``prefix`` (all keys by default)."""
+    return [k for k in _CATALOGUE if k.startswith(prefix)]
+
+
+def templates(prefix: str, lang: str = "en") -> dict[str, str]:
+    """The labels under ``prefix`` in ``lang``, unformatted, keyed without the prefix
+    (``templates("report.", "zh")["edges"]`` is ``"{n:,} 条路段"``)."""
+    i = LANGS.index(check_lang(lang))
+    return {k[len(prefix):]: v[i] for k, v in _CATALOGUE.items() if k.startswith(prefix)}
+
+
+def text(key: str, lang: str = "en", **kw: Any) -> str:
+    """Return the label ``key`` in ``lang``, its placeholders filled from ``kw``.
+
+    Parameters
+    ----------
+    key
+        A catalogue key such as ``"map.covered"`` (see the module docstring).
+    lang
+        ``"zh"`` or ``"en"``.
+    **kw
+        Values of the label's placeholders (``{m}``, ``{n}`` ...).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        If ``key`` is not in the catalogue (a programming error: add the label).
+    """
+    return _CATALOGUE[key][LANGS.index(check_lang(lang))].format(**kw)
+
+
+def _minutes(t: str) -> str:
+    return t[:-2] if t.endswith(".0") else t
+
+
+_TIMED = re.compile(r"(covered|share)_([0-9.]+)min")
+
+
+def header(col: str, lang: str = "en") -> str:
+    """Return the column header of table column ``col`` in ``lang``.
+
+    Known columns come from the ``col.`` entries; ``covered_<T>min``/``share_<T>min``
+    (coverage tables) read as "Covered ≤ T min"/"T分钟覆盖人口". Any other column is
+    returned unchanged (and the language test fails on it until it is catalogued).
+    """
+    if f"col.{col}" in _CATALOGUE:
+        return text(f"col.{col}", lang)
+    m = _TIMED.fullmatch(col)
+    if m:
+        return text(f"col.{m.group(1)}_t", lang, t=_minutes(m.group(2)))
+    return col
+
+
+def mode(name: str, lang: str = "en") -> str:
+    """Return the travel mode ``name`` (``walk``, ``ebike``, ``drive``) in ``lang``;
+    an unknown mode (a custom profile) is returned as named."""
+    return text(f"mode.{name}", lang) if f"mode.{name}" in _CATALOGUE else str(name)
+
+
+def kind(name: str, lang: str = "en") -> str:
+    """Return the scenario model kind ``name`` (``set_covering`` ...) in ``lang``."""
+    return text(f"kind.{name}", lang) if f"kind.{name}" in _CATALOGUE else str(name)
+
+
+def solver(name: str, lang: str = "en") -> str:
+    """Return a plan's ``solver`` text (e.g. "LP bound (HiGHS) + local search") in
+    ``lang``: the method phrases translated, engine names (HiGHS, CBC) and versions kept."""
+    s = str(name)
+    if check_lang(lang) == "en":
+        return s
+    if s == "none":
+        return text("status.none", lang)
+    for key in sorted(keys("solver."), key=len, reverse=True):
+        s = s.replace(key[len("solver."):], text(key, lang))
+    return s
+
+
+def value(col: str, v: Any, lang: str = "en") -> str:
+    """Return a table value for reading: statuses, modes and model kinds in ``lang``.
+
+    Parameters
+    ----------
+    col
+        The column the value is in (``status``, ``mode``, ``model``/``kind``).
+    v
+        The value; other columns' values are returned as ``str(v)``.
+    lang
+        ``"zh"`` or ``"en"``.
+    """
+    s = str(v)
+    if col == "status" and f"status.{s}" in _CATALOGUE:
+        return text(f"status.{s}", lang)
+    if col == "mode":
+        return mode(s, lang)
+    if col in ("model", "kind"):
+        return kind(s, lang)
+    if col == "solver":
+        return solver(s, lang)
+    return s
+
+
+def _check_catalogue() -> None:
+    """Both languages of every entry take the same placeholders (run by the tests)."""
+    for key, (en, zh) in _CATALOGUE.items():
+        if set(_FMT.findall(en)) != set(_FMT.findall(zh)):
+            raise AssertionError(f"label {key}: placeholders differ between en and zh")
