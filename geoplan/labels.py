@@ -233,6 +233,26 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
                              "达到城乡时间标准的最少站点"),
     # ---------------------------------------------------------------- site names
     "site.new_hospital": ("new hospital", "新建医院"),
+    # ---------------------------------------------------------------- why a target fails
+    "explain.cover": (
+        "target out of reach: {people:,.0f} people cannot reach any existing or candidate "
+        "site within the standard; opening every candidate covers at most {best:.1%} "
+        "(target {target:.0%}).",
+        "目标无法实现：{people:,.0f} 人在时间标准内无法到达任何现有或候选站点；"
+        "全部候选点建成后最高覆盖率为 {best:.1%}（目标 {target:.0%}）。"),
+    "explain.cover_units": (
+        " Units that cannot reach {unit_target:.0%} (best achievable): {units}.",
+        " 达不到单元目标 {unit_target:.0%} 的单元：{units}。"),
+    "explain.beds": (
+        "target out of reach: even at every expansion limit these units lack beds "
+        "(beds short){note}: {units}; raise the expansion limits or add new sites{relax}",
+        "目标无法实现：以下单元即使扩建到上限仍缺床位（缺口）{note}：{units}。"
+        "放宽扩建上限或增加新院址{relax}"),
+    "explain.beds_rules_note": (
+        " (with the closed sites, hospitals not to expand and caps on new hospitals per "
+        "unit)", "（已计入禁用院址、不扩建医院和各单元新院数上限）"),
+    "explain.beds_relax_rules": (", or relax the site rules.", "，或放宽选址规则。"),
+    "explain.end": (".", "。"),
     # ---------------------------------------------------------------- command line
     "cli.all_facilities": ("all facilities", "全部设施"),
     "cli.coverage_head": ("== {mode}: people within {span} min of {types}",

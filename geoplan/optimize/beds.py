@@ -67,6 +67,7 @@ import pulp
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from geoplan import labels
 from geoplan._errors import GeoplanInputError
 
 from .plan import Plan
@@ -97,15 +98,9 @@ class BedShortfall:
         """Return a sentence for reports."""
         bad = self.table[self.table["beds_short"] > 0]
         items = ", ".join(f"{r.unit} ({r.beds_short:,.0f})" for r in bad.itertuples())
-        if lang == "zh":
-            note = "（已计入禁用院址、不扩建医院和各单元新院数上限）" if self.rules else ""
-            return (f"目标无法实现：以下单元即使扩建到上限仍缺床位（缺口）{note}：{items}。"
-                    "放宽扩建上限或增加新院址。")
-        note = (" (with the closed sites, hospitals not to expand and caps on new "
-                "hospitals per unit)") if self.rules else ""
-        return (f"target out of reach: even at every expansion limit these units lack beds "
-                f"(beds short){note}: {items}; raise the expansion limits or add new sites"
-                + (", or relax the site rules." if self.rules else "."))
+        note = labels.text("explain.beds_rules_note", lang) if self.rules else ""
+        relax = labels.text("explain.beds_relax_rules" if self.rules else "explain.end", lang)
+        return labels.text("explain.beds", lang, note=note, units=items, relax=relax)
 
     def __str__(self) -> str:
         return self.message()

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from geoplan import labels
+
 __all__ = ["Shortfall", "explain_shortfall"]
 
 
@@ -52,20 +54,11 @@ class Shortfall:
         names = self.unit_names or {}
         listed = ", ".join(f"{names.get(r.unit, r.unit)} ({r.max_share:.1%})"
                            for r in bad.itertuples()) if len(bad) else ""
-        if lang == "zh":
-            text = (f"目标无法实现：{self.unreachable_population:,.0f} 人在时间标准内无法到达任何"
-                    f"现有或候选站点；全部候选点建成后最高覆盖率为 {self.max_share:.1%}"
-                    f"（目标 {self.target_share:.0%}）。")
-            if listed:
-                text += f" 达不到单元目标 {self.unit_min_share:.0%} 的单元：{listed}。"
-            return text
-        text = (f"target out of reach: {self.unreachable_population:,.0f} people cannot reach "
-                f"any existing or candidate site within the standard; opening every "
-                f"candidate covers at most {self.max_share:.1%} (target "
-                f"{self.target_share:.0%}).")
+        text = labels.text("explain.cover", lang, people=self.unreachable_population,
+                           best=self.max_share, target=self.target_share)
         if listed:
-            text += (f" Units that cannot reach {self.unit_min_share:.0%} (best achievable): "
-                     f"{listed}.")
+            text += labels.text("explain.cover_units", lang, unit_target=self.unit_min_share,
+                                units=listed)
         return text
 
     def __str__(self) -> str:

@@ -72,9 +72,14 @@ def _candidates_of(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
 
 def _demand(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
     pop = region.population
-    levels = m.demand_levels
-    if not levels:
+    if not m.demand_levels:
         return pop
+    return pop[pop["admin_code"].isin(_demand_codes(region, m))]
+
+
+def _demand_codes(region: Region, m: SiteModelSpec) -> set[Any]:
+    """Admin codes of the units whose people are a model's demand (``demand_levels``)."""
+    levels = m.demand_levels
     b = region.boundaries
     if b is None or "level" not in b.columns:
         raise GeoplanInputError(f"model '{m.name}': demand_levels needs boundaries with "
@@ -84,7 +89,7 @@ def _demand(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
         raise GeoplanInputError(f"model '{m.name}': no admin units of level(s) {levels}",
                                 field="demand_levels",
                                 hint=f"levels present: {sorted(b['level'].unique())}")
-    return pop[pop["admin_code"].isin(codes)]
+    return codes
 
 
 def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0) -> Any:
@@ -154,13 +159,26 @@ def _check_door(door: Any, kw: dict[str, Any], kind: str) -> None:
                                 field=missing[0], hint="remove it from the [[model]] table")
 
 
-def _urban_rural_minutes(region: Region, problem: Any, m: SiteModelSpec) -> np.ndarray:
+def standards(region: Region, m: SiteModelSpec, units: Any) -> np.ndarray:
+    """The travel-time standard (minutes) a model holds each demand to, by admin unit.
+
+    ``urban_minutes`` in units of the ``urban_levels`` and ``rural_minutes`` elsewhere
+    when the model sets them (emergency stations: 12 urban / 20 rural), else its
+    ``minutes`` everywhere. ``units`` gives each demand's admin code.
+    """
+    n = len(units)
+    if getattr(m, "urban_minutes", None) is None:
+        return np.full(n, float(m.minutes))
     b = region.boundaries
     urban_codes = set(b.loc[b["level"].isin(m.urban_levels), "admin_code"]) \
         if b is not None and "level" in b.columns else set()
-    unit = problem.unit if problem.unit is not None else np.full(len(problem.demand), None)
-    urban = np.isin(unit.astype(object), list(urban_codes))
+    urban = np.isin(np.asarray(units, dtype=object), list(urban_codes))
     return np.where(urban, float(m.urban_minutes), float(m.rural_minutes))
+
+
+def _urban_rural_minutes(region: Region, problem: Any, m: SiteModelSpec) -> np.ndarray:
+    unit = problem.unit if problem.unit is not None else np.full(len(problem.demand), None)
+    return standards(region, m, unit)
 
 
 def _problem_key(m: ModelSpec) -> tuple[Any, ...]:
@@ -275,9 +293,11 @@ def site_types(region: Region, m: ModelSpec) -> gpd.GeoDataFrame | None:
 def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float) -> Any:
     """Population cells with minutes to the nearest site before and after the plan.
 
-    For the plan's map: ``minutes`` (existing sites of ``existing_types``) and
-    ``minutes_after`` (with the plan's new sites) per cell, at the model's standard; None
-    for a model without a mode or a feasible plan with new sites.
+    For the plan's pages: ``minutes`` (existing sites of ``existing_types``) and
+    ``minutes_after`` (with the plan's new sites) per cell, ``standard_min`` (the
+    standard the model holds the cell to: :func:`standards`; NaN outside its demand
+    levels) and ``meets_before``/``meets_after``; None for a model without a mode or a
+    feasible plan with new sites.
     """
     from geoplan.access.coverage import coverage_by_cell, travel_context
     from geoplan.maps.canvas import plan_sites
@@ -302,4 +322,25 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float) ->
         after_sites = new[["id", "type", "geometry"]]
     after = coverage_by_cell(ctx, gpd.GeoDataFrame(after_sites, crs=new.crs), minutes)
     cells["minutes_after"] = after["minutes"].to_numpy()
+    std = standards(region, m, cells["admin_code"].to_numpy())
+    if m.demand_levels:                  # cells outside the model's demand: no standard
+        std = np.where(cells["admin_code"].isin(_demand_codes(region, m)), std, np.nan)
+    cells["standard_min"] = std
+    for when, col in (("before", "minutes"), ("after", "minutes_after")):
+        t = cells[col].to_numpy(float)
+        cells[f"meets_{when}"] = np.isfinite(std) & (np.nan_to_num(t, nan=np.inf) <= std)
     return cells
+
+
+def plan_gaps(cells: Any, when: str = "after") -> Any:
+    """Gap areas of a plan's cells: demand cells not within their standard.
+
+    ``cells`` is :func:`plan_cells`'s table; ``when`` is ``"before"`` or ``"after"`` the
+    plan. Returns :func:`geoplan.access.gaps.group_gaps` (largest first).
+    """
+    from geoplan.access.gaps import group_gaps
+    if when not in ("before", "after"):
+        raise GeoplanInputError(f"unknown side '{when}'", field="when",
+                                hint="use 'before' or 'after'")
+    demand = np.isfinite(cells["standard_min"].to_numpy(float))
+    return group_gaps(cells, demand & ~cells[f"meets_{when}"].to_numpy())

@@ -68,7 +68,9 @@ class RunResult:
     cells
         Per-cell results the pages draw, computed by the run (only when maps or a report
         are asked for): ``coverage_<question>`` (minutes to the nearest facility, last
-        mode of the question) and ``plan_<model>`` (minutes before and after the plan).
+        mode of the question) and ``plan_<model>`` (minutes before and after the plan,
+        the standard each cell is held to and whether it meets it; their gap areas
+        come from :meth:`plan_gaps`).
     """
 
     scenario: Scenario
@@ -79,6 +81,25 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     problems: dict[Any, Any] = field(default_factory=dict, repr=False)
     cells: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def plan_gaps(self, model: str, when: str = "after") -> Any:
+        """Gap areas of a plan: its demand cells not within their standard, ``before`` or
+        ``after`` the plan (largest first; :func:`geoplan.access.gaps.group_gaps`).
+
+        Grouped from ``cells["plan_<model>"]`` on first use and kept in ``tables`` as
+        ``gaps_plan_<model>_<when>`` (grouping a county-wide gap takes seconds, so only
+        pages that draw it pay for it).
+
+        Raises
+        ------
+        KeyError
+            If the run has no cells for ``model`` (maps and report off, or no new sites).
+        """
+        from geoplan.scenario.models import plan_gaps
+        key = f"gaps_plan_{model}_{when}"
+        if key not in self.tables:
+            self.tables[key] = plan_gaps(self.cells[f"plan_{model}"], when)
+        return self.tables[key]
 
 
 # --------------------------------------------------------------------------- plumbing

@@ -20,7 +20,7 @@ from shapely.geometry import Point
 
 from geoplan import GeoplanInputError
 from geoplan._errors import GeoplanWarning
-from geoplan.optimize import median
+from geoplan.optimize import median, median_benders, median_rows
 from geoplan.optimize.gis import SiteProblem
 from geoplan.optimize.median import p_median, p_median_from_problem
 from geoplan.optimize.orlib import read_orlib_optima, read_orlib_pmed
@@ -35,13 +35,13 @@ def _path(kind):
     ``"enumerate"``: few p-subsets evaluated outright; ``"benders"``: rows grouped by
     nearest candidate in the master; ``"rows"``: one master variable per row.
     """
-    old = median._ENUMERATE_MAX, median._GROUP_ROWS
-    median._ENUMERATE_MAX = old[0] if kind == "enumerate" else -1
-    median._GROUP_ROWS = kind != "rows"
+    old = median_rows._ENUMERATE_MAX, median_benders._GROUP_ROWS
+    median_rows._ENUMERATE_MAX = old[0] if kind == "enumerate" else -1
+    median_benders._GROUP_ROWS = kind != "rows"
     try:
         yield
     finally:
-        median._ENUMERATE_MAX, median._GROUP_ROWS = old
+        median_rows._ENUMERATE_MAX, median_benders._GROUP_ROWS = old
 
 
 # --------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def test_fixing_with_a_worse_incumbent_keeps_the_optimum(solver, monkeypatch):
     Rounding the LP optimum is switched off, so the fixings are made against the greedy
     plan, which is worse than the optimum on several of these instances.
     """
-    monkeypatch.setattr(median, "_round_lp", lambda *args: None)
+    monkeypatch.setattr(median_benders, "_round_lp", lambda *args: None)
     worse = 0
     for seed in range(40):
         D, w, p = _random_median(seed)
@@ -271,10 +271,10 @@ def test_master_milp_is_exact_without_the_lp_optimum(solver, knob, monkeypatch):
     """A stalled (or skipped) LP phase leaves the exact MILP phase with a weak pool."""
     if knob == "stalled":
         # any round gaining less than 100 % counts as a stall: stops after two rounds
-        monkeypatch.setattr(median, "_STALL_REL", 1.0)
-        monkeypatch.setattr(median, "_STALL_ROUNDS", 1)
+        monkeypatch.setattr(median_benders, "_STALL_REL", 1.0)
+        monkeypatch.setattr(median_benders, "_STALL_ROUNDS", 1)
     else:
-        monkeypatch.setattr(median, "_LP_SHARE", 0.0)
+        monkeypatch.setattr(median_benders, "_LP_SHARE", 0.0)
     for seed in range(3):
         D, w, p = _random_median(seed)
         with _path("benders"):
@@ -382,8 +382,8 @@ def test_gap_stop_with_a_worse_plan_is_not_optimal(solver, seed):
 def test_highs_banner_does_not_reach_stdout():
     # the LP phase builds highspy.Highs() objects; their banner must not be printed
     code = ("import numpy as np\n"
-            "from geoplan.optimize import median\n"
-            "median._ENUMERATE_MAX = -1\n"
+            "from geoplan.optimize import median, median_rows\n"
+            "median_rows._ENUMERATE_MAX = -1\n"
             "t = np.array([[1.0, 5, 9, 4], [6, 2, 7, 3], [9, 8, 1, 5], [2, 9, 9, 1]])\n"
             "plan = median.p_median(t, [1, 2, 3, 4], 2)\n"
             "assert plan.details['lp_rounds'] > 0, plan.details\n")
