@@ -524,7 +524,15 @@ def _scenario_files(items: Sequence[str]) -> list[Path]:
     files: list[Path] = []
     for item in items:
         p = Path(item)
-        files += sorted(p.glob("*.toml")) if p.is_dir() else [p]
+        if p.is_dir():
+            found_here = sorted(p.glob("*.toml"))
+            if not found_here:
+                raise GeoplanInputError("the folder holds no scenario file (*.toml)", path=p,
+                                        hint="give scenario files, or a folder with some "
+                                             "(see data/demo/scenarios/)")
+            files += found_here
+        else:
+            files.append(p)
     return files
 
 

@@ -621,6 +621,11 @@ def _resolve(base: Path, value: str, *, path: Path, text: str, table: str | None
 
 def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSpec:
     kind = m.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        raise GeoplanInputError(
+            f"'kind' must be one model kind (text), got {type(kind).__name__} {kind!r}",
+            path=path, row=_where(text, "model", i, "kind"), field="kind",
+            hint=f"e.g. kind = \"p_median\"; one of {', '.join(MODEL_KINDS)}")
     if kind not in MODEL_KEYS:
         raise GeoplanInputError(
             f"unknown model kind {kind!r}" if kind else "missing required key 'kind'",

@@ -51,6 +51,8 @@ def test_good_file_reads_with_defaults(tmp_path):
     ('target_share = 0.95', 'target_share = 95', ["target_share", "share"], 19),
     ('unit_min_share', 'unit_min_shar', ["unknown key 'unit_min_shar'"], 20),
     ('kind = "set_covering"', 'kind = "set_cover"', ["unknown model kind", "set_covering"], 15),
+    ('kind = "set_covering"', 'kind = ["set_covering"]', ["'kind'", "list", "p_median"], 15),
+    ('kind = "set_covering"', 'kind = {a = 1}', ["'kind'", "dict"], 15),
     ('modes = ["walk", "ebike"]', 'modes = ["walk", "bus"]', ["unknown mode", "bus"], 10),
     ('language = "zh"', 'language = "fr"', ["language", "'zh'"], 5),
     ('name = "fewest"\n', '', ["missing required key 'name'"], 13),

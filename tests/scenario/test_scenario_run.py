@@ -109,6 +109,13 @@ def test_run_cli_validates_every_file_first(tmp_path, capsys):
     assert not (tmp_path / "o").exists()       # nothing ran
 
 
+def test_run_on_a_folder_without_scenarios_says_so(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("no scenario here", encoding="utf-8")
+    assert main(["run", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no scenario file" in err and str(tmp_path.name) in err
+
+
 def test_every_shipped_scenario_validates():
     from geoplan.scenario.spec import read_scenario
     files = sorted((DEMO / "scenarios").glob("*.toml"))
