@@ -18,6 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
 from geoplan._errors import GeoplanInputError
+from geoplan.travel.profiles import Profile
 
 __all__ = ["SiteProblem", "build_problem", "coverage_by_unit", "plan_sites"]
 
@@ -126,7 +127,7 @@ def build_problem(
     population: gpd.GeoDataFrame,
     candidates: gpd.GeoDataFrame | None,
     network: Any,
-    mode: str,
+    mode: str | Profile,
     minutes: float,
     *,
     existing: gpd.GeoDataFrame | None = None,
@@ -146,7 +147,8 @@ def build_problem(
         An osmnx graph (compiled with :func:`~geoplan.travel.network.compile_network_cached`) or
         a :class:`~geoplan.travel.network.CompiledNetwork`.
     mode
-        ``"walk"``, ``"ebike"`` or ``"drive"``.
+        ``"walk"``, ``"ebike"``, ``"drive"`` or a :class:`~geoplan.travel.profiles.Profile`
+        (a scenario's own speeds).
     minutes
         The largest time standard any model on this problem will use.
     existing

@@ -9,6 +9,7 @@ only sequences steps and writes files.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -92,7 +93,13 @@ def _demand_codes(region: Region, m: SiteModelSpec) -> set[Any]:
     return codes
 
 
-def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0) -> Any:
+def _profile(mode: str, profiles: Mapping[str, Any] | None) -> Any:
+    """The travel profile of ``mode``: the scenario's own, or the mode name (defaults)."""
+    return profiles[mode] if profiles is not None else mode
+
+
+def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0,
+                 profiles: Mapping[str, Any] | None = None) -> Any:
     """Build the :class:`~geoplan.optimize.gis.SiteProblem` of a site-choosing model.
 
     Parameters
@@ -103,6 +110,8 @@ def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0
         The validated ``[[model]]`` table.
     max_snap_m
         Maximum snapping distance.
+    profiles
+        The scenario's travel profiles (:attr:`Scenario.profiles`); None: defaults.
 
     Returns
     -------
@@ -115,7 +124,7 @@ def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0
                     existing_types=None)
     existing = _facilities_of(region, m.existing_types, "existing_types", m.name)
     return build_problem(_demand(region, m), _candidates_of(region, m), region.network,
-                         m.mode, float(m.minutes), existing=existing,
+                         _profile(m.mode, profiles), float(m.minutes), existing=existing,
                          boundaries=region.boundaries, cost_column="cost",
                          max_snap_m=max_snap_m)
 
@@ -234,7 +243,9 @@ def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any
 
 
 def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
-              problems: dict[Any, Any] | None = None) -> tuple[Any, dict[str, pd.DataFrame]]:
+              problems: dict[Any, Any] | None = None,
+              profiles: Mapping[str, Any] | None = None
+              ) -> tuple[Any, dict[str, pd.DataFrame]]:
     """Run one validated ``[[model]]`` on a region.
 
     Parameters
@@ -245,6 +256,10 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
         The validated model table (see :data:`geoplan.scenario.spec.MODEL_KEYS`).
     max_snap_m
         Maximum snapping distance.
+    problems
+        Site problems already built in this run, by what defines them (shared).
+    profiles
+        The scenario's travel profiles; None: defaults.
 
     Returns
     -------
@@ -267,7 +282,7 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
         key = (_problem_key(m), max_snap_m)
         problem = problems.get(key) if problems is not None else None
         if problem is None:
-            problem = site_problem(region, m, max_snap_m=max_snap_m)
+            problem = site_problem(region, m, max_snap_m=max_snap_m, profiles=profiles)
             if problems is not None:
                 problems[key] = problem
         plan = _site_plan(region, problem, m, kw, tables)
@@ -290,7 +305,8 @@ def site_types(region: Region, m: ModelSpec) -> gpd.GeoDataFrame | None:
     return fac[fac["type"].isin(types)]
 
 
-def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float) -> Any:
+def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
+               profiles: Mapping[str, Any] | None = None) -> Any:
     """Population cells with minutes to the nearest site before and after the plan.
 
     For the plan's pages: ``minutes`` (existing sites of ``existing_types``) and
@@ -308,7 +324,7 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float) ->
     if new.empty:
         return None
     new = new.assign(type="__plan__")
-    ctx = travel_context(region.network, m.mode, region.population,
+    ctx = travel_context(region.network, _profile(m.mode, profiles), region.population,
                          max_snap_m=max_snap_m)
     minutes = [float(m.minutes)]
     if before is not None and len(before):

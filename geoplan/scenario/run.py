@@ -266,7 +266,7 @@ def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
     figures: dict[str, Any] = {"name": q.name, "types": q.types, "modes": {}}
     frames = []
     for mode in q.modes:
-        ctx = travel_context(region.network, mode, region.population,
+        ctx = travel_context(region.network, sc.profile(mode), region.population,
                              max_snap_m=sc.travel["max_snap_m"])
         table = coverage_by_unit(ctx, region.facilities, q.minutes, types=q.types,
                                  boundaries=region.boundaries, level=q.level)
@@ -300,10 +300,11 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                 res: RunResult) -> dict[str, Any]:
     from geoplan.scenario.models import plan_cells, run_model
     plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
-                             problems=res.problems)
+                             problems=res.problems, profiles=sc.profiles)
     res.plans[m.name] = plan
     if (sc.maps or sc.report) and m.kind != "tradeoff":
-        cells = plan_cells(region, m, plan, max_snap_m=sc.travel["max_snap_m"])
+        cells = plan_cells(region, m, plan, max_snap_m=sc.travel["max_snap_m"],
+                           profiles=sc.profiles)
         if cells is not None:
             res.cells[f"plan_{m.name}"] = cells
     for name, t in tables.items():

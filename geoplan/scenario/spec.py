@@ -441,7 +441,11 @@ class Scenario:
     inputs
         Layer overrides (absolute paths) and their options.
     travel
-        Travel settings (``max_snap_m``, ``profiles``).
+        Travel settings (``max_snap_m``, ``profiles``: the path of a profiles file).
+    profiles
+        The travel profiles of ``[travel] profiles`` (defaults merged with the file,
+        :func:`geoplan.travel.profiles.load_profiles`), read at load; None for the
+        defaults. Every travel time of the run uses them (:meth:`profile`).
     coverage
         Coverage questions, checked (:class:`CoverageSpec`).
     models
@@ -462,6 +466,7 @@ class Scenario:
     report: bool = True
     inputs: dict[str, Any] = field(default_factory=dict)
     travel: dict[str, Any] = field(default_factory=dict)
+    profiles: Mapping[str, Any] | None = None
     coverage: list[CoverageSpec] = field(default_factory=list)
     models: list[ModelSpec] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict)
@@ -469,6 +474,11 @@ class Scenario:
     def label(self) -> str:
         """Name in the scenario's language."""
         return (self.name_zh or self.name) if self.language == "zh" else self.name
+
+    def profile(self, mode: str) -> Any:
+        """The travel profile of ``mode`` for this scenario: the scenario's own
+        (``[travel] profiles``) or the mode name (geoplan's defaults)."""
+        return self.profiles[mode] if self.profiles is not None else mode
 
     def describe(self) -> str:
         """Description in the scenario's language ("" when none is given)."""
@@ -715,9 +725,12 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
                                  index=None, key=k)
     travel = _check_table(top.get("travel", {}), TRAVEL_KEYS, path=p, text=text,
                           table="travel", index=None)
+    profiles = None
     if "profiles" in travel:
         travel["profiles"] = _resolve(base, travel["profiles"], path=p, text=text,
                                       table="travel", index=None, key="profiles")
+        from geoplan.travel.profiles import load_profiles
+        profiles = load_profiles(travel["profiles"])   # a bad file fails here, at load
     coverage = [CoverageSpec.from_checked(
         _check_table(c, COVERAGE_KEYS, path=p, text=text, table="coverage", index=i))
         for i, c in enumerate(top.get("coverage", []))]
@@ -741,5 +754,6 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
                     description=top.get("description"),
                     description_zh=top.get("description_zh"), region=region,
                     output=out.resolve(), language=top["language"], maps=top["maps"],
-                    report=top["report"], inputs=inputs, travel=travel, coverage=coverage,
+                    report=top["report"], inputs=inputs, travel=travel, profiles=profiles,
+                    coverage=coverage,
                     models=models, raw=data)

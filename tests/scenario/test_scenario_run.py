@@ -203,3 +203,49 @@ def test_a_plan_carries_its_standards_and_gaps_before_and_after(zh_run):
         assert res.tables[f"gaps_plan_stations_{when}"] is g      # grouped once
     assert res.plan_gaps("stations")["population"].sum() < \
         res.plan_gaps("stations", "before")["population"].sum()
+
+
+def test_travel_profiles_of_a_scenario_are_applied(tmp_path, cache):
+    """[travel] profiles changes every travel time of the run: walking at 2.5 km/h covers
+    fewer people in 15 minutes than the default 5 km/h, in the coverage table and in a
+    model's plan; a broken profiles file fails at load, naming the file."""
+    slow = tmp_path / "slow_walk.toml"
+    slow.write_text("[walk]\ndefault_speed_kmh = 2.5\n", encoding="utf-8")
+    body = f"""
+name = "walk"
+region = "{DEMO.as_posix()}"
+maps = false
+report = false
+[[coverage]]
+name = "insurance"
+types = ["insurance_service_point"]
+modes = ["walk"]
+minutes = [15]
+[[model]]
+name = "points_2"
+kind = "max_covering"
+existing_types = ["insurance_service_point"]
+candidate_types = ["community building"]
+mode = "walk"
+minutes = 15
+p = 2
+"""
+    shares = {}
+    for name, extra in (("default", ""), ("slow", "[travel]\nprofiles = \"slow_walk.toml\"\n")):
+        p = tmp_path / f"{name}.toml"
+        p.write_text(body.replace("report = false\n", "report = false\n" + extra),
+                     encoding="utf-8")
+        res = run_scenario(p, output=tmp_path / name, region_cache=cache)
+        cov = res.summary["coverage"][0]["modes"]["walk"]["share_15min"]
+        shares[name] = (cov, res.plans["points_2"].share_after)
+    assert shares["slow"][0] < shares["default"][0] - 0.02
+    assert shares["slow"][1] < shares["default"][1] - 0.02
+    bad = tmp_path / "bad_profiles.toml"
+    bad.write_text("[walk\ndefault_speed_kmh = 2.5\n", encoding="utf-8")
+    p = tmp_path / "bad.toml"
+    p.write_text(body.replace("report = false\n",
+                              'report = false\n[travel]\nprofiles = "bad_profiles.toml"\n'),
+                 encoding="utf-8")
+    from geoplan.scenario.spec import read_scenario
+    with pytest.raises(GeoplanInputError, match="bad_profiles.toml"):
+        read_scenario(p)
