@@ -97,6 +97,8 @@ class _Key:
 
 def _positive(v: Any) -> str | None:
     vals = v if isinstance(v, list) else [v]
+    if not all(math.isfinite(x) for x in vals):
+        return "must be a finite number (inf and nan mean nothing here)"
     return None if all(x > 0 for x in vals) else "must be positive"
 
 
@@ -105,6 +107,8 @@ def _share(v: Any) -> str | None:
 
 
 def _nonneg(v: Any) -> str | None:
+    if not math.isfinite(v):
+        return "must be a finite number (inf and nan mean nothing here)"
     return None if v >= 0 else "must not be negative"
 
 
@@ -571,6 +575,21 @@ _TYPE_WORDS = {"str": "a text in quotes", "path": "a file or folder path in quot
                "table": "a [table]", "table_list": "a list of [[tables]]"}
 
 
+#: A correct value of each kind, for hints.
+_EXAMPLES = {"str": '"text"', "path": '"data/file.csv"', "bool": "true", "int": "10",
+             "number": "15", "str_list": '["a", "b"]', "number_list": "[15, 30]",
+             "id_list": '["S0012"]', "cap": "2"}
+
+
+def _value_example(key: str, spec: _Key) -> str:
+    if spec.check is _share:
+        return "0.95"
+    if spec.default is not None:
+        return repr(spec.default) if not isinstance(spec.default, str) else \
+            f'"{spec.default}"'
+    return _EXAMPLES.get(spec.kind, "…")
+
+
 def _normalise(spec: _Key, v: Any) -> Any:
     """One number as a one-item list; ids as text."""
     if spec.kind == "number_list" and not isinstance(v, list):
@@ -592,19 +611,26 @@ def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, tex
                 else f"did you mean {' or '.join(close)}?")
         spec = keys[k]
         if not _type_ok(spec, v):
+            what = _TYPE_WORDS[spec.kind]
+            if isinstance(v, float) and not math.isfinite(v):
+                what = "a finite number (inf and nan mean nothing here)"
             raise GeoplanInputError(
-                f"'{k}' must be {_TYPE_WORDS[spec.kind]}, got {v!r}", path=path,
-                row=_where(text, table, index, k), field=k)
+                f"'{k}' must be {what}, got {v!r}", path=path,
+                row=_where(text, table, index, k), field=k,
+                hint=f"write {k} = {_EXAMPLES.get(spec.kind, '…')}")
         v = _normalise(spec, v)  # noqa: PLW2901 - the checked value replaces the raw one
         if spec.choices is not None and v not in spec.choices:
             raise GeoplanInputError(
                 f"'{k}' = {v!r} is not one of {list(spec.choices)}", path=path,
-                row=_where(text, table, index, k), field=k)
+                row=_where(text, table, index, k), field=k,
+                hint=f"write {k} = \"{spec.choices[0]}\" (or one of the others listed)")
         if spec.check is not None and spec.kind not in ("table", "table_list"):
             problem = spec.check(v)
             if problem:
                 raise GeoplanInputError(f"'{k}' = {v!r} {problem}", path=path,
-                                        row=_where(text, table, index, k), field=k)
+                                        row=_where(text, table, index, k), field=k,
+                                        hint=f"change {k} to a value that fits, e.g. "
+                                             f"{k} = {_value_example(k, spec)}")
         out[k] = v
     for k, spec in keys.items():
         if k not in out:
@@ -750,10 +776,12 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
         Path(top["output"]) if "output" in top else Path("outputs") / p.stem)
     if "output" in top and output is None and not out.is_absolute():
         out = base / out
-    return Scenario(path=p.resolve(), name=top["name"], name_zh=top.get("name_zh"),
-                    description=top.get("description"),
-                    description_zh=top.get("description_zh"), region=region,
-                    output=out.resolve(), language=top["language"], maps=top["maps"],
-                    report=top["report"], inputs=inputs, travel=travel, profiles=profiles,
-                    coverage=coverage,
-                    models=models, raw=data)
+    sc = Scenario(path=p.resolve(), name=top["name"], name_zh=top.get("name_zh"),
+                  description=top.get("description"),
+                  description_zh=top.get("description_zh"), region=region,
+                  output=out.resolve(), language=top["language"], maps=top["maps"],
+                  report=top["report"], inputs=inputs, travel=travel, profiles=profiles,
+                  coverage=coverage, models=models, raw=data)
+    # every name the scenario uses in its region (types, levels, candidate sets, ids)
+    from geoplan.scenario.resolve import resolve_against_region
+    return resolve_against_region(sc, lambda table, i, key: _where(text, table, i, key))

@@ -6,7 +6,7 @@ import pytest
 from conftest import DEMO
 
 from geoplan import GeoplanInputError
-from geoplan.scenario.spec import MODEL_KINDS, read_scenario
+from geoplan.scenario.spec import MODEL_KINDS, check_model, read_scenario
 
 GOOD = f"""
 name = "15-minute insurance circle"
@@ -95,14 +95,17 @@ def test_duplicate_names_and_kind_specific_needs(tmp_path):
 
 
 RULES = GOOD.replace("unit_min_share = 0.85\n", 'unit_min_share = 0.85\n'
-                     'force_open = ["S0151", 17]\nforce_closed = ["S0187"]\n'
+                     'force_open = ["S0151", "H001"]\nforce_closed = ["S0187"]\n'
                      'max_new_per_unit = { "990103" = 1, "990104" = 2 }\nverbose = true\n')
 
 
 def test_site_rule_keys_are_read(tmp_path):
     from geoplan.scenario.spec import MODEL_KEYS
     m = read_scenario(_write(tmp_path, RULES)).models[0]
-    assert m.force_open == ("S0151", "17") and m.force_closed == ("S0187",)
+    assert m.force_open == ("S0151", "H001") and m.force_closed == ("S0187",)
+    # ids written as numbers are ids too (a CSV id column of digits)
+    assert check_model({**m.to_dict(), "force_open": ["S0151", 17]}).force_open == \
+        ("S0151", "17")
     assert dict(m.max_new_per_unit) == {"990103": 1, "990104": 2} and m.verbose is True
     text = RULES.replace('{ "990103" = 1, "990104" = 2 }', "3")
     assert read_scenario(_write(tmp_path, text)).models[0].max_new_per_unit == 3
@@ -120,9 +123,11 @@ def test_site_rule_keys_are_read(tmp_path):
      ["'max_new_per_unit' must be a whole number"], 23),
     ('max_new_per_unit = { "990103" = 1, "990104" = 2 }',
      'max_new_per_unit = { "990103" = "one" }', ["'max_new_per_unit' must be"], 23),
-    ('force_open = ["S0151", 17]', 'force_open = "S0151"', ["'force_open' must be a list"],
+    ('force_open = ["S0151", "H001"]', 'force_open = "S0151"', ["'force_open' must be a list"],
      21),
-    ('force_open = ["S0151", 17]', 'force_open = [1.5]', ["'force_open' must be a list"], 21),
+    ('force_open = ["S0151", "H001"]', 'force_open = [1.5]', ["'force_open' must be a list"], 21),
+    ('force_open = ["S0151", "H001"]', 'force_open = ["S0151", "X999"]',
+     ["X999", "no facility or candidate site", "force_open"], 21),
     ('force_closed = ["S0187"]', 'force_closed = ["S0151"]',
      ["S0151", "both in force_open and force_closed"], 22),
     ('verbose = true', 'verbose = "yes"', ["'verbose' must be true or false"], 24),
