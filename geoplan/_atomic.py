@@ -14,7 +14,10 @@ Chinese Windows otherwise reads UTF-8 as GBK and garbles every Chinese name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +28,7 @@ import pyogrio
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["TABLE_SUFFIXES", "atomic_path", "write_table"]
+__all__ = ["TABLE_SUFFIXES", "atomic_path", "staged_files", "staged_folder", "write_table"]
 
 #: File types :func:`write_table` can write.
 TABLE_SUFFIXES = (".csv", ".gpkg")
@@ -84,7 +87,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     tmp.unlink()
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:
+            if exc.errno in _FULL_OR_DENIED:
+                raise _output_error(exc, target.parent) from None
+            raise
         try:
             os.replace(tmp, target)
         except OSError as exc:
@@ -95,6 +103,150 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+
+
+#: errno values that mean "this folder cannot take the output" rather than a bug.
+_FULL_OR_DENIED = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # someone else's live process
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove staging folders of ``target`` left by runs that were killed (their process
+    is gone): ``.<name>.partial-<pid>`` and ``.<name>.old-<pid>``."""
+    pattern = re.compile(rf"^\.{re.escape(target.name)}\.(partial|old)-(\d+)$")
+    with contextlib.suppress(OSError):
+        for p in target.parent.iterdir():
+            m = pattern.match(p.name)
+            if m and int(m.group(2)) != os.getpid() and not _alive(int(m.group(2))):
+                shutil.rmtree(p, ignore_errors=True)
+
+
+def _output_error(exc: OSError, folder: Path) -> GeoplanInputError:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return GeoplanInputError(
+        f"cannot write the output: {exc.strerror or exc}", path=folder,
+        hint="free disk space (or choose another folder with --out) and run again"
+        if full else "choose a folder you can write to (--out)")
+
+
+@contextlib.contextmanager
+def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield an empty staging folder; move it onto ``target`` only if the block succeeds.
+
+    Why: an interrupted run (Ctrl-C, SIGTERM, solver crash, full disk) must leave the
+    previous results intact and no half-written files. The staging folder is a hidden
+    sibling of ``target`` (same file system, so the final moves are renames); on any
+    exception, including KeyboardInterrupt, it is removed. Staging folders of earlier
+    runs that were killed outright (SIGKILL, power loss) are removed on the next run.
+
+    Parameters
+    ----------
+    target
+        The output folder to create or replace.
+
+    Raises
+    ------
+    GeoplanInputError
+        ``target`` is an existing file; the folder cannot be created; the disk is full
+        or the folder not writable while writing (the previous results stay).
+    """
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise GeoplanInputError("the output path is an existing file, not a folder",
+                                path=target, hint="give a folder name for the output")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
+                                path=target.parent, hint="choose another output folder") from None
+    _remove_stale(target)
+    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        stage.mkdir()
+    except OSError as exc:
+        raise _output_error(exc, target.parent) from None
+    try:
+        yield stage
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        if exc.errno in _FULL_OR_DENIED:
+            raise _output_error(exc, target) from None
+        raise
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    try:
+        if target.exists():
+            os.replace(target, old)
+        os.replace(stage, target)
+    except OSError as exc:
+        if old.exists() and not target.exists():
+            with contextlib.suppress(OSError):
+                os.replace(old, target)      # the previous results back in place
+        shutil.rmtree(stage, ignore_errors=True)
+        raise GeoplanInputError(f"cannot put the output in place: {exc.strerror or exc}",
+                                path=target, hint="close files of it open in other "
+                                                  "programs and run again") from None
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_files(folder: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a staging folder; on success move every file written in it into ``folder``.
+
+    Why: a command that writes several files into a folder the user already keeps other
+    things in (``coverage --out``, ``optimize --out``) must write all of them or none;
+    replacing the whole folder (:func:`staged_folder`) would delete the user's files.
+    Each file is moved with :func:`os.replace` once all are written; on any error,
+    including Ctrl-C and a full disk, nothing reaches ``folder``.
+
+    Raises
+    ------
+    GeoplanInputError
+        ``folder`` is an existing file; it cannot be created; the disk is full or the
+        folder not writable.
+    """
+    target = Path(folder).absolute()
+    if target.exists() and not target.is_dir():
+        raise GeoplanInputError("the output path is an existing file, not a folder",
+                                path=target, hint="give a folder name (--out)")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
+                                path=target, hint="choose another output folder") from None
+    _remove_stale(target)
+    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        stage.mkdir()
+    except OSError as exc:
+        raise _output_error(exc, target.parent) from None
+    try:
+        try:
+            yield stage
+            for p in sorted(stage.rglob("*")):
+                if p.is_file():
+                    dest = target / p.relative_to(stage)
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(p, dest)
+        except OSError as exc:
+            if exc.errno in _FULL_OR_DENIED:
+                raise _output_error(exc, target) from None
+            raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
@@ -134,12 +286,20 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *,
         raise GeoplanInputError(f"cannot write tables as '{suffix or target.name}'",
                                 path=target, hint="use a .csv or .gpkg file name")
     with atomic_path(target) as tmp:
-        if suffix == ".csv":
-            out = df
-            if isinstance(df, gpd.GeoDataFrame):
-                out = pd.DataFrame(df.drop(columns=df.geometry.name))
-                out["geometry"] = df.geometry.to_wkt().to_numpy()
-            out.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            pyogrio.write_dataframe(df, tmp, layer=layer or target.stem, driver="GPKG")
+        try:
+            if suffix == ".csv":
+                out = df
+                if isinstance(df, gpd.GeoDataFrame):
+                    out = pd.DataFrame(df.drop(columns=df.geometry.name))
+                    out["geometry"] = df.geometry.to_wkt().to_numpy()
+                out.to_csv(tmp, index=False, encoding="utf-8-sig")
+            else:
+                pyogrio.write_dataframe(df, tmp, layer=layer or target.stem, driver="GPKG")
+        except OSError as exc:
+            raise _output_error(exc, target.parent) from None
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                pyogrio.errors.FeatureError) as exc:   # GDAL words for a full disk
+            raise GeoplanInputError(f"cannot write the file: {exc}", path=target,
+                                    hint="free disk space or choose a folder you can "
+                                         "write to (--out), and run again") from None
     return target

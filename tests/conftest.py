@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests are derandomised by default (the same examples on every run and in CI,
+# so main stays green and a failure reproduces); HYPOTHESIS_PROFILE=soak searches wider
+# and at random, for local soaks.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("soak", derandomize=False, deadline=None, max_examples=2000,
+                          print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"

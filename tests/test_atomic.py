@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import subprocess
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -10,7 +15,7 @@ import pytest
 import shapely
 
 from geoplan import GeoplanInputError
-from geoplan._atomic import atomic_path, write_table
+from geoplan._atomic import atomic_path, staged_files, staged_folder, write_table
 
 
 def table():
@@ -67,8 +72,9 @@ def test_failure_keeps_the_old_file_and_leaves_no_temp(tmp_path):
                 fh.write("partial")
             raise OSError("no space left on device")
 
-    with pytest.raises(OSError, match="no space"):
+    with pytest.raises(GeoplanInputError, match="no space") as e:   # named, not a traceback
         write_table(Broken(table()), p)
+    assert str(tmp_path) in str(e.value)
     assert p.read_text(encoding="utf-8") == "old"
     assert list(tmp_path.iterdir()) == [p]
 
@@ -91,3 +97,60 @@ def test_bad_targets(tmp_path):
     with pytest.raises(GeoplanInputError, match="cannot create the output folder"):
         write_table(table(), blocker / "sub" / "units.csv")
     assert not np.any([p.name.startswith(".") for p in tmp_path.iterdir()])
+
+
+def _full(*_args, **_kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_in_a_staged_folder_keeps_the_old_results_and_says_so(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "summary.json").write_text("old", encoding="utf-8")
+    with pytest.raises(GeoplanInputError, match="free disk space") as e, \
+            staged_folder(out) as stage:
+        (stage / "a.csv").write_text("new", encoding="utf-8")
+        _full()
+    assert str(out) in str(e.value)
+    assert (out / "summary.json").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]      # no staging left
+
+
+def test_staged_files_write_all_or_nothing_and_keep_the_users_other_files(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep", encoding="utf-8")
+    with pytest.raises(GeoplanInputError, match="disk"), staged_files(out) as stage:
+        write_table(table(), stage / "a.csv")
+        write_table(table(), stage / "b.csv")
+        _full()
+    assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]       # none of a, b
+    with staged_files(out) as stage:
+        write_table(table(), stage / "a.csv")
+        write_table(table(), stage / "b.csv")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv", "mine.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_existing_file_is_not_replaced_by_an_output_folder(tmp_path):
+    f = tmp_path / "some_file"
+    f.write_text("precious", encoding="utf-8")
+    for stage in (staged_folder, staged_files):
+        with pytest.raises(GeoplanInputError, match="existing file"), stage(f):
+            pass
+    assert f.read_text(encoding="utf-8") == "precious"
+
+
+def test_staging_left_by_a_killed_run_is_removed_by_the_next(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)                      # a process that has ended
+    stale = tmp_path / f".run.partial-{pid}"
+    stale.mkdir()
+    (stale / "half.csv").write_text("x", encoding="utf-8")
+    live = tmp_path / f".run.partial-{os.getppid()}"   # a live process's: kept
+    live.mkdir()
+    with staged_folder(tmp_path / "run") as stage:
+        (stage / "a.csv").write_text("new", encoding="utf-8")
+    assert not stale.exists() and live.exists()
+    assert (tmp_path / "run" / "a.csv").exists()

@@ -284,7 +284,7 @@ def _write_coverage(out_dir: Path, units_by_mode, cells: pd.DataFrame, populatio
     import geopandas as gpd
     import numpy as np
 
-    from geoplan._atomic import write_table
+    from geoplan._atomic import staged_files, write_table
 
     table = pd.concat([u.assign(mode=m)[["mode", *u.columns]] for m, u in units_by_mode],
                       ignore_index=True)
@@ -296,10 +296,12 @@ def _write_coverage(out_dir: Path, units_by_mode, cells: pd.DataFrame, populatio
                              lat=np.round(lonlat.y.to_numpy(), 6))
     cells_gpkg = gpd.GeoDataFrame(cells, geometry=population.geometry.values,
                                   crs=population.crs)
-    return [write_table(table, out_dir / "coverage_units.csv"),
-            write_table(unit_layer, out_dir / "coverage_units.gpkg"),
-            write_table(cells_csv, out_dir / "coverage_cells.csv"),
-            write_table(cells_gpkg, out_dir / "coverage_cells.gpkg")]
+    files = [("coverage_units.csv", table), ("coverage_units.gpkg", unit_layer),
+             ("coverage_cells.csv", cells_csv), ("coverage_cells.gpkg", cells_gpkg)]
+    with staged_files(out_dir) as stage:          # all four files, or none
+        for name, frame in files:
+            write_table(frame, stage / name)
+    return [out_dir / name for name, _ in files]
 
 
 def _progress(total: int, desc: str):
@@ -604,7 +606,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     """Run one location model on a region; write the plan's sites, tables and summary."""
     import json
 
-    from geoplan._atomic import atomic_path, write_table
+    from geoplan._atomic import atomic_path, staged_files, write_table
     from geoplan.inputs.region import load_region
     from geoplan.scenario.models import run_model
     from geoplan.scenario.spec import check_model
@@ -630,23 +632,22 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     log.info("%s: %s in %.2f s (build %.2f s)", m.name, plan.status,
              plan.build_s + plan.solve_s, plan.build_s)
     out = Path(args.out)
-    written = []
-    for name, table in tables.items():
-        path = out / f"{m.name}_{name}.csv"
-        write_table(table, path)
-        written.append(path)
-    if plan.sites is not None and len(plan.sites):
-        path = out / f"{m.name}_sites.gpkg"
-        write_table(plan.sites, path)
-        written.append(path)
+    names = []
     summary = {k: v for k, v in plan.summary().items()}
     if plan.explanation is not None:
         summary["explanation"] = str(plan.explanation)
-    path = out / f"{m.name}_summary.json"
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
-                       encoding="utf-8")
-    written.append(path)
+    with staged_files(out) as stage:              # every file of the plan, or none
+        for name, table in tables.items():
+            names.append(f"{m.name}_{name}.csv")
+            write_table(table, stage / names[-1])
+        if plan.sites is not None and len(plan.sites):
+            names.append(f"{m.name}_sites.gpkg")
+            write_table(plan.sites, stage / names[-1])
+        names.append(f"{m.name}_summary.json")
+        with atomic_path(stage / names[-1]) as tmp:
+            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
+                           encoding="utf-8")
+    written = [out / n for n in names]
     print(f"{plan!r}")
     if plan.explanation is not None:
         print(f"  {plan.explanation}")
@@ -691,7 +692,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
         print(f"warning: {message}", file=sys.stderr)
 
-    with warnings.catch_warnings(), _verbose_logging(bool(getattr(args, "verbose", False))):
+    with warnings.catch_warnings(), _verbose_logging(bool(getattr(args, "verbose", False))), \
+            _sigterm_as_interrupt():
         warnings.simplefilter("default", GeoplanWarning)
         warnings.showwarning = show
         try:
@@ -702,6 +704,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)
             return 130
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Handle SIGTERM (``kill``, a service manager, a closed terminal session) like
+    Ctrl-C: staged outputs are removed, solver children stopped, earlier results kept."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield                                    # signals reach only the main thread
+        return
+
+    def interrupt(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 if __name__ == "__main__":  # pragma: no cover

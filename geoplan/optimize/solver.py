@@ -784,6 +784,33 @@ def _read_cbc_solution(path: str, prob: pulp.LpProblem, variables: list[pulp.LpV
 CBC_INTERRUPT_WAIT_S = 0.25
 
 
+def _die_with_parent() -> Any:
+    """A ``preexec_fn`` that makes the child receive SIGKILL when geoplan dies, even by
+    SIGKILL (Linux ``prctl(PR_SET_PDEATHSIG)``); None where that does not exist.
+
+    Why: a killed run must not leave CBC computing for minutes with no one to read its
+    answer. Ctrl-C and SIGTERM already stop it (:meth:`_CbcRun.wait`); this covers the
+    kills no handler sees. The parent is the thread that starts CBC, which waits for it
+    in the same call, so the child never outlives a live caller.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes  # noqa: PLC0415
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:               # runs in the child, between fork and exec
+        prctl(1, signal.SIGKILL)         # PR_SET_PDEATHSIG
+        if os.getppid() != parent:       # the parent died before prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
 class _CbcRun:
     """One CBC child process: started, its log read, stopped at a deadline (private)."""
 
@@ -794,7 +821,8 @@ class _CbcRun:
         self.killed = False
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, text=True, errors="replace",
-                                     start_new_session=os.name != "nt")
+                                     start_new_session=os.name != "nt",
+                                     preexec_fn=_die_with_parent())
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 

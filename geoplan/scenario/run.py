@@ -17,16 +17,13 @@ half-written folder.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
-import os
 import platform
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -36,8 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geoplan._atomic import write_table
-from geoplan._errors import GeoplanInputError
+from geoplan._atomic import staged_folder, write_table
 from geoplan.inputs.region import Region, load_region
 from geoplan.scenario.spec import CoverageSpec, ModelSpec, Scenario, read_scenario
 
@@ -140,41 +136,6 @@ def _input_files(sc: Scenario) -> list[Path]:
     if "profiles" in sc.travel:
         files.append(sc.travel["profiles"])
     return [f for f in dict.fromkeys(files) if f.is_file()]
-
-
-@contextlib.contextmanager
-def staged_folder(target: Path) -> Iterator[Path]:
-    """Yield an empty staging folder; move it onto ``target`` only if the block succeeds.
-
-    Why: an interrupted run (Ctrl-C, solver crash, full disk) must leave the previous
-    results intact and no half-written files. The staging folder is a hidden sibling of
-    ``target`` (same file system, so the final moves are renames); on any exception,
-    including KeyboardInterrupt, it is removed.
-
-    Parameters
-    ----------
-    target
-        The output folder to create or replace.
-    """
-    target = Path(target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
-                                path=target.parent, hint="choose another output folder") from None
-    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
-    stage.mkdir()
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if target.exists():
-        os.replace(target, old)
-    os.replace(stage, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _clean(v: Any) -> Any:

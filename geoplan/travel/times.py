@@ -551,7 +551,9 @@ def travel_time_matrix(
         non-positive chunk size, or points snapped to another network.
     """
     _check_direction(direction, ("from_source", "to_source"))
-    limit = _check_cutoff(cutoff_s, required=True)
+    # times below ZERO_TIME_S are stored as ZERO_TIME_S, a true zero: within every
+    # cut-off, 0 included (a cut-off of 0 s keeps the pairs that are 0 s apart)
+    limit = max(_check_cutoff(cutoff_s, required=True), ZERO_TIME_S)
     if chunk_size is not None and (int(chunk_size) != chunk_size or chunk_size < 1):
         raise GeoplanInputError(f"chunk_size must be a positive integer, got {chunk_size!r}",
                                 field="chunk_size")

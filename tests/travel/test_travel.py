@@ -426,6 +426,20 @@ def test_zero_time_pairs_survive_sparsity():
     assert secs[0] == 0.0 and idx[0] == 0
 
 
+def test_a_zero_cutoff_keeps_the_pairs_zero_seconds_apart():
+    """Found by hypothesis in CI: a target 2e-138 m from its source, cut-off 0 s. Times
+    below ZERO_TIME_S are stored as ZERO_TIME_S, a true zero, so they are within every
+    cut-off, 0 included - the same pair as with a large cut-off."""
+    G = graph({0: (0, 0), 1: (100, 0)})
+    road(G, 0, 1)
+    net = compiled(G, "drive")
+    src, tgt = [[0.0, 0.0]], [[0.0, 2.09793501e-138], [50.0, 0.0]]
+    zero = dense(travel_time_matrix(net, src, tgt, 0.0))
+    full = dense(travel_time_matrix(net, src, tgt, BIG))
+    assert zero[0, 0] == full[0, 0] == ZERO_TIME_S
+    assert np.isinf(zero[0, 1]) and np.isfinite(full[0, 1])
+
+
 def test_unreachable_beyond_snap_distance():
     G = graph({0: (0, 0), 1: (100, 0)})
     road(G, 0, 1)
