@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DEMO
+from osm_fixtures import grid_osm
 
 from geoplan.cli.main import main
 
@@ -131,6 +132,15 @@ CASES = [
          {"s.toml": BASE.replace("report = false\n",
                                  'report = false\n[travel]\nprofiles = "p.toml"\n'),
           "p.toml": "[walk]\ndefault_speed_kmh = -3\n"}),
+    # ---- readers (geoplan inspect FILE)
+    Case("csv-lon-twice", ["inspect", "f.csv"], ["f.csv", "line 1", "more than once", "lon"],
+         {"f.csv": "id,name,type,lon,lat,lon\nA,甲,卫生院,114.3,30.0,114.4\n"}),
+    Case("csv-lon-twice-case", ["inspect", "f.csv"], ["f.csv", "more than once", "LON"],
+         {"f.csv": "id,name,type,lon,lat,LON\nA,甲,卫生院,114.3,30.0,114.4\n"}),
+    Case("osm-without-highways", ["inspect", "roads.osm"], ["roads.osm", "no highway ways"],
+         {"roads.osm": grid_osm().replace('k="highway"', 'k="building"')}),
+    Case("osm-truncated", ["inspect", "roads.osm"], ["roads.osm", "cannot read"],
+         {"roads.osm": grid_osm()[:400]}),
     # ---- the command line
     Case("run-empty-folder", ["run", "empty", "--out", "out"], ["no scenario file"],
          {"empty/notes.txt": "nothing"}),

@@ -71,9 +71,21 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
     raw = path.read_bytes()
     tried = (encoding,) if encoding else TEXT_ENCODINGS
     first_error: UnicodeDecodeError | None = None
+    bom = raw.startswith(b"\xef\xbb\xbf")
     for enc in tried:
+        # a UTF-8 byte-order mark in front of GBK text (an editor that added one to a
+        # GBK export) is not part of the text: decoded as GBK it would become "锘" and
+        # rename the first column
+        data = raw[3:] if bom and enc.replace("-", "").lower() not in ("utf8", "utf8sig") \
+            else raw
         try:
-            return raw.decode(enc)
+            text = data.decode(enc)
+            if data is not raw:
+                warnings.warn(GeoplanWarning(
+                    f"{path}: the file starts with a UTF-8 byte-order mark but is {enc} "
+                    "text; read as {enc} without the mark".replace("{enc}", enc)),
+                    stacklevel=3)
+            return text
         except LookupError:
             raise GeoplanInputError(f"unknown text encoding '{enc}'", path=path,
                                     field="encoding",
@@ -97,6 +109,15 @@ def read_text_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
                                 hint="re-export the data")
     header = text.lstrip("\ufeff").splitlines()[0]
     delimiter = max((",", "\t", ";", "|"), key=header.count)
+    names = [c.strip() for c in next(csv.reader([header], delimiter=delimiter))]
+    lower = [n.lower() for n in names]
+    twice = sorted({n for n, low in zip(names, lower, strict=True)
+                    if n and lower.count(low) > 1})
+    if twice:
+        raise GeoplanInputError(
+            f"the header names a column more than once: {', '.join(twice)} (case ignored); "
+            "only one of them could be read", path=path, row="line 1",
+            hint="rename or remove the repeated column")
     try:
         df = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
                          skipinitialspace=True, quoting=csv.QUOTE_MINIMAL)

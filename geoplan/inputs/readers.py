@@ -753,7 +753,29 @@ def _pbf_to_osm_xml(p: Path, out: Path) -> None:
                                 hint="check that the download is complete") from None
 
 
+def _keep_highways(G: nx.MultiDiGraph, p: Path) -> nx.MultiDiGraph:
+    """Drop edges of ways with no ``highway`` tag (buildings, land use, rivers read from
+    an unfiltered extract are not roads); refuse a file with no road at all."""
+    other = [(u, v, k) for u, v, k, d in G.edges(keys=True, data=True) if not d.get("highway")]
+    if other and len(other) == G.number_of_edges():
+        raise GeoplanInputError("the road network has no edges (no highway ways found)",
+                                path=p, hint="check that the extract contains roads "
+                                "(ways tagged highway=*)")
+    if other:
+        G.remove_edges_from(other)
+        G.remove_nodes_from([n for n in list(G.nodes) if G.degree(n) == 0])
+        warnings.warn(GeoplanWarning(
+            f"{p}: {len(other):,} edges of ways without a highway tag are not roads and were "
+            "left out"), stacklevel=3)
+    return G
+
+
 def _graph_from_file(p: Path) -> nx.MultiDiGraph:
+    G = _read_graph_file(p)
+    return _keep_highways(G, p) if G.number_of_edges() else G
+
+
+def _read_graph_file(p: Path) -> nx.MultiDiGraph:
     import osmnx as ox
 
     suffix = v.suffix_of(p)

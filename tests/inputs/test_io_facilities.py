@@ -255,3 +255,17 @@ def test_no_warning_for_good_input(write):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_facilities(write("f.csv", GOOD))
+
+
+def test_bom_in_front_of_gbk_text_is_not_part_of_the_header(tmp_path):
+    """An editor that adds a UTF-8 byte-order mark to a GBK export: the mark decoded as
+    GBK became '锘' in front of the first column ('锘縤d'), ids silently became row1...;
+    read as GBK without the mark, with a warning."""
+    from geoplan import GeoplanWarning, read_facilities
+
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + "id,name,type,lon,lat\nA1,青山卫生院,卫生院,114.3,30.05\n"
+                  .encode("gbk"))
+    with pytest.warns(GeoplanWarning, match="byte-order mark"):
+        fac = read_facilities(p, crs="wgs84")
+    assert list(fac["id"]) == ["A1"] and list(fac["name"]) == ["青山卫生院"]

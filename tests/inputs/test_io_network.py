@@ -137,3 +137,23 @@ def test_bbox_uses_osmnx_online(monkeypatch, tmp_path):
     g0 = ox.graph_from_xml(write_osm(tmp_path / "roads.osm"), retain_all=True)
     monkeypatch.setattr(ox, "graph_from_bbox", lambda bbox, **kw: g0)
     _check_grid(read_network(bbox=(114.29, 30.04, 114.31, 30.06)))
+
+
+def test_ways_without_a_highway_tag_are_not_roads(tmp_path):
+    """An unfiltered extract: buildings and rivers are ways too. They are left out with a
+    warning; a file of nothing but them is refused (as the PBF reader does)."""
+    from osm_fixtures import grid_osm
+
+    from geoplan import GeoplanWarning, read_network
+
+    text = grid_osm(n=4)
+    # the first column street becomes a building outline
+    first_col = text.index('<way id="1004"')
+    end = text.index("</way>", first_col)
+    text = text[:first_col] + text[first_col:end].replace('k="highway" v="residential"',
+                                                          'k="building" v="yes"') + text[end:]
+    p = tmp_path / "mixed.osm"
+    p.write_text(text, encoding="utf-8")
+    with pytest.warns(GeoplanWarning, match="without a highway tag"):
+        G = read_network(p)
+    assert all(d.get("highway") for _, _, d in G.edges(data=True))
