@@ -141,6 +141,26 @@ CASES = [
          {"roads.osm": grid_osm().replace('k="highway"', 'k="building"')}),
     Case("osm-truncated", ["inspect", "roads.osm"], ["roads.osm", "cannot read"],
          {"roads.osm": grid_osm()[:400]}),
+    # ---- geoplan compare on files that are not a run's summary
+    Case("compare-not-json", ["compare", "r"], ["summary.json", "not a valid"],
+         {"r/summary.json": "{oops"}),
+    Case("compare-list", ["compare", "r"], ["summary.json", "no 'scenario' key"],
+         {"r/summary.json": "[1, 2]"}),
+    Case("compare-coverage-text", ["compare", "r"], ["summary.json", "coverage", "list"],
+         {"r/summary.json": '{"scenario": "s", "coverage": "all"}'}),
+    Case("compare-coverage-int", ["compare", "r"], ["summary.json", "coverage[0]", "table"],
+         {"r/summary.json": '{"scenario": "s", "coverage": [3]}'}),
+    Case("compare-model-no-name", ["compare", "r"], ["summary.json", "models[0].name"],
+         {"r/summary.json": '{"scenario": "s", "models": [{"kind": "p_median"}]}'}),
+    Case("compare-modes-text", ["compare", "r"], ["summary.json", "modes"],
+         {"r/summary.json": '{"scenario": "s", "coverage": [{"name": "a", "modes": "x"}]}'}),
+    Case("compare-share-text", ["compare", "r"], ["summary.json", "share_15min"],
+         {"r/summary.json": '{"scenario": "s", "coverage": [{"name": "a", "modes": '
+                            '{"walk": {"share_15min": "high"}}}]}'}),
+    Case("compare-objective-text", ["compare", "r"], ["summary.json", "objective"],
+         {"r/summary.json": '{"scenario": "s", "models": [{"name": "m", '
+                            '"objective": "best"}]}'}),
+    Case("compare-missing", ["compare", "nowhere"], ["no summary.json here"]),
     # ---- the command line
     Case("run-empty-folder", ["run", "empty", "--out", "out"], ["no scenario file"],
          {"empty/notes.txt": "nothing"}),

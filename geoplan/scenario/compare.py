@@ -38,11 +38,49 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise GeoplanInputError(f"not a valid summary.json: {exc}", path=p) from None
+        raise GeoplanInputError(f"not a valid summary.json: {exc}", path=p,
+                                hint="give the output folder of a 'geoplan run' (run it "
+                                     "again if the file was damaged)") from None
     if not isinstance(data, dict) or "scenario" not in data:
-        raise GeoplanInputError("not a geoplan summary (no 'scenario' key)", path=p)
+        raise GeoplanInputError("not a geoplan summary (no 'scenario' key)", path=p,
+                                hint="give the output folder of a 'geoplan run'")
+    _check_summary(data, p)
     data["_path"] = str(p.parent)
     return data
+
+
+def _check_summary(data: dict[str, Any], p: Path) -> None:
+    """The parts of a summary a comparison reads have the shape a run writes."""
+    def bad(where: str, what: str) -> GeoplanInputError:
+        return GeoplanInputError(f"not a geoplan summary: '{where}' {what}", path=p,
+                                 field=where, hint="give the output folder of a 'geoplan "
+                                                   "run' (its summary.json is not edited)")
+
+    for key in ("coverage", "models"):
+        items = data.get(key, [])
+        if not isinstance(items, list):
+            raise bad(key, "must be a list")
+        for i, item in enumerate(items):
+            where = f"{key}[{i}]"
+            if not isinstance(item, dict):
+                raise bad(where, "must be a table")
+            if not isinstance(item.get("name"), str):
+                raise bad(f"{where}.name", "must be a text")
+            if key == "coverage":
+                modes = item.get("modes", {})
+                if not isinstance(modes, dict) or not all(
+                        isinstance(f, dict) for f in modes.values()):
+                    raise bad(f"{where}.modes", "must be a table of tables of figures")
+                for mode, figs in modes.items():
+                    for k, v in figs.items():
+                        if k.startswith("share_") and not (
+                                v is None or isinstance(v, int | float)):
+                            raise bad(f"{where}.modes.{mode}.{k}", "must be a number")
+            else:
+                for k in ("share_before", "share_after", "objective", "gap", "new_sites"):
+                    v = item.get(k)
+                    if not (v is None or isinstance(v, int | float)):
+                        raise bad(f"{where}.{k}", "must be a number")
 
 
 def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
