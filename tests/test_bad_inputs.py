@@ -12,9 +12,11 @@ layers), so the whole table runs in seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import DEMO
 from osm_fixtures import grid_osm
@@ -50,6 +52,7 @@ class Case:
     words: list[str]
     files: dict[str, str | bytes] = field(default_factory=dict)
     code: int = 2
+    make: Callable[[Path], None] | None = None     # writes files a dict cannot hold
 
 
 def _sc(old: str, new: str, *words: str, id: str) -> Case:
@@ -60,6 +63,38 @@ def _sc(old: str, new: str, *words: str, id: str) -> Case:
 
 def _sc_add(extra: str, *words: str, id: str, after: str = "p = 3\n") -> Case:
     return _sc(after, after + extra, *words, id=id)
+
+
+def _tif(path: Path, *, width: int = 64, height: int = 64, **extra) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    profile = {"driver": "GTiff", "width": width, "height": height, "count": 1,
+               "dtype": "float32", "crs": "EPSG:4326", "nodata": -99999.0,
+               "transform": from_origin(114.0, 30.2, 0.001, 0.001), **extra}
+    with rasterio.open(path, "w", **profile) as dst:
+        if not extra.get("sparse_ok"):
+            dst.write(np.ones((1, height, width), "float32") * 5)
+
+
+def _corrupt_tif(d: Path) -> None:
+    p = d / "pop.tif"
+    _tif(p, tiled=True, blockxsize=16, blockysize=16, compress="deflate")
+    import rasterio
+
+    with rasterio.open(p) as src:                 # where the tiles' bytes are
+        spans = [(int(src.get_tag_item(f"BLOCK_OFFSET_{i}_{j}", "TIFF", bidx=1)),
+                  int(src.get_tag_item(f"BLOCK_SIZE_{i}_{j}", "TIFF", bidx=1)))
+                 for i in range(4) for j in range(4)]
+    raw = bytearray(p.read_bytes())
+    for off, size in spans:                       # header intact, tile data garbage
+        raw[off:off + size] = b"\xff" * size
+    p.write_bytes(bytes(raw))
+
+
+def _huge_sparse_tif(d: Path) -> None:
+    _tif(d / "pop.tif", width=48_399, height=40_699, tiled=True, BIGTIFF="YES",
+         sparse_ok=True)
 
 
 CASES = [
@@ -141,6 +176,13 @@ CASES = [
          {"roads.osm": grid_osm().replace('k="highway"', 'k="building"')}),
     Case("osm-truncated", ["inspect", "roads.osm"], ["roads.osm", "cannot read"],
          {"roads.osm": grid_osm()[:400]}),
+    Case("tif-corrupt-tiles", ["inspect", "pop.tif"], ["pop.tif", "damaged"],
+         make=_corrupt_tif),
+    Case("tif-huge-sparse", ["inspect", "pop.tif"], ["pop.tif", "48,399 x 40,699",
+                                                       "GEOPLAN_MAX_RASTER_CELLS"],
+         make=_huge_sparse_tif),
+    Case("tif-not-a-tif", ["inspect", "pop.tif"], ["pop.tif", "cannot read the raster"],
+         {"pop.tif": b"II*\x00 not really a tiff"}),
     # ---- geoplan compare on files that are not a run's summary
     Case("compare-not-json", ["compare", "r"], ["summary.json", "not a valid"],
          {"r/summary.json": "{oops"}),
@@ -175,6 +217,8 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_clearly(case: Case, tmp_path: Path, capsys, monkeypatch) -> None:
+    if case.make is not None:
+        case.make(tmp_path)
     for name, content in case.files.items():
         p = tmp_path / name
         p.parent.mkdir(parents=True, exist_ok=True)

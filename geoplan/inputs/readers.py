@@ -532,6 +532,33 @@ def _cell_area_km2(transform: Any, crs: CRS, rows: np.ndarray, height: int) -> n
     return areas[rows]
 
 
+#: Most raster cells read at once (float64: 8 bytes each, about three copies while
+#: reading): 150 million cells is ~3.6 GB. Raise it with the environment variable
+#: ``GEOPLAN_MAX_RASTER_CELLS``.
+MAX_RASTER_CELLS = 150_000_000
+
+
+def _check_read_size(p: Path, cells: int, window: Any) -> None:
+    """Refuse a raster read whose memory would exceed the limit, before reading it."""
+    limit = MAX_RASTER_CELLS
+    env = os.environ.get("GEOPLAN_MAX_RASTER_CELLS")
+    if env:
+        try:
+            limit = int(float(env))
+        except ValueError:
+            raise GeoplanInputError(f"GEOPLAN_MAX_RASTER_CELLS = {env!r} is not a number",
+                                    field="GEOPLAN_MAX_RASTER_CELLS",
+                                    hint="e.g. GEOPLAN_MAX_RASTER_CELLS=300000000") from None
+    if cells > limit:
+        gib = cells * 8 * 3 / 2**30
+        raise GeoplanInputError(
+            f"the raster window to read is {int(window.width):,} x {int(window.height):,} "
+            f"= {cells:,} cells (about {gib:,.1f} GiB in memory), above the limit of "
+            f"{limit:,} cells", path=p,
+            hint="give boundaries so only the study area is read, clip the raster "
+                 "(gdal_translate -projwin), or raise GEOPLAN_MAX_RASTER_CELLS")
+
+
 def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
                             values: str, density_limit: float) -> gpd.GeoDataFrame:
     import rasterio
@@ -562,7 +589,14 @@ def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
                 raise GeoplanInputError("the raster does not cover the study area", path=p,
                                         hint="use a population raster of this region")
             window = Window(c0, r0, c1 - c0, r1 - r0)
-        data = src.read(1, window=window, masked=True).astype("float64")
+        _check_read_size(p, int(window.width) * int(window.height), window)
+        try:
+            data = src.read(1, window=window, masked=True).astype("float64")
+        except (RasterioIOError, MemoryError) as exc:
+            raise GeoplanInputError(
+                f"cannot read the raster's cells ({type(exc).__name__}: {str(exc)[:160]})",
+                path=p, hint="the file is damaged or incomplete (its header reads but its "
+                             "data does not): re-download or re-export it") from None
         tags = {k.lower(): str(val).lower() for k, val in src.tags().items()}
         tags.update({k.lower(): str(val).lower() for k, val in src.tags(1).items()})
         descr = " ".join(d or "" for d in src.descriptions).lower()
