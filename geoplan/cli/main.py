@@ -208,6 +208,11 @@ def _coverage_inputs(args: argparse.Namespace):
         facilities, graph = region.facilities, region.network
     if args.boundaries:
         boundaries = io.read_boundaries(args.boundaries)
+        if population is not None and not args.population:
+            # the region's cells carry the region's unit codes: tag them with these units
+            population = _retag(population, boundaries, args.boundaries, "population")
+        if facilities is not None and not args.facilities:
+            facilities = io.tag_admin_units(facilities, boundaries)
     area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) \
         if boundaries is not None else None
     if args.population:
@@ -228,6 +233,31 @@ def _coverage_inputs(args: argparse.Namespace):
     if args.network:
         graph = io.read_network(args.network, to_crs=crs, area=area)
     return boundaries, population, facilities, graph
+
+
+def _retag(cells, boundaries, path, what: str):
+    """Population cells tagged with the units of ``boundaries``; an error when none of
+    the people lie in them, a warning naming how many lie outside."""
+    import warnings
+
+    from geoplan._errors import GeoplanInputError, GeoplanWarning
+    from geoplan.inputs import readers as io
+
+    out = io.tag_admin_units(cells, boundaries)
+    inside = out["admin_code"].notna().to_numpy()
+    people = out["population"].to_numpy(float)
+    total = float(people.sum())
+    if total > 0 and not inside.any():
+        raise GeoplanInputError(f"none of the {what} lies in these boundaries", path=path,
+                                field="boundaries",
+                                hint="give boundaries of this region (check their CRS and "
+                                     "that they are not GCJ-02/BD-09 shifted)")
+    outside = float(people[~inside].sum())
+    if outside > 0:
+        warnings.warn(GeoplanWarning(
+            f"{path}: {outside:,.0f} of {total:,.0f} people ({outside / total:.1%}) lie outside "
+            "every unit of these boundaries; they are counted in no unit"), stacklevel=2)
+    return out
 
 
 def _unit_geometries(boundaries, level: str):

@@ -154,3 +154,38 @@ def test_bad_inputs_exit_2(small, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         main([*args, "--mode", "bus"])
     assert exc.value.code == 2
+
+
+def _one_unit(tmp_path, dx: float = 0.0):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    b = gpd.read_file(DEMO / "boundaries.geojson").to_crs(4326)
+    w, s, e, n = b.total_bounds
+    p = tmp_path / "one.geojson"
+    gpd.GeoDataFrame({"code": ["X1"], "name": ["全域"]},
+                     geometry=[box(w - 0.01 + dx, s - 0.01, e + 0.01 + dx, n + 0.01)],
+                     crs=4326).to_file(p)
+    return p
+
+
+def test_boundaries_given_with_a_region_retag_its_population(tmp_path, capsys):
+    """--boundaries replaces the region's units: one unit over the whole region holds all
+    1,021,972 people (the region's own unit tags gave 'X1 ... 0' and '(none) ... 1,021,972');
+    units 3 degrees away are refused before any travel time is computed."""
+    out = tmp_path / "cov"
+    assert main(["coverage", str(DEMO), "--boundaries", str(_one_unit(tmp_path)), "--mode",
+                 "drive", "--minutes", "30", "--types", "rural_regional_centre",
+                 "--out", str(out)]) == 0
+    units = pd.read_csv(out / "coverage_units.csv", encoding="utf-8-sig",
+                        dtype={"admin_code": str})
+    assert list(units["admin_code"]) == ["X1", "total"]
+    assert units["population"].iloc[0] == pytest.approx(1_021_972, abs=1)
+    capsys.readouterr()
+    (tmp_path / "far").mkdir()
+    far = _one_unit(tmp_path / "far", dx=3.0)
+    assert main(["coverage", str(DEMO), "--boundaries", str(far), "--mode", "drive",
+                 "--out", str(tmp_path / "far_out")]) == 2
+    err = capsys.readouterr().err
+    assert "none of the population lies in these boundaries" in err and "one.geojson" in err
+    assert not (tmp_path / "far_out").exists()
