@@ -639,6 +639,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from geoplan._atomic import atomic_path, staged_files, write_table
     from geoplan.inputs.region import load_region
     from geoplan.scenario.models import run_model
+    from geoplan.scenario.resolve import resolve_model
     from geoplan.scenario.spec import check_model
 
     verbose = bool(getattr(args, "verbose", False))
@@ -651,7 +652,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         given["max_new_per_unit"] = _parse_caps(args.max_new_per_unit)
     if verbose:
         given["verbose"] = True
-    m = check_model(given)
+    m = resolve_model(args.region, check_model(given))   # types, levels, ids: before loading
     log.info("loading region %s", args.region)
     # beds per 1,000 needs no travel times: skip the road network
     region = (load_region(args.region, layers=("population", "facilities", "candidates"))

@@ -117,6 +117,11 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     if not p.is_file():
         raise GeoplanInputError("region manifest not found", path=p,
                                 hint="give a folder containing region.toml, or the .toml file")
+    if p.suffix.lower() != ".toml":
+        raise GeoplanInputError("this is not a region: a region is a folder with a "
+                                "region.toml (or that .toml file)", path=p,
+                                hint="give the region folder, e.g. data/demo, not one of "
+                                     "its data files")
     try:
         manifest = tomllib.loads(p.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -20,7 +20,7 @@ from typing import Any
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["resolve_against_region"]
+__all__ = ["resolve_against_region", "resolve_model"]
 
 #: Spec fields naming facility types (resolved to codes), per spec attribute.
 FACILITY_TYPE_FIELDS = ("types", "existing_types", "upgrade_types", "hospital_types",
@@ -182,3 +182,14 @@ def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) ->
         specs[:] = out
     return sc
 
+
+
+def resolve_model(region: Any, m: Any) -> Any:
+    """:func:`resolve_against_region` for one model given on the command line
+    (``geoplan optimize``): messages name the option (``--existing-types``)."""
+    from types import SimpleNamespace
+
+    sc = SimpleNamespace(region=region, inputs={}, path="(command line)", coverage=[],
+                         models=[m])
+    resolve_against_region(sc, lambda _table, _i, key: f"option --{key.replace('_', '-')}")
+    return sc.models[0]
