@@ -87,12 +87,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(name)
     tmp.unlink()
     try:
-        try:
+        with _output_errors(target.parent):
             yield tmp
-        except OSError as exc:
-            if exc.errno in _FULL_OR_DENIED:
-                raise _output_error(exc, target.parent) from None
-            raise
         try:
             os.replace(tmp, target)
         except OSError as exc:
@@ -139,6 +135,38 @@ def _output_error(exc: OSError, folder: Path) -> GeoplanInputError:
 
 
 @contextlib.contextmanager
+def _output_errors(folder: Path) -> Iterator[None]:
+    """Turn a full disk or a denied folder met while writing into a message naming it."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _FULL_OR_DENIED:
+            raise _output_error(exc, folder) from None
+        raise
+
+
+def _new_stage(target: Path, create: Path) -> Path:
+    """The empty staging folder ``.<name>.partial-<pid>`` beside ``target``, after
+    refusing a file as ``target``, creating ``create`` and removing stale staging."""
+    if target.exists() and not target.is_dir():
+        raise GeoplanInputError("the output path is an existing file, not a folder",
+                                path=target, hint="give a folder name for the output (--out)")
+    try:
+        create.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
+                                path=create, hint="choose another output folder") from None
+    _remove_stale(target)
+    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    shutil.rmtree(stage, ignore_errors=True)
+    try:
+        stage.mkdir()
+    except OSError as exc:
+        raise _output_error(exc, target.parent) from None
+    return stage
+
+
+@contextlib.contextmanager
 def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield an empty staging folder; move it onto ``target`` only if the block succeeds.
 
@@ -160,29 +188,11 @@ def staged_folder(target: str | os.PathLike[str]) -> Iterator[Path]:
         or the folder not writable while writing (the previous results stay).
     """
     target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise GeoplanInputError("the output path is an existing file, not a folder",
-                                path=target, hint="give a folder name for the output")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
-                                path=target.parent, hint="choose another output folder") from None
-    _remove_stale(target)
-    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
+    stage = _new_stage(target, target.parent)
     old = target.parent / f".{target.name}.old-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
     try:
-        stage.mkdir()
-    except OSError as exc:
-        raise _output_error(exc, target.parent) from None
-    try:
-        yield stage
-    except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
-        if exc.errno in _FULL_OR_DENIED:
-            raise _output_error(exc, target) from None
-        raise
+        with _output_errors(target):
+            yield stage
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -218,33 +228,15 @@ def staged_files(folder: str | os.PathLike[str]) -> Iterator[Path]:
         folder not writable.
     """
     target = Path(folder).absolute()
-    if target.exists() and not target.is_dir():
-        raise GeoplanInputError("the output path is an existing file, not a folder",
-                                path=target, hint="give a folder name (--out)")
+    stage = _new_stage(target, target)
     try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise GeoplanInputError(f"cannot create the output folder: {exc.strerror or exc}",
-                                path=target, hint="choose another output folder") from None
-    _remove_stale(target)
-    stage = target.parent / f".{target.name}.partial-{os.getpid()}"
-    shutil.rmtree(stage, ignore_errors=True)
-    try:
-        stage.mkdir()
-    except OSError as exc:
-        raise _output_error(exc, target.parent) from None
-    try:
-        try:
+        with _output_errors(target):
             yield stage
             for p in sorted(stage.rglob("*")):
                 if p.is_file():
                     dest = target / p.relative_to(stage)
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(p, dest)
-        except OSError as exc:
-            if exc.errno in _FULL_OR_DENIED:
-                raise _output_error(exc, target) from None
-            raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
