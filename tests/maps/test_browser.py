@@ -3,8 +3,9 @@
 Each page must load without JavaScript errors, create its Leaflet map, list the expected
 layers in the layer control, draw markers and polygons, and render a non-blank
 screenshot (kept under ``test-artifacts/browser/``). The tests skip, saying why, only
-where Chromium, its driver or selenium is missing (``.ci/run`` installs the Debian
-packages ``chromium`` and ``chromium-driver``).
+where Chromium, its driver or selenium is not installed; an installed Chromium that does not
+start fails them. ``.ci/run`` installs the Debian packages ``chromium`` and
+``chromium-driver`` and fails when it cannot, so CI never passes without the browser tests.
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ def browser():
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     try:
         driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
-    except Exception as exc:  # noqa: BLE001 - any start failure means "no browser here"
-        pytest.skip(f"headless Chromium did not start: {str(exc).splitlines()[0]}")
+    except Exception as exc:  # noqa: BLE001 - an installed browser that cannot start is a failure
+        pytest.fail(f"headless Chromium is installed but did not start: "
+                    f"{str(exc).splitlines()[0]}")
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
