@@ -353,6 +353,8 @@ def p_center(
                                        solve_s, time.perf_counter() - t0)
             # out of time before a radius was shown feasible: the greedy plan stands
             details["fallback"] = "greedy (no covering subproblem decided in time)"
+            solver_name = ("greedy" if not solver_name
+                           else f"{solver_name} (stopped) + greedy")
             chosen = fallback
             radius = float(_row_min(R[:, np.r_[ex, chosen].astype(np.intp)].tocsr())[0].max())
             break

@@ -23,6 +23,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,9 @@ from .solver import (
 )
 
 log = logging.getLogger("geoplan.optimize")
+
+#: Least seconds left after the greedy for set covering to build and start its MILP.
+_MIN_SOLVE_S = 0.05
 
 __all__ = ["gis_site_rules", "max_covering", "max_covering_from_problem", "set_covering",
            "set_covering_from_problem"]
@@ -165,6 +169,10 @@ def set_covering(
 
     Solved directly as one MILP (after the exact reduction); ``plan.problem`` is that
     PuLP model. "optimal" is the solver's proof (see :func:`geoplan.optimize.solver.solve`).
+    A stopped solve's bound is at least the counting bound of :func:`_cover_floor`
+    (the costliest cheapest column of any row, or the share still needed over the best
+    coverage per unit of cost), so a stopped run always has one; a plan that meets it is
+    proven optimal by it.
 
     A target that no choice of sites can reach (rows no candidate reaches weigh too
     much) is detected before solving and returned as an ``"infeasible"`` plan whose
@@ -187,7 +195,10 @@ def set_covering(
     unit, unit_min_share
         Admin unit per demand row and the minimum covered share in every unit.
     solver, time_limit, gap
-        See :func:`geoplan.optimize.solver.solve`; ``time_limit`` counts from the call.
+        See :func:`geoplan.optimize.solver.solve`; ``time_limit`` counts from the call
+        and covers the reduction and the model building: when they use it up, no MILP
+        is built and the greedy plan returns (status ``"time_limit"``, or ``"optimal"``
+        when it meets the counting bound).
     force_open, force_closed
         Candidate columns that must / must not open (forced-open sites are new sites of
         the plan: they count in the objective, ``p``, the budget and the caps).
@@ -232,12 +243,27 @@ def set_covering(
     if inst.A.shape[0] == 0:
         return _finish("set_covering", _trivial(fixed_cost), inst, C, w, ex, fo,
                        time.perf_counter() - t0, **extra)
+    full = target_share >= 1.0 and unit_min_share is None
+    need = None if full else target_share * float(w.sum()) - float(w[inst.covered_fixed].sum())
+    start = greedy_set_covering(
+        inst, need,
+        None if full or unit_min_share is None else _unit_needs(inst, w, u, unit_min_share))
+    floor = fixed_cost + _cover_floor(inst, need)
+    left = time_left(time_limit, t0)
+    if start is not None and left is not None and left < _MIN_SOLVE_S:
+        # the limit ran out in the reduction and the greedy: their plan, with the
+        # counting bound, instead of a MILP that would start with no time
+        info = _with_floor(SolveInfo(FEASIBLE, fixed_cost + float(inst.costs[start].sum()),
+                                     math.nan, math.nan, "greedy (time limit reached before "
+                                     "the MILP)", 0.0), floor)
+        chosen = np.union1d(inst.cols[np.asarray(start, np.intp)], fo).astype(np.intp)
+        return _finish("set_covering", info, inst, C, w, ex, chosen,
+                       time.perf_counter() - t0, **extra)
     prob = pulp.LpProblem("set_covering", pulp.LpMinimize)
     x = _x_vars(prob, inst.A.shape[1])
     obj = pulp.LpAffineExpression(list(zip(x, inst.costs.tolist(), strict=True)))
     obj.constant = fixed_cost
     prob += obj
-    full = target_share >= 1.0 and unit_min_share is None
     if full:
         _cover_rows(prob, inst, x, None)
     else:
@@ -246,7 +272,6 @@ def set_covering(
         # on a 4-row share-target instance (tests/test_opt_covering.py regression)
         y = [pulp.LpVariable(f"y{i}", cat="Binary") for i in range(inst.A.shape[0])]
         _cover_rows(prob, inst, x, y)
-        need = target_share * float(w.sum()) - float(w[inst.covered_fixed].sum())
         # a tiny tolerance so floating-point sums of populations do not cut off exact hits
         tol = 1e-9 * max(1.0, float(w.sum()))
         prob += pulp.LpConstraint(pulp.LpAffineExpression(
@@ -255,9 +280,6 @@ def set_covering(
         if unit_min_share is not None:
             _unit_rows(prob, inst, y, w, u, unit_min_share)
     _cap_rows(prob, inst, x)
-    start = greedy_set_covering(
-        inst, None if full else need,
-        None if full or unit_min_share is None else _unit_needs(inst, w, u, unit_min_share))
     build_s = time.perf_counter() - t0
     # the greedy plan is the answer when the solver has none (or a worse one), but it is
     # not passed as a MIP start: HiGHS 1.16 given it took 103 s instead of 10 s on the demo's
@@ -269,6 +291,7 @@ def set_covering(
             on = set(start)
             for k, v in enumerate(x):
                 v.varValue = 1.0 if k in on else 0.0
+    info = _with_floor(info, floor)
     chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
     plan = _finish("set_covering", info, inst, C, w, ex, np.union1d(chosen, fo).astype(np.intp)
                    if info.has_solution else chosen, build_s, **extra)
@@ -278,6 +301,52 @@ def set_covering(
                             "hint": "relax max_new_per_unit or reopen closed sites"}
     plan.problem = prob
     return plan
+
+
+def _cover_floor(inst: CoverInstance, need: float | None) -> float:
+    r"""A lower bound on the new sites' cost that needs no solver (0 when none is needed).
+
+    Full coverage (``need`` None): every row needs one of its columns, so the cost is
+    at least :math:`\max_i \min_{j \ni i} c_j`. A share target: the new columns must
+    cover weight ``need``, and column :math:`j` covers at most :math:`W_j = \sum_{i \in
+    j} w_i`, so the cost is at least ``need`` :math:`\cdot \min_j c_j / W_j` (the
+    fractional knapsack bound); with unit costs, at least :math:`\lceil need / \max_j
+    W_j \rceil` sites.
+    """
+    A, c = inst.A.tocsc(), inst.costs
+    if A.shape[0] == 0 or A.shape[1] == 0:
+        return 0.0
+    if need is None:
+        rows = A.tocsr()
+        cheapest = np.full(rows.shape[0], np.inf)
+        np.minimum.at(cheapest, np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)),
+                      c[rows.indices])
+        worst = float(cheapest.max())
+        return worst if math.isfinite(worst) else 0.0
+    if need <= 1e-9 * max(1.0, float(inst.w.sum())):
+        return 0.0
+    cover = np.asarray(A.T @ inst.w, dtype=float).ravel()
+    useful = cover > 0
+    if not useful.any():
+        return 0.0
+    floor = need * float((c[useful] / cover[useful]).min())
+    if np.all(c == 1.0):
+        floor = max(floor, float(math.ceil(need / float(cover.max()) - 1e-9)))
+    return floor
+
+
+def _with_floor(info: SolveInfo, floor: float) -> SolveInfo:
+    """A stopped solve's bound raised to ``floor`` (a bound that needs no solver)."""
+    if not info.has_solution or info.status == OPTIMAL:
+        return info
+    b = info.bound if math.isfinite(info.bound) else -math.inf
+    if b >= floor:
+        return info
+    floor = min(floor, info.objective)
+    name = info.solver + " + counting bound"
+    if proven(info.objective, floor):
+        return replace(info, status=OPTIMAL, bound=info.objective, gap=0.0, solver=name)
+    return replace(info, bound=floor, gap=_rel_gap(info.objective, floor), solver=name)
 
 
 def _unit_needs(inst: CoverInstance, w: NDArray[np.float64], u: NDArray[np.object_],

@@ -111,7 +111,9 @@ def _no_solution_plan(prep: _Prep, info: SolveInfo, build_s: float,
     """Plan of an infeasible instance (explained) or of a solve that found nothing."""
     total = float(prep.w.sum())
     if info.status != INFEASIBLE:
-        return Plan.from_solve("p_median", replace(info, status=NOT_SOLVED), selected=[],
+        # no solution to add the constant rows to: no bound of the user's problem either
+        return Plan.from_solve("p_median", replace(info, status=NOT_SOLVED, bound=math.nan,
+                                                   gap=math.nan), selected=[],
                                existing=prep.ex, build_s=build_s, total_demand=total,
                                details=details)
     must = np.isinf(prep.sub.cap)
@@ -262,8 +264,13 @@ def p_median(
        Any other solver status is unproven: only a finite bound it reports is used.
 
     A time or gap stop returns the best true solution with status ``"time_limit"`` and
-    the bound :math:`\max(\underline z, \min(\bar z, L))` (:math:`L`: the best bound a
-    master solve proved; the fixings only drop solutions worse than :math:`\bar z`).
+    the bound :math:`\max(z_0, \underline z, \min(\bar z, L))` (:math:`L`: the best
+    bound a master solve proved; the fixings only drop solutions worse than
+    :math:`\bar z`; :math:`z_0 = \sum_i w_i \min(c_i, \min_j t_{ij})`, every row at
+    its cheapest option as if all candidates opened, so a stopped run always has a
+    bound). When the limit runs out while the instance is prepared (sorting and merging
+    the rows of a matrix of tens of millions of pairs), the heuristic's plan is returned
+    at once with :math:`z_0`.
     With ``gap``, the run stops once :math:`(\bar z - \text{bound}) / \bar z \le`
     ``gap`` - right after the LP phase if that already holds.
 
@@ -318,7 +325,10 @@ def p_median(
         it, the LP phase half of what is left, the MILP rounds the rest (each what
         remains less its model-writing overhead; none starts with less than 0.25 s
         left). The best solution found is then returned with status ``"time_limit"``
-        and a valid lower bound (NaN if no step proved one).
+        and a valid lower bound (at least the all-open bound :math:`z_0`). The limit
+        counts from the call: preparing the instance (one sort and one merge pass over
+        the stored pairs, not interruptible) is inside it, so on tens of millions of
+        pairs the call can return a few seconds after a very short limit.
     gap
         Relative gap at which to stop (see above); the status is then ``"time_limit"``
         unless the gap left is within the optimality tolerance.
@@ -376,7 +386,7 @@ def p_median(
     clock = Deadline(time_limit)
     prep = _prepare(times, weights, p, existing, unassigned_time)
     sub, p = prep.sub, prep.p
-    h_open = _greedy(sub, p, 10.0 if time_limit is None else 0.2 * time_limit)
+    h_open = _greedy(sub, p, clock.share(0.2, 10.0))
     details: dict[str, Any] = {}
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()

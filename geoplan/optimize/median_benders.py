@@ -267,6 +267,8 @@ _STALL_ROUNDS = 10
 _LP_SHARE = 0.5
 #: Least time left (s) worth starting a master MILP with; the last one gets the rest.
 _MIN_MILP_S = 0.25
+#: Seconds that must be left after preparing the instance for the LP phase to start.
+_MIN_LP_S = 0.1
 
 
 @dataclass
@@ -658,11 +660,23 @@ def _solve_exact(sub: _Sub, p: int, h_open: NDArray[np.bool_], run: _Run):
     details = run.details
     details.update(lp_rounds=0, rounds=0, solve_s=0.0, _build_s=0.0, solver="none",
                    proof=None, lp_stop="not_run")
+    c0 = _cost(sub, h_open)
+    best = _Best(h_open if math.isfinite(c0) else None, c0)
+    # every row pays at least its cheapest option: the bound with every candidate open
+    lb0 = float(sub.w @ np.minimum(sub.cap, sub.t[sub.ptr[:-1]]))
+    if run.clock.expired(_MIN_LP_S):
+        # the time limit ran out while preparing the instance: the heuristic's plan,
+        # with the all-open bound
+        details.update(lp_stop="time_limit", solver="greedy + vertex exchange")
+        if best.open is None:
+            return FEASIBLE, None, math.nan, lb0
+        if _proven(best.cost, lb0):             # every row at its cheapest option
+            details["proof"] = "all-open bound"
+            return OPTIMAL, best.open, best.cost, lb0
+        return FEASIBLE, best.open, best.cost, lb0
     lev = _levels(sub)
     grp = _groups(sub, lev)
     details["master_rows"] = grp.n
-    c0 = _cost(sub, h_open)
-    best = _Best(h_open if math.isfinite(c0) else None, c0)
     t_lp = time.perf_counter()
     lp = _benders_lp(sub, lev, grp, p, h_open, best.cost, run)
     details["lp_s"] = time.perf_counter() - t_lp
@@ -671,13 +685,13 @@ def _solve_exact(sub: _Sub, p: int, h_open: NDArray[np.bool_], run: _Run):
     if lp.stop == "infeasible":
         details["proof"] = "lp"
         return INFEASIBLE, None, math.nan, math.nan
-    lb = lp.bound
+    lb = max(lp.bound, lb0)
     fix0 = fix1 = np.zeros(sub.mc, dtype=bool)
     if lp.y is not None and lp.dj is not None:
-        details["lp_bound"] = lb
+        details["lp_bound"] = lp.bound
         _round_lp(sub, p, lp.y, best, run)
-        if best.open is not None:
-            fix0, fix1 = _fix_by_reduced_cost(lb, lp.y, lp.dj, best.cost)
+        if best.open is not None:     # the LP's own value with its reduced costs
+            fix0, fix1 = _fix_by_reduced_cost(lp.bound, lp.y, lp.dj, best.cost)
     details["fixed_closed"] = int(fix0.sum())
     details["fixed_open"] = int(fix1.sum())
     early = None

@@ -29,7 +29,8 @@ def _greedy(sub: _Sub, p: int, max_s: float) -> NDArray[np.bool_]:
     """``p`` candidates by greedy adding then vertex exchange (a starting incumbent).
 
     Rows that must be served get a large finite penalty so that the heuristic prefers
-    serving them.
+    serving them. ``max_s`` bounds the whole call: when it runs out while adding, the
+    remaining sites are the next best by the last gains computed (no exchange).
     """
     t0 = time.perf_counter()
     is_open = np.zeros(sub.mc, dtype=bool)
@@ -39,10 +40,13 @@ def _greedy(sub: _Sub, p: int, max_s: float) -> NDArray[np.bool_]:
     wr = sub.w[sub.row]
     by_col = np.argsort(sub.col, kind="stable")
     col_ptr = _row_ptr(sub.col, sub.mc)
-    for _ in range(p):
+    for k in range(p):
         gain = _wsum(sub.col, weights=wr * np.maximum(cur[sub.row] - sub.t, 0.0),
                            minlength=sub.mc)
         gain[is_open] = -1.0
+        if k and time.perf_counter() - t0 > max_s:
+            is_open[np.argsort(-gain, kind="stable")[:p - k]] = True
+            return is_open
         j = int(np.argmax(gain))
         is_open[j] = True
         e = by_col[col_ptr[j]:col_ptr[j + 1]]

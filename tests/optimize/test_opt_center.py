@@ -82,6 +82,40 @@ def test_time_limited_subproblems_never_claim_a_wrong_optimum():
         assert plan.bound <= exact.objective <= plan.objective
 
 
+class _Spent:
+    """A Deadline whose time is already gone (deterministic, unlike a tiny limit)."""
+
+    def __init__(self, limit):
+        self.limit = limit
+
+    def left(self):
+        return 0.0
+
+    def expired(self, margin=0.0):
+        return True
+
+    def elapsed(self):
+        return 0.0
+
+    def share(self, fraction, cap=None):
+        return 0.0
+
+
+def test_a_spent_limit_returns_the_greedy_plan_with_a_bound(monkeypatch):
+    from geoplan.optimize import center
+    rng = np.random.default_rng(1)
+    D = rng.uniform(1, 100, (40, 12))
+    exact = p_center(D, 3)
+    monkeypatch.setattr(center, "Deadline", _Spent)
+    plan = p_center(D, 3, time_limit=5.0)
+    assert plan.status == "time_limit" and plan.solver == "greedy"
+    assert plan.details["fallback"].startswith("greedy")
+    assert plan.bound <= exact.objective <= plan.objective
+    cols = plan.selected.tolist()
+    assert plan.objective == pytest.approx(float(D[:, cols].min(axis=1).max()))
+    assert 0 < plan.gap < 1
+
+
 @pytest.mark.parametrize("kw, field", [
     ({"times": np.array([[1.0, -2.0], [3.0, 4.0]])}, "times"),
     ({"weights": [1.0]}, "weights"),

@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 from conftest import load_sf
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
@@ -296,3 +296,64 @@ def test_time_limited_set_covering_without_a_solver_plan_returns_the_greedy_star
         assert best <= plan.objective < 99
         assert _targets_met(C, w, [], plan.selected.tolist(), 1.0)
         assert plan.bound == pytest.approx(answer.bound) and plan.bound <= best
+
+
+@settings(max_examples=80, deadline=None)
+@given(instances, st.sampled_from([1.0, 0.9, 0.6, 0.2]), st.booleans())
+def test_counting_bound_never_exceeds_the_optimum(inst, share, with_costs):
+    """The bound a stopped set covering falls back on is a lower bound (brute force)."""
+    from geoplan.optimize.covering import _cover_floor
+    rng, n, m, dens = inst
+    C = rng.random((n, m)) < dens
+    w = rng.integers(1, 20, n).astype(float)
+    ex = sorted(rng.choice(m, size=rng.integers(0, min(2, m) + 1), replace=False).tolist())
+    costs = rng.integers(1, 9, m).astype(float) if with_costs else None
+    expect = _brute_min_sites(C, w, ex, costs, share)
+    if expect is None:
+        return
+    r = reduce_covering(sparse.csr_matrix(C), w, np.asarray(ex, np.intp), costs, None)
+    need = None if share >= 1.0 else share * w.sum() - float(w[r.covered_fixed].sum())
+    assert _cover_floor(r, need) <= expect + 1e-9
+
+
+def test_a_stopped_set_covering_reports_a_bound():
+    """A solve stopped with a plan and no bound gets the counting bound, and a plan that
+    meets it is proven optimal by it."""
+    from geoplan.optimize.covering import _with_floor
+    from geoplan.optimize.solver import SolveInfo
+    stopped = SolveInfo("time_limit", 5.0, float("nan"), float("nan"), "CBC", 1.0)
+    out = _with_floor(stopped, 3.0)
+    assert out.status == "time_limit" and out.bound == 3.0
+    assert out.gap == pytest.approx(0.4) and "counting bound" in out.solver
+    met = _with_floor(stopped, 5.0)
+    assert met.status == "optimal" and met.bound == 5.0 and met.gap == 0.0
+    better = SolveInfo("time_limit", 5.0, 4.0, 0.2, "CBC", 1.0)
+    assert _with_floor(better, 3.0) == better          # a stronger bound is kept
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(inst=instances, share=st.sampled_from([1.0, 0.8]), with_costs=st.booleans())
+def test_a_limit_spent_before_the_milp_returns_the_greedy_plan(inst, share, with_costs,
+                                                               monkeypatch):
+    """When reduction and greedy use up the time limit, no MILP is built: the greedy
+    plan comes back with the counting bound, both checked against brute force."""
+    from geoplan.optimize import covering
+    rng, n, m, dens = inst
+    C = rng.random((n, m)) < dens
+    w = rng.integers(1, 20, n).astype(float)
+    costs = rng.integers(1, 9, m).astype(float) if with_costs else None
+    expect = _brute_min_sites(C, w, [], costs, share)
+    monkeypatch.setattr(covering, "time_left", lambda limit, t0: 0.0)
+    plan = set_covering(C, w, costs=costs, target_share=share, time_limit=10.0)
+    if expect is None:
+        assert plan.status == "infeasible"
+        return
+    assert plan.status in ("optimal", "time_limit"), plan
+    if plan.solver != "(not run: nothing left to decide after reduction)":
+        assert plan.solver.startswith("greedy"), plan.solver
+    assert plan.bound <= expect + 1e-9 <= plan.objective + 2e-9
+    cov = C[:, plan.selected].any(axis=1) if plan.n_new else np.zeros(n, bool)
+    assert w @ cov >= share * w.sum() - 1e-6
+    cost = costs[plan.selected].sum() if costs is not None else plan.n_new
+    assert plan.objective == pytest.approx(cost)

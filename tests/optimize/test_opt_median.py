@@ -468,3 +468,44 @@ def test_gis_door_warns_about_cells_beyond_the_cut_off():
     assert problem.sites["site_id"].iloc[plan.selected].tolist() == ["C3"]
     assert plan.details["unassigned_population"] > 0
     assert plan.details["unassigned_minutes"] == 20.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 60), st.integers(1, 25), st.integers(0, 2), st.integers(0, 2**31))
+def test_row_time_order_equals_lexsort(n, m, kind, seed):
+    """The one-key sort of (row, time, column) equals numpy's lexsort, ties and near-ties
+    (times differing below the key's precision) included."""
+    rng = np.random.default_rng(seed)
+    r, c = np.nonzero(rng.random((n, m)) < 0.6)
+    r, c = r.astype(np.int64), c.astype(np.int64)
+    t = [rng.integers(0, 4, r.size).astype(float),             # exact ties
+         1000.0 + rng.integers(0, 4, r.size) * 1e-12,           # below the key's bits
+         rng.random(r.size) * 3600.0][kind]
+    o = median_rows._row_time_order(r, c, t, n)
+    assert np.array_equal(o, np.lexsort((c, t, r)))
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_limit_spent_in_preparation_returns_the_heuristic_with_a_bound(seed, monkeypatch):
+    """When the time limit is gone once the instance is prepared, the heuristic's plan
+    comes back at once with the all-open bound: a true objective and a valid bound
+    (brute force), never a missing one."""
+    D, w, ex, p, _, dense = _instance(seed)
+    unassigned = 80.0
+    times = D if dense else sp.csr_matrix(np.where(np.isfinite(D), D, 0.0))
+    monkeypatch.setattr(median_benders, "_MIN_LP_S", 1e9)      # "no time left for the LP"
+    with _path("benders"):
+        plan = p_median(times, w, p, existing=ex, unassigned_time=unassigned,
+                        time_limit=1e6)
+    expect = _brute_median(D, w, ex, p, unassigned)
+    assert plan.status in ("optimal", "time_limit")
+    if plan.details.get("proof") != "no choice":
+        assert plan.solver == "greedy + vertex exchange", plan.solver
+    assert np.isfinite(plan.bound) and plan.bound <= expect + 1e-6
+    assert plan.objective >= expect - 1e-6 and np.isfinite(plan.gap)
+    cols = np.r_[ex, plan.selected].astype(int)
+    t = D[:, cols].min(axis=1) if cols.size else np.full(len(D), np.inf)
+    t = np.where(np.isfinite(t), t, unassigned)
+    assert plan.objective == pytest.approx(float(w[w > 0] @ t[w > 0]))
