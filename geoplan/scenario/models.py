@@ -186,7 +186,10 @@ def standards(region: Region, m: SiteModelSpec, units: Any) -> np.ndarray:
 
 
 def _urban_rural_minutes(region: Region, problem: Any, m: SiteModelSpec) -> np.ndarray:
-    unit = problem.unit if problem.unit is not None else np.full(len(problem.demand), None)
+    # the cells' own (finest) units: a model's level may have grouped problem.unit
+    cells = problem.cells
+    unit = (cells["admin_code"].to_numpy(dtype=object) if "admin_code" in cells.columns
+            else np.full(len(problem.demand), None))
     return standards(region, m, unit)
 
 
@@ -195,6 +198,32 @@ def _problem_key(m: ModelSpec) -> tuple[Any, ...]:
             "host_types", "demand_levels")
     return tuple((k, str(getattr(m, k, None))) for k in keys
                  if k != "kind" or m.kind == "function_centres")
+
+
+def at_level(problem: Any, region: Region, level: str) -> Any:
+    """The site problem with its demand and sites grouped by the boundary column ``level``.
+
+    A model's ``level`` (default ``admin_code``, the finest units) sets the units of its
+    per-unit table, of ``unit_min_share`` and of ``max_new_per_unit``: with
+    ``level = "district_code"`` every demand cell and site counts in its district. The
+    travel times are shared; only the unit labels change.
+    """
+    b = None if level == "admin_code" or region is None else region.boundaries
+    if b is None or level not in b.columns:
+        return problem
+    to_level = dict(zip(b["admin_code"], b[level], strict=False))
+    name_col = level[:-len("_code")] + "_name" if level.endswith("_code") else None
+    names = (dict(zip(b[level], b[name_col], strict=False))
+             if name_col in b.columns else {v: str(v) for v in to_level.values()})
+
+    def up(codes: Any) -> np.ndarray:
+        return np.array([to_level.get(c) for c in codes], dtype=object)
+    sites = problem.sites.copy()
+    if "admin_code" in sites.columns:
+        sites["admin_code"] = up(sites["admin_code"])
+        sites["admin_name"] = [names.get(c) for c in sites["admin_code"]]
+    unit = None if problem.unit is None else up(problem.unit)
+    return replace(problem, unit=unit, sites=sites, unit_names=names)
 
 
 def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any],
@@ -285,7 +314,7 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
             problem = site_problem(region, m, max_snap_m=max_snap_m, profiles=profiles)
             if problems is not None:
                 problems[key] = problem
-        plan = _site_plan(region, problem, m, kw, tables)
+        plan = _site_plan(region, at_level(problem, region, m.level), m, kw, tables)
     if plan.by_unit is not None:
         tables["units"] = pd.DataFrame(plan.by_unit)
     if plan.sites is not None:

@@ -278,6 +278,8 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
     for k in ("build_s", "solve_s"):
         res.timings[f"model {m.name} {k}"] = fig.pop(k)
     fig["kind"] = m.kind
+    if m.description:
+        fig["description"] = m.description
     if plan.by_unit is not None:
         fig["by_unit"] = _unit_figures(plan.by_unit)
     return fig

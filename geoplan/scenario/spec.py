@@ -183,8 +183,14 @@ _SITES = {
     "upgrade_types": _Key("str_list"),      # existing facilities that may be upgraded
     "mode": _Key("str", required=True, choices=MODES),
     "minutes": _Key("number", required=True, check=_positive),
-    "cost_column": _Key("str"),
     "demand_levels": _Key("str_list"),      # only cells in units of these boundary levels
+}
+
+#: Keys that live elsewhere, and where (the hint of their "unknown key" error).
+_MOVED = {
+    "cost_column": "a site's cost is the candidates layer's cost column: name it in the "
+                   "region manifest, [candidates] cost = \"<column>\" (a model cannot "
+                   "pick another column)",
 }
 
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
@@ -211,7 +217,10 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
                       "new_site_fixed_cost": _Key("number", check=_nonneg),
                       "new_site_min_beds": _Key("int", check=_nonneg),
                       "new_site_max_beds": _Key("int", check=_positive)},
-    "function_centres": {**_COMMON_MODEL, **_SITES,
+    # the hosts are the existing facilities of host_types: no existing / candidate sites
+    "function_centres": {**_COMMON_MODEL,
+                         **{k: v for k, v in _SITES.items()
+                            if k not in ("existing_types", "candidate_types", "upgrade_types")},
                          "centre_types": _Key("str_list", required=True),
                          "host_types": _Key("str_list", required=True),
                          "total": _Key("int", check=_positive),
@@ -220,6 +229,10 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
                          "min_share": _Key("number", check=_share)},
 }
 MODEL_KINDS = tuple(MODEL_KEYS)
+#: Fields of a kind's spec that no table sets: the model derives them (function centres'
+#: hosts are the facilities of ``host_types``, so it has no existing or candidate sites).
+DERIVED_FIELDS: dict[str, tuple[str, ...]] = {
+    "function_centres": ("existing_types", "candidate_types", "upgrade_types")}
 
 
 # --------------------------------------------------------------------------- typed specs
@@ -344,7 +357,6 @@ class SiteModelSpec(ModelSpec):
     existing_types: tuple[str, ...] | None = None
     candidate_types: tuple[str, ...] | None = None
     upgrade_types: tuple[str, ...] | None = None
-    cost_column: str | None = None
     demand_levels: tuple[str, ...] | None = None
 
 
@@ -607,8 +619,9 @@ def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, tex
             close = [c for c in keys if c.startswith(k[:3])] or sorted(keys)
             raise GeoplanInputError(
                 f"unknown key '{k}'", path=path, row=_where(text, table, index, k), field=k,
-                hint=f"allowed here: {', '.join(sorted(keys))}" if len(close) > 3
-                else f"did you mean {' or '.join(close)}?")
+                hint=_MOVED.get(k) or (f"allowed here: {', '.join(sorted(keys))}"
+                                       if len(close) > 3
+                                       else f"did you mean {' or '.join(close)}?"))
         spec = keys[k]
         if not _type_ok(spec, v):
             what = _TYPE_WORDS[spec.kind]
@@ -674,6 +687,12 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             "a p_center model needs 'p', or 'urban_minutes' and 'rural_minutes' (fewest "
             "sites so that every cell meets its own standard)", path=path,
             row=_where(text, "model", i, None), field="p")
+    if kind == "p_center" and "p" in m and "target_share" in m:
+        raise GeoplanInputError(
+            "'target_share' applies to a p_center model without 'p' (fewest sites so that "
+            "that share meets its standard); with 'p' every cell is served", path=path,
+            row=_where(text, "model", i, "target_share"), field="target_share",
+            hint="remove target_share, or remove p to ask for the fewest sites")
     if kind == "max_covering" and "p" not in out and "budget" not in out:
         raise GeoplanInputError("a max_covering model needs 'p' or 'budget'", path=path,
                                 row=_where(text, "model", i, None), field="p")

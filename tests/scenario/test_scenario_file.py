@@ -151,11 +151,17 @@ def test_model_specs_are_typed_frozen_and_checked_again_when_changed(tmp_path):
     import dataclasses
 
     from geoplan import GeoplanInputError
-    from geoplan.scenario.spec import (COVERAGE_KEYS, MODEL_KEYS, MODEL_SPECS, CoverageSpec,
-                                       check_model)
+    from geoplan.scenario.spec import (
+        COVERAGE_KEYS,
+        DERIVED_FIELDS,
+        MODEL_KEYS,
+        MODEL_SPECS,
+        CoverageSpec,
+        check_model,
+    )
     for kind, cls in MODEL_SPECS.items():
         names = {f.name for f in dataclasses.fields(cls)} - {"keys"}
-        assert names == set(MODEL_KEYS[kind]), kind
+        assert names == set(MODEL_KEYS[kind]) | set(DERIVED_FIELDS.get(kind, ())), kind
     assert {f.name for f in dataclasses.fields(CoverageSpec)} - {"keys"} == set(COVERAGE_KEYS)
     m = check_model({"name": "a", "kind": "set_covering", "mode": "walk", "minutes": 15,
                      "candidate_types": ["x"]})

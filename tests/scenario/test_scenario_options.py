@@ -1,0 +1,413 @@
+"""Every scenario option is applied or rejected: changing it changes what the model is given.
+
+Each ``[[model]]`` key of every kind gets a variant value; the model runs through
+:func:`geoplan.scenario.models.run_model` on the demo region with the travel-time build
+and the model's front door replaced by recorders, so the test sees exactly what reaches
+them (the models themselves are checked against brute force in ``tests/optimize``). A
+variant that records the same call as the base table is an option silently ignored.
+
+Keys whose effect is on pages, files or the run rather than on a model call are listed
+in :data:`ELSEWHERE` with the test that shows it; :func:`test_every_key_is_checked`
+fails when a key is added to the scenario registry without either.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import DEMO
+
+from geoplan.inputs.region import load_region
+from geoplan.optimize.gis import SiteProblem
+from geoplan.scenario import models
+from geoplan.scenario.spec import (
+    COVERAGE_KEYS,
+    INPUT_KEYS,
+    MODEL_KEYS,
+    TOP_KEYS,
+    TRAVEL_KEYS,
+    read_scenario,
+)
+
+TESTS = Path(__file__).resolve().parents[1]
+
+_CAND = '["community building", "village committee", "township land"]'
+_SITES = f'existing_types = ["insurance_service_point"]\ncandidate_types = {_CAND}\n' \
+         'mode = "ebike"\nminutes = 15\n'
+_HOSP = '["tertiary_hospital", "secondary_hospital", "tcm_hospital", ' \
+        '"township_health_centre", "rural_regional_centre"]'
+BASE = {
+    "set_covering": _SITES + "target_share = 0.9\n",
+    "max_covering": _SITES + "p = 3\n",
+    "tradeoff": _SITES + "p_max = 3\n",
+    "p_median": _SITES + "p = 3\n",
+    "p_center": _SITES + "p = 3\n",
+    "function_centres": 'centre_types = ["endoscopy", "dialysis"]\n'
+                        f'host_types = {_HOSP}\nmode = "drive"\nminutes = 30\ntotal = 4\n',
+    "beds_to_ratio": f'hospital_types = {_HOSP}\nratio = 7.0\ncost_per_bed = 60.0\n'
+                     'level = "district_code"\n',
+}
+
+#: key -> the TOML line of a variant (kind-specific where the kinds differ).
+VARIANTS: dict[str, str | dict[str, str]] = {
+    "solver": 'solver = "highs"',
+    "time_limit": "time_limit = 7",
+    "gap": "gap = 0.05",
+    "verbose": "verbose = true",
+    "level": {"beds_to_ratio": 'level = "admin_code"', "": 'level = "district_code"'},
+    "force_open": {"beds_to_ratio": 'force_open = ["H003"]', "function_centres":
+                   'force_open = ["H003"]', "": 'force_open = ["S0001"]'},
+    "force_closed": {"beds_to_ratio": 'force_closed = ["H003"]', "function_centres":
+                     'force_closed = ["H003"]', "": 'force_closed = ["S0001"]'},
+    "max_new_per_unit": "max_new_per_unit = 1",
+    "existing_types": 'existing_types = ["township_health_centre"]',
+    "candidate_types": 'candidate_types = ["township land"]',
+    "upgrade_types": 'upgrade_types = ["township_health_centre"]',
+    "mode": 'mode = "walk"',
+    "minutes": "minutes = 20",
+    "demand_levels": 'demand_levels = ["town"]',
+    "target_share": {"p_center": "p = DROP\nurban_minutes = 12\nrural_minutes = 20\n"
+                                 "target_share = 0.9", "": "target_share = 0.8"},
+    "unit_min_share": "unit_min_share = 0.5",
+    "p": "p = 4",
+    "budget": "budget = 100",
+    "p_max": "p_max = 4",
+    "urban_minutes": "urban_minutes = 12\nrural_minutes = 20",
+    "rural_minutes": "urban_minutes = 12\nrural_minutes = 25",
+    "urban_levels": 'urban_minutes = 12\nrural_minutes = 20\nurban_levels = ["town"]',
+    "centre_types": 'centre_types = ["endoscopy", "rehabilitation_pain"]',
+    "host_types": 'host_types = ["tertiary_hospital", "secondary_hospital"]',
+    "total": "total = 5",
+    "per_type": "per_type = 2",
+    "max_types_per_host": "max_types_per_host = 2",
+    "min_share": "min_share = 0.5",
+    "ratio": "ratio = 8.0",
+    "hospital_types": 'hospital_types = ["tertiary_hospital", "secondary_hospital"]',
+    "cost_per_bed": "cost_per_bed = 50.0",
+    "max_add_share": "max_add_share = 0.5",
+    "max_add": "max_add = 200",
+    "new_site_types": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
+                      "new_site_max_beds = 500",
+    "new_site_fixed_cost": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 9000.0'
+                           "\nnew_site_max_beds = 500",
+    "new_site_min_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
+                         "new_site_min_beds = 100\nnew_site_max_beds = 500",
+    "new_site_max_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
+                         "new_site_max_beds = 400",
+}
+#: Variants that only make sense next to another key (compared with that base instead;
+#: ``key = DROP`` removes a key of the base table).
+PAIRED_BASE = {
+    ("p_center", "target_share"): "p = DROP\nurban_minutes = 12\nrural_minutes = 20",
+    "rural_minutes": "urban_minutes = 12\nrural_minutes = 20",
+    "urban_levels": "urban_minutes = 12\nrural_minutes = 20",
+    "new_site_fixed_cost": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0'
+                           "\nnew_site_max_beds = 500",
+    "new_site_min_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
+                         "new_site_max_beds = 500",
+    "new_site_max_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
+                         "new_site_max_beds = 500",
+}
+
+#: Keys whose effect is not on the model call, and the test that shows it.
+HERE, RUNS = "scenario/test_scenario_options.py::", "scenario/test_scenario_run.py::"
+ELSEWHERE = {
+    # [[model]] labels: output file names, page titles, summary.json
+    "name": RUNS + "test_run_writes_tables_summary_and_log",
+    "name_zh": "test_labels.py::test_chinese_report_page_has_no_english",
+    "kind": "test_bad_inputs.py::test_bad_input_is_refused_clearly",
+    "description": HERE + "test_model_description_reaches_the_summary",
+    # scenario top level
+    "region": "test_bad_inputs.py::test_bad_input_is_refused_clearly",
+    "output": HERE + "test_output_over_a_regular_file_is_refused",
+    "language": "test_labels.py::test_chinese_report_page_has_no_english",
+    "description_zh": "test_labels.py::test_chinese_report_page_has_no_english",
+    "maps": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
+    "report": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
+    "inputs": HERE + "test_inputs_override_the_region_layers",
+    "travel": RUNS + "test_travel_profiles_of_a_scenario_are_applied",
+    "coverage": RUNS + "test_run_writes_tables_summary_and_log",
+    "model": RUNS + "test_run_writes_tables_summary_and_log",
+    # [inputs]
+    "facilities": HERE + "test_inputs_override_the_region_layers",
+    "candidates": HERE + "test_every_input_layer_replaces_the_regions",
+    "population": HERE + "test_every_input_layer_replaces_the_regions",
+    "boundaries": HERE + "test_every_input_layer_replaces_the_regions",
+    "network": HERE + "test_every_input_layer_replaces_the_regions",
+    "facilities_crs": HERE + "test_every_input_layer_replaces_the_regions",
+    "candidates_crs": HERE + "test_every_input_layer_replaces_the_regions",
+    # [travel]
+    "max_snap_m": HERE + "test_max_snap_m_is_applied",
+    "profiles": RUNS + "test_travel_profiles_of_a_scenario_are_applied",
+    # [[coverage]]
+    "types": RUNS + "test_run_writes_tables_summary_and_log",
+    "modes": RUNS + "test_run_writes_tables_summary_and_log",
+    "gaps": HERE + "test_coverage_gaps_option_is_applied",
+}
+
+
+def _variant(key: str, kind: str) -> str | None:
+    v = VARIANTS.get(key)
+    if isinstance(v, dict):
+        return v.get(kind, v.get(""))
+    return v
+
+
+def _table(kind: str, extra: str = "") -> str:
+    base = BASE[kind]
+    keys = {ln.split("=")[0].strip() for ln in extra.splitlines() if "=" in ln}
+    kept = "".join(ln + "\n" for ln in base.splitlines()
+                   if ln.split("=")[0].strip() not in keys)
+    extra = "".join(ln + "\n" for ln in extra.splitlines() if not ln.endswith("= DROP"))
+    return f'[[model]]\nname = "m"\nkind = "{kind}"\n{kept}{extra}\n'
+
+
+@pytest.fixture(scope="module")
+def region():
+    return load_region(DEMO, layers=("boundaries", "facilities", "candidates", "population"))
+
+
+def _spec(tmp_path: Path, kind: str, extra: str):
+    p = tmp_path / f"s{abs(hash(extra)) % 10**8}.toml"
+    p.write_text(f'name = "o"\nregion = "{DEMO.as_posix()}"\nmaps = false\nreport = false\n'
+                 + _table(kind, extra), encoding="utf-8")
+    return read_scenario(p).models[0]
+
+
+class _Stop(Exception):
+    pass
+
+
+def _tiny_problem(region, m) -> SiteProblem:
+    """A 3-cell, 4-site problem whose units and sites come from the demo's boundaries."""
+    import scipy.sparse as sp
+    b = region.boundaries
+    codes = b["admin_code"].to_numpy(object)[[0, 4, 8]]
+    sites = region.candidates.iloc[:4].rename(columns={"id": "site_id"}).copy()
+    sites["kind"] = "candidate"
+    return SiteProblem(times=sp.csr_matrix(np.full((3, 4), 60.0)), demand=np.ones(3),
+                       unit=codes, cells=region.population.iloc[:3].assign(admin_code=codes),
+                       sites=sites, existing=np.arange(0), mode=m.mode,
+                       cutoff_s=float(m.minutes) * 60, unit_names=None)
+
+
+def _record(region, m, monkeypatch) -> dict[str, Any]:
+    """What reaches the travel build and the model's front door for table ``m``."""
+    from importlib import import_module
+
+    # by module path: geoplan.optimize re-exports functions under some module names
+    beds, center, covering, fc, gis, median, tradeoff = (
+        import_module(f"geoplan.optimize.{n}") for n in
+        ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff"))
+    seen: dict[str, Any] = {}
+
+    def build(population, candidates, network, mode, minutes, **kw):
+        seen["build"] = (len(population), tuple(candidates["id"]) if candidates is not None
+                         else (), str(mode), minutes,
+                         tuple(kw["existing"]["id"]) if kw.get("existing") is not None else ())
+        return _tiny_problem(region, m)
+
+    def door(name):
+        def call(*args, **kw):
+            problem = next((a for a in args if isinstance(a, SiteProblem)), None)
+            seen["door"] = (name, repr(args[1:]), repr(sorted(kw.items())),
+                            None if problem is None else tuple(problem.unit))
+            raise _Stop
+        return call
+    monkeypatch.setattr(gis, "build_problem", build)
+    for mod, attr in ((covering, "set_covering_from_problem"),
+                      (covering, "max_covering_from_problem"),
+                      (tradeoff, "tradeoff_curve_from_problem"),
+                      (median, "p_median_from_problem"), (center, "p_center_from_problem"),
+                      (fc, "function_centres_from_problem"),
+                      (beds, "beds_to_ratio_from_region")):
+        monkeypatch.setattr(mod, attr, door(attr))
+    try:
+        models.run_model(region, m)
+    except _Stop:
+        pass
+    return seen
+
+
+CASES = [(kind, key) for kind, keys in MODEL_KEYS.items() for key in keys
+         if key not in ELSEWHERE]
+
+
+@pytest.mark.parametrize("kind, key", CASES, ids=[f"{k}-{key}" for k, key in CASES])
+def test_changing_a_model_key_changes_the_model_call(kind, key, region, tmp_path,
+                                                     monkeypatch):
+    variant = _variant(key, kind)
+    assert variant is not None, f"no variant for '{key}' of '{kind}': add one to VARIANTS"
+    paired = PAIRED_BASE.get((kind, key), PAIRED_BASE.get(key, ""))
+    base = _record(region, _spec(tmp_path, kind, paired), monkeypatch)
+    changed = _record(region, _spec(tmp_path, kind, variant), monkeypatch)
+    assert "door" in base and "door" in changed
+    assert changed != base, f"'{key}' of a {kind} model changed nothing the model is given"
+
+
+_RUN = f"""
+name = "opts"
+region = "{DEMO.as_posix()}"
+maps = false
+report = false
+[[coverage]]
+name = "insurance"
+types = ["insurance_service_point"]
+modes = ["ebike"]
+minutes = [15]
+"""
+
+
+@pytest.fixture(scope="module")
+def cache():
+    return {}
+
+
+def _run(tmp_path: Path, name: str, text: str, cache):
+    from geoplan.scenario.run import run_scenario
+    p = tmp_path / f"{name}.toml"
+    p.write_text(text, encoding="utf-8")
+    return run_scenario(p, output=tmp_path / name, region_cache=cache)
+
+
+def _share(res) -> float:
+    return res.summary["coverage"][0]["modes"]["ebike"]["share_15min"]
+
+
+def test_model_description_reaches_the_summary(tmp_path, cache):
+    text = _RUN + ('[[model]]\nname = "m"\nkind = "max_covering"\n'
+                   'description = "three points near the gaps"\n' + BASE["max_covering"])
+    res = _run(tmp_path, "desc", text, cache)
+    assert res.summary["models"][0]["description"] == "three points near the gaps"
+
+
+def test_max_snap_m_is_applied(tmp_path, cache):
+    """A 50 m snapping limit leaves more cells off the network than the default 1,000 m,
+    so fewer people are covered."""
+    base = _share(_run(tmp_path, "snap_default", _RUN, cache))
+    near = _share(_run(tmp_path, "snap_50",
+                       _RUN + "[travel]\nmax_snap_m = 50\n", cache))
+    assert near < base - 0.01
+
+
+def test_coverage_gaps_option_is_applied(tmp_path, cache):
+    with_gaps = _run(tmp_path, "gaps", _RUN, cache)
+    without = _run(tmp_path, "nogaps", _RUN.replace("minutes = [15]\n",
+                                                    "minutes = [15]\ngaps = false\n"), cache)
+    assert "gaps_insurance_ebike" in with_gaps.tables or any(
+        k.startswith("gaps_") for k in with_gaps.tables)
+    assert not any(k.startswith("gaps_") for k in without.tables)
+    assert _share(with_gaps) == _share(without)
+
+
+def test_inputs_override_the_region_layers(tmp_path, cache):
+    """[inputs] facilities replaces the region's facilities: a file with half the
+    insurance points covers fewer people (its CRS option is read the same way)."""
+    import pandas as pd
+    fac = pd.read_csv(DEMO / "facilities.csv", encoding="utf-8-sig")
+    ins = fac[fac["type"].astype(str).str.contains("insurance|医保", regex=True)]
+    keep = pd.concat([fac.drop(ins.index), ins.iloc[::2]])
+    keep.to_csv(tmp_path / "half.csv", index=False, encoding="utf-8")
+    base = _share(_run(tmp_path, "inputs_default", _RUN, cache))
+    text = _RUN + '[inputs]\nfacilities = "half.csv"\nfacilities_crs = "gcj02"\n'
+    half = _share(_run(tmp_path, "inputs_half", text, cache))
+    assert half < base - 0.01
+    wgs = _share(_run(tmp_path, "inputs_wgs", text.replace('"gcj02"', '"wgs84"'), cache))
+    assert wgs != half                       # the CRS option moves every point ~500 m
+
+
+def test_every_input_layer_replaces_the_regions(tmp_path):
+    """[inputs] facilities, candidates, population, boundaries and network each replace
+    the region's layer (files changed so each layer differs: fewer rows, doubled people,
+    renamed units, fewer roads), and facilities_crs / candidates_crs are applied."""
+    import bz2
+
+    import pandas as pd
+    import rasterio
+
+    from geoplan.scenario.run import _region
+    fac = pd.read_csv(DEMO / "facilities.csv", encoding="utf-8-sig")
+    fac.iloc[::2].to_csv(tmp_path / "fac.csv", index=False, encoding="utf-8")
+    cand = pd.read_csv(DEMO / "candidates.csv", encoding="utf-8-sig")
+    cand.iloc[:100].to_csv(tmp_path / "cand.csv", index=False, encoding="utf-8")
+    with rasterio.open(DEMO / "population.tif") as src:
+        prof, band = src.profile, src.read(1)
+    with rasterio.open(tmp_path / "pop.tif", "w", **prof) as dst:
+        dst.write(np.where(band == prof.get("nodata"), band, band * 2), 1)
+    geo = (DEMO / "boundaries.geojson").read_text(encoding="utf-8")
+    (tmp_path / "b.geojson").write_text(geo.replace("城北街道", "城北新区"), encoding="utf-8")
+    osm = bz2.decompress((DEMO / "roads.osm.bz2").read_bytes()).decode("utf-8")
+    fewer = re.sub(r"<way\b(?:(?!</way>).)*?v=\"residential\"(?:(?!</way>).)*?</way>", "",
+                   osm, flags=re.S)
+    assert len(fewer) < len(osm)
+    (tmp_path / "roads.osm").write_text(fewer, encoding="utf-8")
+    base_sc = read_scenario(_write(tmp_path, "base.toml", _RUN))
+    over = _RUN + ('[inputs]\nfacilities = "fac.csv"\nfacilities_crs = "wgs84"\n'
+                   'candidates = "cand.csv"\ncandidates_crs = "wgs84"\n'
+                   'population = "pop.tif"\nboundaries = "b.geojson"\n'
+                   'network = "roads.osm"\n')
+    base, new = _region(base_sc, None), _region(read_scenario(
+        _write(tmp_path, "over.toml", over)), None)
+    assert len(new.facilities) < len(base.facilities)
+    assert len(new.candidates) == 100 < len(base.candidates)
+    assert new.population["population"].sum() == pytest.approx(
+        2 * base.population["population"].sum(), rel=1e-6)
+    assert "城北新区" in set(new.boundaries["admin_name"])
+    assert new.network.number_of_edges() < base.network.number_of_edges()
+    # the CRS options: wgs84 read as given, the region's default (gcj02) shifted ~500 m
+    f0 = base.facilities.set_index("id").geometry
+    f1 = new.facilities.set_index("id").geometry
+    shift = f0.loc[f1.index].distance(f1)
+    assert shift.min() > 100
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_output_over_a_regular_file_is_refused(tmp_path, capsys):
+    from geoplan.cli.main import main
+    (tmp_path / "taken").write_text("not a folder", encoding="utf-8")
+    p = tmp_path / "s.toml"
+    p.write_text(_RUN.replace('report = false\n', 'report = false\noutput = "taken"\n'),
+                 encoding="utf-8")
+    code = main(["run", str(p)])
+    assert code == 2 and "taken" in capsys.readouterr().err
+    assert (tmp_path / "taken").read_text(encoding="utf-8") == "not a folder"
+
+
+def test_options_a_model_cannot_use_are_refused(tmp_path):
+    """Keys that would be silently ignored are errors naming the file, line and key."""
+    from geoplan import GeoplanInputError
+    for kind, extra, word in (
+            ("p_center", "target_share = 0.9", "target_share"),
+            ("function_centres", 'existing_types = ["insurance_service_point"]',
+             "existing_types"),
+            ("function_centres", 'candidate_types = ["township land"]', "candidate_types"),
+            ("max_covering", 'cost_column = "fixed_cost_wan"', "[candidates] cost")):
+        with pytest.raises(GeoplanInputError, match=re.escape(word)) as e:
+            _spec(tmp_path, kind, extra)
+        assert e.value.hint and "line" in str(e.value), str(e.value)
+
+
+def test_every_key_is_checked():
+    """Every key of the scenario registry is tested here or in a named test that exists."""
+    keys = set(TOP_KEYS) | set(INPUT_KEYS) | set(TRAVEL_KEYS) | set(COVERAGE_KEYS)
+    for kind_keys in MODEL_KEYS.values():
+        keys |= set(kind_keys)
+    missing = []
+    for key in sorted(keys):
+        if key in ELSEWHERE:
+            path, name = ELSEWHERE[key].split("::")
+            text = (TESTS / path).read_text(encoding="utf-8")
+            if not re.search(rf"^def {name}\(", text, re.M):
+                missing.append(f"{key}: {ELSEWHERE[key]} does not exist")
+        elif not any(key == k for _, k in CASES):
+            missing.append(f"{key}: neither varied here nor listed in ELSEWHERE")
+    assert not missing, "\n".join(missing)
