@@ -33,11 +33,32 @@ def _brute_2sfca(mask, times, pop, sup, cutoff, w):
     n_fac, n_cell = times.shape
     ratio = np.zeros(n_fac)
     for j in range(n_fac):
-        d = sum(pop[i] * w(times[j, i]) for i in range(n_cell) if mask[j, i] and times[j, i] <= cutoff)
+        d = sum(pop[i] * w(times[j, i]) for i in range(n_cell)
+                if mask[j, i] and times[j, i] <= cutoff)
         ratio[j] = sup[j] / d if d > 0 else 0.0
     acc = np.array([sum(ratio[j] * w(times[j, i]) for j in range(n_fac)
                         if mask[j, i] and times[j, i] <= cutoff) for i in range(n_cell)])
     return 1000 * acc, 1000 * ratio
+
+
+def _weight(t: float, cut: float, decay: str | None) -> float:
+    """The decay weight written out from its definition (independent of geoplan's)."""
+    import math
+    if decay is None:
+        return 1.0
+    if decay == "linear":
+        return max(0.0, 1.0 - t / cut)
+    # Gaussian 2SFCA (Dai 2010): (exp(-(t/T)^2 / 2) - exp(-1/2)) / (1 - exp(-1/2))
+    return max(0.0, (math.exp(-0.5 * (t / cut) ** 2) - math.exp(-0.5)) / (1 - math.exp(-0.5)))
+
+
+def test_decay_weights_at_known_points():
+    t = np.array([0.0, 7.5, 15.0])
+    np.testing.assert_allclose(decay_weights(t, 15.0, None), [1, 1, 1])
+    np.testing.assert_allclose(decay_weights(t, 15.0, "linear"), [1, 0.5, 0])
+    # at t = T/2: (e^-1/8 - e^-1/2) / (1 - e^-1/2) = 0.701367...
+    np.testing.assert_allclose(decay_weights(t, 15.0, "gaussian"), [1, 0.701367, 0],
+                               atol=1e-6)
 
 
 @settings(max_examples=150, deadline=None)
@@ -46,8 +67,7 @@ def test_2sfca_matches_brute_force(inst, decay):
     m, mask, times, pop, cap, cutoff = inst
     cut = max(cutoff, 1.0)
     acc, ratio = two_step_fca(m, pop, cap, cut, decay=decay)
-    w = lambda t: float(decay_weights(np.array([t]), cut, decay)[0])  # noqa: E731
-    bacc, bratio = _brute_2sfca(mask, times, pop, cap, cut, w)
+    bacc, bratio = _brute_2sfca(mask, times, pop, cap, cut, lambda t: _weight(t, cut, decay))
     np.testing.assert_allclose(acc, bacc, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(ratio, bratio, rtol=1e-9, atol=1e-9)
 
