@@ -134,9 +134,20 @@ def test_place_name_offline_is_a_clear_error(monkeypatch):
 
 
 def test_bbox_uses_osmnx_online(monkeypatch, tmp_path):
+    """The user's (west, south, east, north) reaches osmnx 2's ``graph_from_bbox`` as its
+    documented ``(left, bottom, right, top)``, with every road kept."""
     g0 = ox.graph_from_xml(write_osm(tmp_path / "roads.osm"), retain_all=True)
-    monkeypatch.setattr(ox, "graph_from_bbox", lambda bbox, **kw: g0)
+    calls = []
+
+    def fake(bbox, **kw):
+        calls.append((tuple(bbox), kw))
+        left, bottom, right, top = bbox
+        assert left < right and bottom < top, "not (left, bottom, right, top)"
+        return g0
+    monkeypatch.setattr(ox, "graph_from_bbox", fake)
     _check_grid(read_network(bbox=(114.29, 30.04, 114.31, 30.06)))
+    assert calls[0][0] == (114.29, 30.04, 114.31, 30.06)
+    assert calls[0][1]["retain_all"] is True and calls[0][1]["network_type"] == "all"
 
 
 def test_ways_without_a_highway_tag_are_not_roads(tmp_path):
