@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import DEMO
 
 from geoplan.cli.main import main
@@ -22,6 +23,30 @@ def test_optimize_max_covering_on_the_demo(tmp_path, capsys):
     assert s["share_after"] > s["share_before"] > 0
     assert (tmp_path / "max_covering_sites.gpkg").exists()
     assert (tmp_path / "max_covering_units.csv").exists()
+    # the written figures, recomputed by the coverage module (not the model) from the
+    # written sites: the plan's share is the share those sites really cover
+    import geopandas as gpd
+    import pandas as pd
+
+    from geoplan.access.coverage import coverage_by_unit, travel_context
+    from geoplan.inputs.region import load_region
+    region = load_region(DEMO)
+    sites = pd.read_csv(tmp_path / "max_covering_sites.csv", encoding="utf-8-sig")
+    assert (sites["status"] == "new").sum() == 3
+    pool = pd.concat([region.facilities[["id", "type", "geometry"]],
+                      region.candidates[["id", "type", "geometry"]]], ignore_index=True)
+    chosen = gpd.GeoDataFrame(pool[pool["id"].isin(sites["id"])], crs=region.facilities.crs)
+    assert len(chosen) == len(sites)
+    ctx = travel_context(region.network, "ebike", region.population)
+    table = coverage_by_unit(ctx, chosen, [15], boundaries=region.boundaries)
+    total = table.iloc[-1]
+    assert s["share_after"] == pytest.approx(float(total["share_15min"]), abs=1e-9)
+    units = pd.read_csv(tmp_path / "max_covering_units.csv", encoding="utf-8-sig")
+    body = units[units["admin_code"].astype(str) != "total"]
+    last = units.iloc[-1]
+    for col in ("population", "covered_before", "covered_after"):
+        assert body[col].sum() == pytest.approx(float(last[col]), rel=1e-9)
+    assert float(last["covered_after"]) == pytest.approx(s["covered_after"], rel=1e-9)
 
 
 def test_optimize_rejects_incomplete_options(tmp_path, capsys):
