@@ -89,7 +89,19 @@ def test_compare_and_cli(scenario, tmp_path, cache, capsys):
     table = compare_runs([tmp_path / "r1", tmp_path / "r1" / "summary.json"])
     assert len(table) == 4 and set(table["kind"]) == {"coverage"}
     assert main(["compare", str(tmp_path / "r1"), "--out", str(tmp_path / "cmp")]) == 0
-    assert (tmp_path / "cmp" / "comparison.csv").exists()
+    # the CSV holds the summary's own figures: one row per coverage question, mode and
+    # standard, today's share as share_before
+    import pandas as pd
+    written = pd.read_csv(tmp_path / "cmp" / "comparison.csv", encoding="utf-8-sig")
+    summary = json.loads((tmp_path / "r1" / "summary.json").read_text(encoding="utf-8"))
+    expect = {(f"{q['name']} ({k[6:]})", mode): v for q in summary["coverage"]
+              for mode, figs in q["modes"].items() for k, v in figs.items()
+              if k.startswith("share_")}
+    got = {(r["item"], r["mode"]): r["share_before"] for _, r in written.iterrows()}
+    assert set(got) == set(expect) and len(got) == 2
+    for key, v in expect.items():
+        assert got[key] == pytest.approx(v, abs=1e-12)
+    assert set(written["run"]) == {"r1"} and set(written["kind"]) == {"coverage"}
     assert (tmp_path / "cmp" / "comparison.svg").read_text().startswith("<?xml")
     assert main(["compare", str(tmp_path / "nothing")]) == 2
     assert "no summary.json" in capsys.readouterr().err
