@@ -32,8 +32,11 @@ def test_load_region_all_layers(region_dir):
     r = load_region(region_dir)
     assert r.area.crs == r.population.crs == r.facilities.crs == r.boundaries.crs
     assert set(r.population["admin_code"]) == {"A", "B"}
-    assert r.population["population"].sum() == pytest.approx(
-        r.population.groupby("admin_code")["population"].sum().sum())
+    # 6 x 6 cells of 10 people, all inside the units: 3 columns in A, 3 in B
+    assert r.population["population"].sum() == pytest.approx(360.0)
+    per_unit = r.population.groupby("admin_code")["population"].sum()
+    assert per_unit["A"] == pytest.approx(180.0, rel=0.1)
+    assert per_unit["B"] == pytest.approx(180.0, rel=0.1)
     assert r.facilities.loc[0, "admin_code"] == "A"
     assert r.network is not None and r.network.number_of_edges() > 0
 
