@@ -31,6 +31,19 @@ EXIT_INPUT_ERROR = 2
 log = logging.getLogger("geoplan.cli.main")
 
 
+class _UsageError(GeoplanError):
+    """A command line argparse refuses (unknown option value, not a number, ...)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are messages with a hint (exit status 2), not a
+    bare ``SystemExit``: ``--mode bus`` names the option, the value and what to do."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.prog}: {message} -> see '{self.prog} --help' for the "
+                          "options and their values")
+
+
 @contextlib.contextmanager
 def _verbose_logging(active: bool) -> Iterator[None]:
     """Send the ``geoplan`` logger to stderr (DEBUG and up) while a command runs."""
@@ -235,6 +248,39 @@ def _coverage_inputs(args: argparse.Namespace):
     return boundaries, population, facilities, graph
 
 
+def _coverage_check_first(args: argparse.Namespace) -> None:
+    """Check the cheap inputs of ``geoplan coverage`` before population and roads are read:
+    the boundaries (``--boundaries`` or the region's), ``--level``, ``--types`` and the
+    facilities file (``--facilities`` with ``--encoding``/``--crs``)."""
+    from geoplan._errors import GeoplanInputError
+    from geoplan.inputs import readers as io
+    from geoplan.inputs.facility_types import load_vocabulary
+    from geoplan.inputs.region import load_region, read_manifest
+
+    boundaries, vocab = None, load_vocabulary(None)
+    if args.boundaries:
+        boundaries = io.read_boundaries(args.boundaries)
+    if args.region:
+        manifest, _ = read_manifest(args.region)
+        if "boundaries" in manifest and boundaries is None:
+            region = load_region(args.region, layers=())
+            boundaries, vocab = region.boundaries, region.vocabulary
+        else:
+            vocab = load_vocabulary(manifest.get("facilities", {}).get("vocabulary"))
+    if boundaries is not None and args.level not in boundaries.columns:
+        codes = [c for c in boundaries.columns if c.endswith("_code")]
+        raise GeoplanInputError(f"the boundaries have no column '{args.level}' (--level)",
+                                field="--level", hint=f"use one of {', '.join(codes)}")
+    for t in args.types or ():
+        if vocab.code_of(str(t)) is None:
+            raise GeoplanInputError(f"unknown facility type '{t}'", field="--types",
+                                    hint="use a type code, label or alias: "
+                                         + ", ".join(list(vocab.types)[:12]))
+    if args.facilities:      # read again, projected, once the population is known
+        io.read_facilities(args.facilities, crs=args.crs, encoding=args.encoding,
+                           vocabulary=vocab)
+
+
 def _retag(cells, boundaries, path, what: str):
     """Population cells tagged with the units of ``boundaries``; an error when none of
     the people lie in them, a warning naming how many lie outside."""
@@ -359,6 +405,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     if not all(0 < m < float("inf") for m in minutes):
         raise GeoplanInputError(f"minutes must be positive, got {args.minutes}",
                                 field="minutes", hint="e.g. --minutes 15 30")
+    _coverage_check_first(args)
     step, close = _progress(2 + len(set(args.mode)), "coverage")
     try:
         inputs = _coverage_inputs(args)
@@ -387,7 +434,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="geoplan",
         description="Plan where health services go: coverage, gaps and optimal sites.",
     )
@@ -715,7 +762,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on bad input.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     if args.command is None:
         parser.print_help()
         return 0

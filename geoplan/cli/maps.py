@@ -87,6 +87,108 @@ def add_map_parsers(sub: Any) -> None:
     r.set_defaults(func=report_command)
 
 
+# --------------------------------------------------------------------------- checks first
+_TRADEOFF_X = ("n_sites", "p", "new_sites", "budget", "cost")
+_TRADEOFF_Y = ("share", "share_after", "covered", "covered_after")
+
+
+def _read_plan_summary(p: Path) -> dict[str, Any]:
+    """The JSON summary of one plan (``<name>_summary.json`` of ``geoplan optimize``)."""
+    hint = "give the <name>_summary.json that geoplan optimize writes beside the sites"
+    if not p.is_file():
+        raise GeoplanInputError("file not found", path=p, field="plan-summary", hint=hint)
+    try:
+        info = json.loads(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise GeoplanInputError("the plan summary is not UTF-8 text", path=p,
+                                field="plan-summary", hint=hint) from None
+    except json.JSONDecodeError as exc:
+        raise GeoplanInputError(f"not valid JSON ({exc.msg})", path=p,
+                                row=f"line {exc.lineno}", field="plan-summary",
+                                hint=hint) from None
+    if not isinstance(info, dict):
+        raise GeoplanInputError(f"a plan summary is a JSON object {{...}}, got a "
+                                f"{type(info).__name__}", path=p, field="plan-summary",
+                                hint=hint)
+    if "scenario" in info and "model" not in info:
+        raise GeoplanInputError("this is the summary.json of a geoplan run (a whole "
+                                "scenario), not the summary of one plan", path=p,
+                                field="plan-summary", hint=hint)
+    for key, v in info.items():
+        if key in ("objective", "bound", "gap", "build_s", "solve_s") and v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float)):
+            raise GeoplanInputError(f"'{key}' must be a number, got {v!r}", path=p, field=key,
+                                    hint=hint)
+        if key in ("model", "status", "solver") and not isinstance(v, str):
+            raise GeoplanInputError(f"'{key}' must be a text, got {v!r}", path=p, field=key,
+                                    hint=hint)
+    return info
+
+
+def _read_tradeoff(p: Path) -> pd.DataFrame:
+    """The trade-off table: a count or budget column and a share (0 to 1) or people."""
+    from geoplan.inputs import _validate as v  # noqa: PLC0415
+
+    df = v.read_text_table(v.check_file(p))
+    hint = "columns n_sites (or p, budget) and share (0 to 1), as a tradeoff model writes"
+    x = next((c for c in _TRADEOFF_X if c in df.columns), None)
+    y = next((c for c in _TRADEOFF_Y if c in df.columns), None)
+    for col, names in ((x, _TRADEOFF_X), (y, _TRADEOFF_Y)):
+        if col is None:
+            raise GeoplanInputError(f"the trade-off table needs one of the columns "
+                                    f"{', '.join(names)}; columns present: "
+                                    f"{', '.join(df.columns)}", path=p, field=names[0],
+                                    hint=hint)
+    assert x is not None and y is not None
+    for col in (x, y):
+        df[col] = v.parse_numbers(df, col, p, field=col, what="a number")
+    if y.startswith("share") and (df[y] > 1).any():
+        pos = int(np.flatnonzero((df[y] > 1).to_numpy())[0])
+        raise GeoplanInputError(f"value '{df[y].iloc[pos]:g}' is not a share between 0 and 1",
+                                path=p, row=v.row_label(df, pos), field=y,
+                                hint="write shares as fractions: 0.55, not 55")
+    return df
+
+
+def _check_first(args: argparse.Namespace, *, report: bool) -> None:
+    """Check the options and the small files they name (plan summary, sites, trade-off
+    table, facility types) before the region's population and roads are read and coverage
+    computed: a typo is refused in a second, naming the option or file."""
+    from geoplan.inputs.region import load_region, read_manifest  # noqa: PLC0415
+
+    if not all(math.isfinite(t) and t > 0 for t in args.minutes):
+        raise GeoplanInputError(f"--minutes must be positive, finite numbers, got "
+                                f"{args.minutes}", field="--minutes", hint="e.g. --minutes 15 30")
+    name = getattr(args, "name", None)
+    if name is not None and (not name.strip() or any(c in name for c in "/\\")
+                             or name.strip(".") == ""):
+        raise GeoplanInputError(f"--name {name!r} must be a file name, not a path",
+                                field="--name", hint="give a name without folders; choose the "
+                                                     "folder with --out")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise GeoplanInputError("the output is not a folder (a file of that name exists)",
+                                path=out, field="out", hint="give a folder with --out")
+    if args.plan_summary and not args.sites:
+        raise GeoplanInputError("--plan-summary describes the plan whose sites --sites gives; "
+                                "without --sites it would be ignored", field="--plan-summary",
+                                hint="add --sites SITES (the plan's sites), or leave out "
+                                     "--plan-summary")
+    args.plan_info = _read_plan_summary(Path(args.plan_summary)) if args.plan_summary else {}
+    args.tradeoff_table = (_read_tradeoff(Path(args.tradeoff))
+                           if report and args.tradeoff else None)
+    manifest, _ = read_manifest(args.region)
+    cheap = load_region(args.region, layers=("facilities",) if "boundaries" in manifest
+                        else ("facilities", "population"))
+    vocab = cheap.vocabulary
+    for t in args.types or ():
+        if vocab.code_of(str(t)) is None:
+            raise GeoplanInputError(f"unknown facility type '{t}'", field="--types",
+                                    hint="use a type code, label or alias: "
+                                         + ", ".join(list(vocab.types)[:12]))
+    args.sites_table = _read_sites(args.sites, cheap) if args.sites else None
+
+
 # --------------------------------------------------------------------------- analysis
 @dataclass
 class _Analysis:
@@ -110,11 +212,22 @@ def _read_sites(path: str, region: Any) -> gpd.GeoDataFrame:
     sites["status"] = sites["status"].astype(str).str.strip().str.lower()
     bad = ~sites["status"].isin(["new", "existing", "upgraded"])
     if bad.any():
-        raise GeoplanInputError(f"unknown status '{sites['status'][bad].iloc[0]}'", path=path,
-                                field="status", hint="use new or existing")
+        from geoplan.inputs._validate import row_label  # noqa: PLC0415
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise GeoplanInputError(f"unknown status '{sites['status'].iloc[pos]}'", path=path,
+                                row=row_label(sites, pos, "id"), field="status",
+                                hint="use new or existing")
     sites["status"] = sites["status"].replace({"upgraded": "existing"})
-    if "beds_added" in sites.columns:
-        sites["beds_added"] = pd.to_numeric(sites["beds_added"], errors="coerce").fillna(0.0)
+    if "beds_added" in sites.columns:     # text is an error, not 0 beds
+        from geoplan.inputs._validate import parse_numbers  # noqa: PLC0415
+        sites["beds_added"] = np.nan_to_num(parse_numbers(
+            sites, "beds_added", Path(path), field="beds_added", id_col="id", required=False,
+            what="a bed count"), nan=0.0)
+    if not sites["in_area"].any():
+        raise GeoplanInputError(f"all {len(sites)} site(s) lie outside the study area of the "
+                                "region", path=path, field="lon",
+                                hint="give the sites of a plan for this region (check the "
+                                     "coordinates and their CRS)")
     return sites
 
 
@@ -122,15 +235,8 @@ def _plan(args: argparse.Namespace, region: Any, sites: gpd.GeoDataFrame,
           by_unit: pd.DataFrame, covered: tuple[float, float, float]) -> Any:
     from geoplan.optimize.plan import Plan  # noqa: PLC0415
 
-    info: dict[str, Any] = {}
-    if args.plan_summary:
-        p = Path(args.plan_summary)
-        try:
-            info = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GeoplanInputError(f"cannot read the plan summary ({exc})", path=p,
-                                    hint="give the JSON summary written by geoplan "
-                                         "optimize") from None
+    info: dict[str, Any] = getattr(args, "plan_info", None) or (
+        _read_plan_summary(Path(args.plan_summary)) if args.plan_summary else {})
     new = np.flatnonzero(sites["status"].to_numpy() == "new")
     old = np.flatnonzero(sites["status"].to_numpy() != "new")
 
@@ -187,7 +293,8 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
     gaps = coverage.gaps(ctx, fac, minutes[-1], types=args.types, min_population=1.0)
     plan = None
     if args.sites:
-        sites = _read_sites(args.sites, region)
+        sites = getattr(args, "sites_table", None)
+        sites = _read_sites(args.sites, region) if sites is None else sites
         after_fac = _new_facilities(sites, fac, args.types)
         after = coverage.coverage_by_cell(ctx, after_fac, minutes, types=args.types)
         cells["minutes_after"] = after["minutes"].to_numpy()
@@ -248,6 +355,7 @@ def map_command(args: argparse.Namespace) -> int:
     """
     from geoplan.maps.canvas import default_map_path, save_map  # noqa: PLC0415
 
+    _check_first(args, report=False)
     a = _analyse(args)
     canvas = _canvas(args, a)
     path = (Path(args.out) / f"{args.name}.html" if args.name
@@ -273,15 +381,10 @@ def report_command(args: argparse.Namespace) -> int:
     """
     from geoplan.maps.report import ReportInputs, write_report  # noqa: PLC0415
 
+    _check_first(args, report=True)
     a = _analyse(args)
     canvas = _canvas(args, a)
-    tradeoff = None
-    if args.tradeoff:
-        p = Path(args.tradeoff)
-        if not p.is_file():
-            raise GeoplanInputError("file not found", path=p, field="tradeoff",
-                                    hint="give the trade-off table (CSV)")
-        tradeoff = pd.read_csv(p, encoding="utf-8-sig")
+    tradeoff = args.tradeoff_table
     title, subtitle = _title(args, a)
     from geoplan import labels  # noqa: PLC0415
 

@@ -66,7 +66,9 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
     """Read a text file, trying UTF-8 (with or without BOM) then GB18030/GBK.
 
     Raises a GeoplanInputError naming the line and byte of the first undecodable byte
-    when no encoding fits.
+    when no encoding fits. A given ``encoding`` that decodes the bytes but does not fit
+    them (UTF-8 or GBK text read as latin-1, cp1252, UTF-16, ...) is refused too, naming
+    the file and both encodings, instead of reading mojibake.
     """
     raw = path.read_bytes()
     tried = (encoding,) if encoding else TEXT_ENCODINGS
@@ -85,6 +87,8 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
                     f"{path}: the file starts with a UTF-8 byte-order mark but is {enc} "
                     "text; read as {enc} without the mark".replace("{enc}", enc)),
                     stacklevel=3)
+            if encoding:
+                _check_fits(path, raw, text, enc)
             return text
         except LookupError:
             raise GeoplanInputError(f"unknown text encoding '{enc}'", path=path,
@@ -99,6 +103,41 @@ def decode_text(path: Path, encoding: str | None = None) -> str:
         f"at offset {first_error.start})", path=path, row=f"line {line}",
         hint="save the file as UTF-8 (or GBK), or pass the right encoding",
     )
+
+
+def _fits_as(raw: bytes, enc: str) -> str | None:
+    """The text ``raw`` strictly decodes to as ``enc`` (None if it does not)."""
+    try:
+        return raw.decode(enc)
+    except UnicodeDecodeError:
+        return None
+
+
+def _check_fits(path: Path, raw: bytes, text: str, enc: str) -> None:
+    """Refuse an explicit encoding when the bytes are plainly UTF-8 or GBK text that
+    ``enc`` turns into other characters (mojibake)."""
+    import codecs
+
+    name = codecs.lookup(enc).name
+    if name.startswith("utf-8") or name in ("gbk", "gb18030", "gb2312"):
+        return
+    body = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+    utf8 = _fits_as(body, "utf-8")
+    if utf8 is not None and utf8 != text.lstrip("\ufeff"):
+        found = "UTF-8"
+    elif len(text.lstrip("\ufeff")) != len(body):
+        return      # a multi-byte encoding (Big5, Shift-JIS, UTF-16): its own reading
+    else:
+        gbk = _fits_as(body, "gbk")
+        wide = [c for c in (gbk or "") if ord(c) > 127]
+        cjk = sum("\u4e00" <= c <= "\u9fff" for c in wide)
+        if gbk is None or gbk == text or cjk < 2 or cjk < len(wide):
+            return
+        found = "GBK"
+    raise GeoplanInputError(
+        f"the encoding '{enc}' does not fit the file: its bytes are {found} text, which "
+        f"'{enc}' would read as other characters", path=path, field="encoding",
+        hint=f"leave the encoding out (UTF-8 and GBK are detected), or give '{found.lower()}'")
 
 
 def read_text_table(path: Path, encoding: str | None = None) -> pd.DataFrame:
@@ -205,8 +244,9 @@ def parse_numbers(df: pd.DataFrame, col: str, path: Path, *, field: str,
     return values
 
 
-def check_duplicate_ids(ids: pd.Series, df: pd.DataFrame, path: Path, col: str) -> None:
-    """Raise if an id occurs twice, naming both rows."""
+def check_duplicate_ids(ids: pd.Series, df: pd.DataFrame, path: Path, col: str,
+                        what: str = "facility") -> None:
+    """Raise if an id occurs twice, naming both rows (``what`` has the id, for the hint)."""
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
         positions = np.flatnonzero(dup)
@@ -216,7 +256,7 @@ def check_duplicate_ids(ids: pd.Series, df: pd.DataFrame, path: Path, col: str) 
         raise GeoplanInputError(
             f"duplicate id '{first_value}' ({rows}); {int(ids.duplicated().sum())} duplicate(s) "
             "in all", path=path, row=row_label(df, int(same[1])), field=col,
-            hint="every facility needs a unique id; renumber the duplicates")
+            hint=f"every {what} needs a unique id; renumber the duplicates")
 
 
 def check_lonlat(lon: np.ndarray, lat: np.ndarray, df: pd.DataFrame, path: Path,

@@ -404,7 +404,8 @@ def read_candidates(
     Raises
     ------
     GeoplanInputError
-        As for :func:`read_facilities`; costs must be non-negative numbers.
+        As for :func:`read_facilities`; costs must be non-negative numbers; a column named
+        in ``columns`` must exist.
     """
     cols = dict(columns or {})
     gdf, p = _load_points(path, crs, cols, encoding, layer)
@@ -412,11 +413,16 @@ def read_candidates(
     row_ids = pd.Series([f"S{i + 1:04d}" for i in range(len(gdf))], index=gdf.index)
     ids = _text_column(gdf, id_col, row_ids)
     if id_col is not None:
-        v.check_duplicate_ids(ids, gdf, p, id_col)
+        v.check_duplicate_ids(ids, gdf, p, id_col, what="candidate site")
     name_col = v.find_column(gdf, cols.get("name"), SYNONYMS["name"])
     type_col = v.find_column(gdf, cols.get("type"), SYNONYMS["type"])
     cost_col = v.find_column(gdf, cols.get("cost"), SYNONYMS["cost"])
     cap_col = v.find_column(gdf, cols.get("capacity"), SYNONYMS["capacity"])
+    # a column named by the caller (--id, [candidates] cost = "...") must be there
+    for key, col in (("id", id_col), ("name", name_col), ("type", type_col),
+                     ("cost", cost_col), ("capacity", cap_col)):
+        if cols.get(key) is not None and col is None:
+            v.require_column(gdf, p, key, cols[key], SYNONYMS[key], f"--{key}")
     used = {c for c in (id_col, name_col, type_col, cost_col, cap_col) if c}
     out = gpd.GeoDataFrame({
         "id": ids.to_numpy(dtype=str),
@@ -471,18 +477,19 @@ def read_boundaries(
     ------
     GeoplanInputError
         Missing/empty/unknown file, missing CRS, missing code column, duplicate codes,
-        geometries that are not polygons.
+        geometries that are not polygons, polygons with no area (also after repair),
+        ``crs`` GCJ-02/BD-09.
     """
     p = v.check_file(path)
     if v.suffix_of(p) not in v.VECTOR_SUFFIXES:
         raise v.unknown_format(p, "boundaries", v.VECTOR_SUFFIXES)
     gdf = _read_vector(p, layer)
     v.require_crs(gdf, p, crs)
+    src = parse_crs(crs) if crs is not None else None
+    if isinstance(src, str):      # refused even when the file has a CRS of its own
+        raise GeoplanInputError("GCJ-02/BD-09 boundaries are not supported", path=p,
+                                field="crs", hint="use WGS-84 (or CGCS2000) boundaries")
     if gdf.crs is None:
-        src = parse_crs(crs)
-        if isinstance(src, str):
-            raise GeoplanInputError("GCJ-02/BD-09 boundaries are not supported", path=p,
-                                    field="crs", hint="use WGS-84 (or CGCS2000) boundaries")
         gdf = gdf.set_crs(src)
     kinds = set(gdf.geom_type.unique())
     if not kinds <= {"Polygon", "MultiPolygon"}:
@@ -500,12 +507,24 @@ def read_boundaries(
         pos = int(np.flatnonzero((codes.isna() | (codes == "")).to_numpy())[0])
         raise GeoplanInputError("unit code is empty", path=p, row=v.row_label(gdf, pos),
                                 field=code_col, hint="every unit needs a code")
-    v.check_duplicate_ids(codes, gdf, p, code_col)
+    v.check_duplicate_ids(codes, gdf, p, code_col, what="admin unit")
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         warnings.warn(f"{p}: {int(invalid.sum())} invalid polygon(s) repaired with make_valid",
                       GeoplanWarning, stacklevel=2)
-        gdf.loc[invalid, gdf.geometry.name] = shapely.make_valid(gdf.geometry[invalid].values)
+        fixed = shapely.make_valid(gdf.geometry[invalid].values)
+        # keep the polygonal part of a repair (a bow-tie becomes two triangles)
+        fixed = np.array([g if g.geom_type in ("Polygon", "MultiPolygon") else
+                          shapely.union_all([x for x in getattr(g, "geoms", [g])
+                                             if x.geom_type in ("Polygon", "MultiPolygon")])
+                          for g in fixed], dtype=object)
+        gdf.loc[invalid, gdf.geometry.name] = fixed
+    flat = ~(shapely.area(gdf.geometry.values) > 0)
+    if flat.any():                 # e.g. a ring whose points lie on one line
+        pos = int(np.flatnonzero(flat)[0])
+        raise GeoplanInputError(f"{int(flat.sum())} unit polygon(s) have no area", path=p,
+                                row=v.row_label(gdf, pos), field="geometry",
+                                hint="redraw the polygon or delete the feature")
     target = CRS.from_user_input(to_crs) if to_crs is not None else StudyArea.estimate_crs(gdf)
     out = gdf.rename(columns={code_col: "admin_code"})
     out["admin_code"] = codes.to_numpy(dtype=str)
@@ -681,7 +700,8 @@ def read_population(
         Admin units; each cell is tagged with the unit containing its centre.
     values
         ``"counts"`` (people per cell, default) or ``"density"`` (people per km²,
-        converted to counts with each cell's area; rasters only).
+        converted to counts with each cell's area; rasters and polygon grids: points
+        have no area, so densities of points are refused).
     density_limit
         The counts check: if the 99th percentile of populated cells implies more people
         per km² than this (default 100,000/km², i.e. 1,000 in a hectare) — or the raster's
@@ -708,7 +728,7 @@ def read_population(
                                       density_limit=density_limit)
     elif suffix in v.TABLE_SUFFIXES | v.VECTOR_SUFFIXES:
         gdf = _read_population_vector(p, column=column, crs=crs, to_crs=to_crs, area=area,
-                                      encoding=encoding, layer=layer)
+                                      encoding=encoding, layer=layer, values=values)
     else:
         raise v.unknown_format(p, "population", v.RASTER_SUFFIXES | v.TABLE_SUFFIXES
                                | v.VECTOR_SUFFIXES)
@@ -731,13 +751,26 @@ def read_population(
 
 def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: Any,
                             area: StudyArea | None, encoding: str | None,
-                            layer: str | None) -> gpd.GeoDataFrame:
+                            layer: str | None, values: str = "counts") -> gpd.GeoDataFrame:
+    """Cells of a vector grid (polygons or points; a table: points). Lines are no cells;
+    GCJ-02/BD-09 grids are refused (as for boundaries); densities need polygons."""
     if v.suffix_of(p) in v.TABLE_SUFFIXES:
         gdf = _points_from_table(v.read_text_table(p, encoding), p, crs, {})
         cell_area = np.full(len(gdf), np.nan)
     else:
         gdf = _read_vector(p, layer)
         v.require_crs(gdf, p, crs)
+        if crs is not None and isinstance(parse_crs(crs), str):
+            raise GeoplanInputError("GCJ-02/BD-09 population grids are not supported", path=p,
+                                    field="crs", hint="use a WGS-84 (or CGCS2000) grid, or a "
+                                    "table of lon/lat points with crs gcj02")
+        lines = ~gdf.geom_type.isin(["Polygon", "MultiPolygon", "Point", "MultiPoint"])
+        if lines.any():
+            pos = int(np.flatnonzero(lines.to_numpy())[0])
+            raise GeoplanInputError(
+                f"population cells must be polygons or points, found {gdf.geom_type.iloc[pos]}",
+                path=p, row=v.row_label(gdf, pos), field="geometry",
+                hint="give the grid cells (polygons) or their centres (points)")
         if gdf.crs is None:
             gdf = gdf.set_crs(parse_crs(crs))
         cell_area = gdf.to_crs(_target_crs(to_crs, area, shapely.get_coordinates(
@@ -745,10 +778,21 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
         cell_area = np.where(cell_area > 0, cell_area, np.nan)
         gdf = gdf.set_geometry(gdf.geometry.representative_point()) if not set(
             gdf.geom_type.unique()) <= {"Point"} else gdf
-    col = v.require_column(gdf, p, "population", column, SYNONYMS["population"], "column=")
+    col = v.require_column(gdf, p, "population", column, SYNONYMS["population"],
+                           "column= (--population-column)")
     pop = v.parse_numbers(gdf, col, p, field="population", what="a population count")
+    if values == "density":
+        if np.isnan(cell_area).any():
+            raise GeoplanInputError(
+                "population given as density (people per km²) needs polygons, to know each "
+                "cell's area; these cells are points", path=p, field="values",
+                hint="give the grid's polygons, or people per cell (values = counts)")
+        pop = pop * cell_area / 1e6
     id_col = v.find_column(gdf, None, ("cell_id", "id", "fid"))
     keep = pop > 0  # one row per populated cell, as for rasters
+    if not keep.any():
+        raise GeoplanInputError("no populated cells: every population value is 0", path=p,
+                                field=col, hint="check the population column and its units")
     gdf, pop, cell_area = gdf.loc[keep], pop[keep], cell_area[keep]
     lonlat = shapely.get_coordinates(gdf.geometry.to_crs(4326).values)
     target = _target_crs(to_crs, area, lonlat)
@@ -815,7 +859,7 @@ def _read_graph_file(p: Path) -> nx.MultiDiGraph:
     suffix = v.suffix_of(p)
     try:
         if suffix == ".graphml":
-            return ox.load_graphml(p)
+            return _check_graphml(ox.load_graphml(p), p)
         if suffix in (".osm.pbf", ".pbf"):
             with tempfile.TemporaryDirectory(prefix="geoplan-") as tmp:
                 xml = Path(tmp) / "roads.osm"
@@ -832,6 +876,23 @@ def _read_graph_file(p: Path) -> nx.MultiDiGraph:
         raise GeoplanInputError(f"cannot read the road network ({type(exc).__name__}: {msg})",
                                 path=p, hint="check the file is complete OSM XML / PBF / "
                                 "GraphML (re-download or re-export it)") from None
+
+
+def _check_graphml(G: nx.MultiDiGraph, p: Path) -> nx.MultiDiGraph:
+    """A GraphML road network needs node ``x``/``y`` (degrees or metres, with the graph's
+    ``crs``) and edge ``length`` in metres: osmnx writes them; other tools may not."""
+    for what, items, keys in (("node", G.nodes(data=True), ("x", "y")),
+                              ("edge", G.edges(data=True), ("length",))):
+        for item in items:
+            data = item[-1]
+            missing = [k for k in keys if k not in data]
+            if missing:
+                ident = item[0] if what == "node" else f"{item[0]} -> {item[1]}"
+                raise GeoplanInputError(
+                    f"{what} {ident} has no attribute '{missing[0]}'", path=p, field=missing[0],
+                    hint="export the network with osmnx (ox.save_graphml), which writes node "
+                         "x/y and edge length in metres, or give the OSM file instead")
+    return G
 
 
 def _graph_online(place: str | None, bbox: tuple[float, float, float, float] | None

@@ -109,7 +109,8 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     Raises
     ------
     GeoplanInputError
-        Missing file, TOML syntax error (with line), unknown section or key, wrong type.
+        Missing file, TOML syntax error (with line), unknown section or key, wrong type
+        (options such as ``crs`` and ``encoding`` are texts; ``values`` counts or density).
     """
     p = Path(path)
     if p.is_dir():
@@ -143,6 +144,19 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
                     raise GeoplanInputError(
                         f"unknown key '{sub}' in [{key}]", path=p, field=f"{key}.{sub}",
                         hint=f"allowed: {', '.join(sorted(_ALLOWED[key]))}")
+            for sub, val in value.items():      # options are texts (bbox, limit: numbers)
+                if sub in ("bbox", "density_limit", "path", "vocabulary"):
+                    continue
+                if not isinstance(val, str) or not val.strip():
+                    raise GeoplanInputError(
+                        f"'{key}.{sub}' must be a text in quotes, got {val!r}", path=p,
+                        field=f"{key}.{sub}", hint=f'write {sub} = "..." (e.g. crs = '
+                        '"EPSG:4326", encoding = "gbk")')
+            if value.get("values", "counts") not in ("counts", "density"):
+                raise GeoplanInputError(
+                    f"'{key}.values' = {value['values']!r} is not counts or density", path=p,
+                    field=f"{key}.values", hint='write values = "counts" (people per cell) '
+                    'or "density" (people per km²)')
             for sub in ("path", "vocabulary"):
                 if sub in value:
                     if not isinstance(value[sub], str):

@@ -32,12 +32,20 @@ def load_summary(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if p.is_dir():
         p = p / "summary.json"
+    elif p.is_file() and p.suffix.lower() != ".json":
+        raise GeoplanInputError("is a file, not a run folder", path=p,
+                                hint="give the output folder of a 'geoplan run' (it holds "
+                                     "summary.json)")
     if not p.is_file():
         raise GeoplanInputError("no summary.json here", path=p,
                                 hint="give the output folder of a 'geoplan run'")
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise GeoplanInputError("not a valid summary.json: the file is not UTF-8 text", path=p,
+                                hint="give the output folder of a 'geoplan run' (run it "
+                                     "again if the file was damaged)") from None
+    except ValueError as exc:
         raise GeoplanInputError(f"not a valid summary.json: {exc}", path=p,
                                 hint="give the output folder of a 'geoplan run' (run it "
                                      "again if the file was damaged)") from None
@@ -56,6 +64,8 @@ def _check_summary(data: dict[str, Any], p: Path) -> None:
                                  field=where, hint="give the output folder of a 'geoplan "
                                                    "run' (its summary.json is not edited)")
 
+    if not isinstance(data["scenario"], str):
+        raise bad("scenario", "must be a text (the scenario's name)")
     for key in ("coverage", "models"):
         items = data.get(key, [])
         if not isinstance(items, list):
@@ -121,6 +131,10 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
                          "status": m.get("status")})
     cols = ["run", "scenario", "item", "kind", "mode", "share_before", "share_after",
             "new_sites", "beds_added", "objective", "gap", "status"]
+    if not rows:
+        raise GeoplanInputError("the runs hold no coverage or model figures to compare",
+                                path=Path(paths[0]), hint="give folders of runs that "
+                                "finished (their summary.json lists coverage or models)")
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
@@ -144,6 +158,9 @@ def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
     import matplotlib.pyplot as plt
 
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GeoplanInputError("the output is not a folder (a file of that name exists)",
+                                path=out, field="out", hint="give a folder with --out")
     csv = out / "comparison.csv"
     write_table(table, csv)
     shares = table.dropna(subset=["share_before"]).copy()

@@ -138,6 +138,28 @@ def _check_ids(sc: Any, spec: Any, region: Any, where: Callable) -> None:
                   "list ids from the facilities or candidates file")
 
 
+def _check_p(sc: Any, spec: Any, region: Any, where: Callable) -> None:
+    """``p`` new sites cannot exceed the sites there are to choose from (the candidates of
+    ``candidate_types``, all candidates without it, plus facilities of ``upgrade_types``)."""
+    p = getattr(spec, "p", None)
+    if p is None or not hasattr(spec, "candidate_types"):
+        return
+    n = 0
+    cand = region.candidates
+    if cand is not None:
+        col = "site_type" if "site_type" in cand.columns else "type"
+        names = spec.candidate_types
+        n += int(cand[col].astype(str).isin([str(x) for x in names]).sum()) if names \
+            else len(cand)
+    fac = region.facilities
+    if spec.upgrade_types and fac is not None:
+        n += int(fac["type"].isin(spec.upgrade_types).sum())
+    if p > n:
+        _fail(sc, where, "p", f"p = {p} new sites asked for, but there are only {n} candidate "
+              "site(s) to choose from (candidate_types / upgrade_types)",
+              f"lower p to at most {n}, or add candidate types")
+
+
 def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) -> Any:
     """Check every name a scenario uses against its region; return it with types resolved.
 
@@ -179,6 +201,7 @@ def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) ->
                 _check_level_values(sc, spec, key, region, where)
             _check_ids(sc, spec, region, where)
             out.append(spec.updated(**changes) if changes else spec)
+            _check_p(sc, out[-1], region, where)
         specs[:] = out
     return sc
 

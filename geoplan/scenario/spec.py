@@ -119,6 +119,16 @@ def _caps(v: Any) -> str | None:
     return None if v >= 0 else "must not be negative"
 
 
+def _names(v: Any) -> str | None:
+    """A list of names that must each mean one thing: not empty, no blanks, no repeats."""
+    if not v:
+        return "must not be empty (name at least one kind)"
+    if any(not x.strip() for x in v):
+        return "holds a blank name"
+    twice = sorted({x for x in v if v.count(x) > 1})
+    return f"names {', '.join(twice)} more than once" if twice else None
+
+
 def _modes(v: Any) -> str | None:
     bad = [m for m in v if m not in MODES]
     return f"unknown mode(s) {bad}; use {list(MODES)}" if bad else None
@@ -221,7 +231,7 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
     "function_centres": {**_COMMON_MODEL,
                          **{k: v for k, v in _SITES.items()
                             if k not in ("existing_types", "candidate_types", "upgrade_types")},
-                         "centre_types": _Key("str_list", required=True),
+                         "centre_types": _Key("str_list", required=True, check=_names),
                          "host_types": _Key("str_list", required=True),
                          "total": _Key("int", check=_positive),
                          "per_type": _Key("int", check=_positive),
@@ -686,7 +696,8 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
         raise GeoplanInputError(
             "a p_center model needs 'p', or 'urban_minutes' and 'rural_minutes' (fewest "
             "sites so that every cell meets its own standard)", path=path,
-            row=_where(text, "model", i, None), field="p")
+            row=_where(text, "model", i, None), field="p",
+            hint="add p = 10, or both urban_minutes = 12 and rural_minutes = 20")
     if kind == "p_center" and "p" in m and "target_share" in m:
         raise GeoplanInputError(
             "'target_share' applies to a p_center model without 'p' (fewest sites so that "
@@ -695,10 +706,12 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             hint="remove target_share, or remove p to ask for the fewest sites")
     if kind == "max_covering" and "p" not in out and "budget" not in out:
         raise GeoplanInputError("a max_covering model needs 'p' or 'budget'", path=path,
-                                row=_where(text, "model", i, None), field="p")
+                                row=_where(text, "model", i, None), field="p",
+                                hint="add p = 10 (new sites) or budget = 500 (total cost)")
     if kind == "function_centres" and "total" not in out and "per_type" not in out:
         raise GeoplanInputError("a function_centres model needs 'total' or 'per_type'",
-                                path=path, row=_where(text, "model", i, None), field="total")
+                                path=path, row=_where(text, "model", i, None), field="total",
+                                hint="add total = 9 (new centres in all) or per_type = 3")
     both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
     if both:
         raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "
@@ -709,7 +722,14 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             "new_site_fixed_cost" not in out):
         raise GeoplanInputError("new hospital sites need 'new_site_fixed_cost'", path=path,
                                 row=_where(text, "model", i, "new_site_types"),
-                                field="new_site_fixed_cost")
+                                field="new_site_fixed_cost",
+                                hint="add new_site_fixed_cost = 8000 (cost of opening one)")
+    lo, hi = out.get("new_site_min_beds"), out.get("new_site_max_beds")
+    if lo is not None and hi is not None and lo > hi:
+        raise GeoplanInputError(
+            f"'new_site_min_beds' = {lo} is more than 'new_site_max_beds' = {hi}", path=path,
+            row=_where(text, "model", i, "new_site_min_beds"), field="new_site_min_beds",
+            hint="the smallest new hospital cannot be larger than the largest: swap them")
     return MODEL_SPECS[kind].from_checked(out)
 
 

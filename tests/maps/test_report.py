@@ -103,6 +103,10 @@ def test_missing_map_file_is_an_input_error(tmp_path: Path) -> None:
 def _run(argv: list[str], monkeypatch) -> int:
     d = demo()
     monkeypatch.setattr("geoplan.inputs.region.load_region", lambda *a, **k: d.region)
+    # the synthetic region has no manifest: the commands' early checks see one with
+    # boundaries (as the region has)
+    monkeypatch.setattr("geoplan.inputs.region.read_manifest",
+                        lambda *a, **k: ({"boundaries": {}}, Path("demo/region.toml")))
     parser = argparse.ArgumentParser(prog="geoplan")
     add_map_parsers(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
