@@ -204,7 +204,9 @@ def require_column(df: pd.DataFrame, path: Path, field: str, wanted: str | None,
             f"missing required column for {field} (looked for {looked}); "
             f"columns present: {', '.join(map(str, df.columns))}",
             path=path, field=field,
-            hint=f"rename the column or name it with {option}",
+            hint=f"rename the column, or name it: {option} COLUMN on the command line "
+                 f"(geoplan inspect), or {option[2:]} = \"COLUMN\" under the layer's table "
+                 "in region.toml",
         )
     return col
 
