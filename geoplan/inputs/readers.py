@@ -147,7 +147,41 @@ def _inside(gdf: gpd.GeoDataFrame, area: StudyArea | None) -> np.ndarray:
     return shapely.contains_xy(area.outline.buffer(1.0), xy[:, 0], xy[:, 1])
 
 
+#: Most features of a vector layer read at once (boundaries, vector population grids,
+#: candidate polygons); raise it with the environment variable
+#: ``GEOPLAN_MAX_VECTOR_FEATURES``.
+MAX_VECTOR_FEATURES = 5_000_000
+
+
+def _env_limit(name: str, default: int) -> int:
+    """A size limit from the environment variable ``name`` (``default`` when unset)."""
+    env = os.environ.get(name)
+    if not env:
+        return default
+    try:
+        return int(float(env))
+    except ValueError:
+        raise GeoplanInputError(f"{name} = {env!r} is not a number", field=name,
+                                hint=f"e.g. {name}={default * 2}") from None
+
+
+def _check_feature_count(path: Path, layer: str | None) -> None:
+    """Refuse a vector layer with more features than the limit, before reading it."""
+    import pyogrio
+    try:
+        n = int(pyogrio.read_info(path, layer=layer, force_feature_count=True)["features"])
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the read itself
+        return
+    limit = _env_limit("GEOPLAN_MAX_VECTOR_FEATURES", MAX_VECTOR_FEATURES)
+    if n > limit:
+        raise GeoplanInputError(
+            f"the layer has {n:,} features, above the limit of {limit:,} read at once",
+            path=path, hint="clip the layer to the study area (ogr2ogr -clipsrc), or raise "
+                            "GEOPLAN_MAX_VECTOR_FEATURES")
+
+
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+    _check_feature_count(path, layer)
     try:
         gdf = gpd.read_file(path, layer=layer)
     except Exception as exc:  # pyogrio raises several types; all mean "unreadable"
@@ -559,15 +593,7 @@ MAX_RASTER_CELLS = 150_000_000
 
 def _check_read_size(p: Path, cells: int, window: Any) -> None:
     """Refuse a raster read whose memory would exceed the limit, before reading it."""
-    limit = MAX_RASTER_CELLS
-    env = os.environ.get("GEOPLAN_MAX_RASTER_CELLS")
-    if env:
-        try:
-            limit = int(float(env))
-        except ValueError:
-            raise GeoplanInputError(f"GEOPLAN_MAX_RASTER_CELLS = {env!r} is not a number",
-                                    field="GEOPLAN_MAX_RASTER_CELLS",
-                                    hint="e.g. GEOPLAN_MAX_RASTER_CELLS=300000000") from None
+    limit = _env_limit("GEOPLAN_MAX_RASTER_CELLS", MAX_RASTER_CELLS)
     if cells > limit:
         gib = cells * 8 * 3 / 2**30
         raise GeoplanInputError(

@@ -162,3 +162,27 @@ def test_unknown_and_empty_population_files(tmp_path):
     (tmp_path / "junk.tif").write_bytes(b"not a tiff at all")
     with pytest.raises(GeoplanInputError, match="junk.tif.*cannot read the raster"):
         read_population(tmp_path / "junk.tif")
+
+
+def test_read_size_limits_refuse_before_reading_and_can_be_raised(tmp_path, monkeypatch):
+    """The raster cell limit and the vector feature limit refuse a read naming the
+    environment variable that raises them; raised, the same files read."""
+    p = write_raster(tmp_path / "pop.tif", np.ones((10, 10)))
+    monkeypatch.setenv("GEOPLAN_MAX_RASTER_CELLS", "50")
+    with pytest.raises(GeoplanInputError, match="GEOPLAN_MAX_RASTER_CELLS") as e:
+        read_population(p)
+    assert "100 cells" in str(e.value) and "pop.tif" in str(e.value)
+    monkeypatch.setenv("GEOPLAN_MAX_RASTER_CELLS", "100")
+    assert read_population(p)["population"].sum() == pytest.approx(100)
+    monkeypatch.setenv("GEOPLAN_MAX_RASTER_CELLS", "lots")
+    with pytest.raises(GeoplanInputError, match="not a number"):
+        read_population(p)
+    monkeypatch.delenv("GEOPLAN_MAX_RASTER_CELLS")
+    units = gpd.GeoDataFrame({"code": ["A", "B", "C"], "name": ["a", "b", "c"]},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(3)], crs=32650)
+    units.to_file(tmp_path / "u.geojson")
+    monkeypatch.setenv("GEOPLAN_MAX_VECTOR_FEATURES", "2")
+    with pytest.raises(GeoplanInputError, match="3 features.*GEOPLAN_MAX_VECTOR_FEATURES"):
+        read_boundaries(tmp_path / "u.geojson")
+    monkeypatch.setenv("GEOPLAN_MAX_VECTOR_FEATURES", "3")
+    assert len(read_boundaries(tmp_path / "u.geojson")) == 3
