@@ -118,3 +118,29 @@ def test_optimize_rejects_bad_site_rules(tmp_path, capsys):
                  "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and "force_open" in err and "S9999" in err
+
+
+def test_every_optimize_option_reaches_the_model_or_is_tested(tmp_path, capsys):
+    """Each option of geoplan optimize is a [[model]] key (checked by check_model and
+    varied one by one in tests/scenario/test_scenario_options.py) or one of the options
+    below, each shown to act here; --max-snap-m changes who reaches a road."""
+    from geoplan.cli.main import _OPT_KEYS, build_parser
+    from geoplan.scenario.spec import MODEL_KEYS
+    sub = next(a for a in build_parser()._subparsers._group_actions
+               if hasattr(a, "choices") and a.choices).choices["optimize"]
+    dests = {a.dest for a in sub._actions if a.dest != "help"}
+    every_key = set().union(*MODEL_KEYS.values())
+    assert set(_OPT_KEYS) <= every_key
+    own = {"model", "name", "region", "max_new_per_unit", "verbose", "max_snap_m", "out"}
+    assert dests - set(_OPT_KEYS) - own == set()
+    args = ["optimize", str(DEMO), "--model", "max_covering", "--mode", "ebike",
+            "--minutes", "15", "--existing-types", "insurance_service_point",
+            "--candidate-types", "community building", "--p", "1"]
+    shares = {}
+    for snap in ("1000", "50"):
+        out = tmp_path / snap
+        assert main([*args, "--max-snap-m", snap, "--name", f"snap{snap}", "--out",
+                     str(out)]) == 0
+        s = json.loads((out / f"snap{snap}_summary.json").read_text(encoding="utf-8"))
+        shares[snap] = s["share_before"]
+    assert shares["50"] < shares["1000"] - 0.01         # cells 50-1000 m off a road lose it
