@@ -32,6 +32,12 @@ def test_walk_is_5_kmh_everywhere_pedestrians_are_allowed():
         assert edge_speed_kmh(walk, hw) == pytest.approx(5.0)
     for banned in ("motorway", "motorway_link", "trunk", "trunk_link"):
         assert edge_speed_kmh(walk, banned) == 0.0
+    # not a way (yet or any more), or not a route across the map: nobody uses them
+    lifecycle = ("construction", "proposed", "planned", "abandoned", "disused", "razed",
+                 "platform", "raceway", "bus_guideway", "corridor", "elevator")
+    for name in ("walk", "ebike", "drive"):
+        for hw in lifecycle:
+            assert edge_speed_kmh(get_profile(name), hw) == 0.0, (name, hw)
     # maxspeed is irrelevant to pedestrians
     assert edge_speed_kmh(walk, "primary", "3") == pytest.approx(5.0)
 
