@@ -130,8 +130,22 @@ class Vocabulary:
         return Vocabulary._with_lookup(types)
 
     def code_of(self, value: str) -> str | None:
-        """Return the type code for an input value, or None if unknown."""
-        return self._lookup.get(_norm(value))
+        """Return the type code for an input value, or None if unknown.
+
+        A code, a label or an alias; or a raw Gaode (AMap) POI type string as planners
+        export it, ``大类;中类;小类`` with several types joined by ``|`` (e.g.
+        ``医疗保健服务;综合医院;三级甲等医院``): its most specific known part, trying the
+        types in order and each from the small class up.
+        """
+        code = self._lookup.get(_norm(value))
+        if code is not None or not isinstance(value, str) or not (";" in value or "|" in value):
+            return code
+        for alt in value.split("|"):
+            for part in reversed(alt.split(";")):
+                code = self._lookup.get(_norm(part)) if part.strip() else None
+                if code is not None:
+                    return code
+        return None
 
     def label(self, code: str, lang: str = "en") -> str:
         """Return the label of ``code`` in ``lang``; unknown codes are returned as is."""

@@ -379,8 +379,9 @@ def read_facilities(
             f"unknown facility type '{raw_types.iloc[pos]}' ({int(codes.isna().sum())} row(s); "
             f"unknown values: {', '.join(repr(u) for u in unknown)})",
             path=p, row=v.row_label(gdf, pos, id_col), field=type_col,
-            hint="use one of the types below, or add your own with a vocabulary file "
-                 "(geoplan.inputs.facility_types.load_vocabulary):\n" + vocab.describe())
+            hint="use one of the types below, or add your own in a vocabulary file "
+                 "(vocabulary = \"FILE\" under [facilities] in region.toml, or "
+                 "--vocabulary FILE with geoplan inspect):\n" + vocab.describe())
     needs_beds = codes.map(lambda c: vocab.types[c].requires_beds).to_numpy(dtype=bool)
     if beds_col is None:
         if needs_beds.any():

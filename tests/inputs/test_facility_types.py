@@ -45,3 +45,14 @@ def test_bad_vocabulary_files(tmp_path):
         load_vocabulary(tmp_path / "bad.toml")
     with pytest.raises(GeoplanInputError, match="'zh' and an 'en'"):
         load_vocabulary({"x": {"zh": "只有中文"}})
+
+
+def test_raw_gaode_poi_type_strings_resolve_to_their_most_specific_known_part():
+    from geoplan.inputs.facility_types import default_vocabulary
+    v = default_vocabulary()
+    assert v.code_of("医疗保健服务;综合医院;三级甲等医院") == "tertiary_hospital"
+    # several types joined by "|": the first that is known
+    assert v.code_of("医疗保健服务;动物医疗场所;宠物诊所|医疗保健服务;综合医院;三级甲等医院") \
+        == "tertiary_hospital"
+    assert v.code_of("医疗保健服务;动物医疗场所;宠物诊所") is None   # not a health facility
+    assert v.code_of(";;") is None and v.code_of("三级医院") == "tertiary_hospital"
