@@ -271,11 +271,7 @@ def _coverage_check_first(args: argparse.Namespace) -> None:
         codes = [c for c in boundaries.columns if c.endswith("_code")]
         raise GeoplanInputError(f"the boundaries have no column '{args.level}' (--level)",
                                 field="--level", hint=f"use one of {', '.join(codes)}")
-    for t in args.types or ():
-        if vocab.code_of(str(t)) is None:
-            raise GeoplanInputError(f"unknown facility type '{t}'", field="--types",
-                                    hint="use a type code, label or alias: "
-                                         + ", ".join(list(vocab.types)[:12]))
+    vocab.require_codes(args.types or (), "--types")
     if args.facilities:      # read again, projected, once the population is known
         io.read_facilities(args.facilities, crs=args.crs, encoding=args.encoding,
                            vocabulary=vocab)

@@ -181,11 +181,7 @@ def _check_first(args: argparse.Namespace, *, report: bool) -> None:
     cheap = load_region(args.region, layers=("facilities",) if "boundaries" in manifest
                         else ("facilities", "population"))
     vocab = cheap.vocabulary
-    for t in args.types or ():
-        if vocab.code_of(str(t)) is None:
-            raise GeoplanInputError(f"unknown facility type '{t}'", field="--types",
-                                    hint="use a type code, label or alias: "
-                                         + ", ".join(list(vocab.types)[:12]))
+    vocab.require_codes(args.types or (), "--types")
     args.sites_table = _read_sites(args.sites, cheap) if args.sites else None
 
 
@@ -235,8 +231,7 @@ def _plan(args: argparse.Namespace, region: Any, sites: gpd.GeoDataFrame,
           by_unit: pd.DataFrame, covered: tuple[float, float, float]) -> Any:
     from geoplan.optimize.plan import Plan  # noqa: PLC0415
 
-    info: dict[str, Any] = getattr(args, "plan_info", None) or (
-        _read_plan_summary(Path(args.plan_summary)) if args.plan_summary else {})
+    info: dict[str, Any] = args.plan_info            # read and checked by _check_first
     new = np.flatnonzero(sites["status"].to_numpy() == "new")
     old = np.flatnonzero(sites["status"].to_numpy() != "new")
 
@@ -293,8 +288,7 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
     gaps = coverage.gaps(ctx, fac, minutes[-1], types=args.types, min_population=1.0)
     plan = None
     if args.sites:
-        sites = getattr(args, "sites_table", None)
-        sites = _read_sites(args.sites, region) if sites is None else sites
+        sites = args.sites_table                     # read and checked by _check_first
         after_fac = _new_facilities(sites, fac, args.types)
         after = coverage.coverage_by_cell(ctx, after_fac, minutes, types=args.types)
         cells["minutes_after"] = after["minutes"].to_numpy()

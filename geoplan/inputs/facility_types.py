@@ -14,7 +14,7 @@ mapping or as a path to a TOML file of the same shape.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from os import PathLike
@@ -146,6 +146,24 @@ class Vocabulary:
                 if code is not None:
                     return code
         return None
+
+    def require_codes(self, values: Iterable[Any], field: str) -> list[str]:
+        """The codes of ``values`` (see :meth:`code_of`); an unknown one is an error.
+
+        Raises
+        ------
+        GeoplanInputError
+            Naming the first unknown value and ``field`` (e.g. ``--types``).
+        """
+        out = []
+        for t in values:
+            code = self.code_of(str(t))
+            if code is None:
+                raise GeoplanInputError(f"unknown facility type '{t}'", field=field,
+                                        hint="use a type code, label or alias: "
+                                             + ", ".join(list(self.types)[:12]))
+            out.append(code)
+        return out
 
     def label(self, code: str, lang: str = "en") -> str:
         """Return the label of ``code`` in ``lang``; unknown codes are returned as is."""

@@ -313,16 +313,14 @@ def _cover_floor(inst: CoverInstance, need: float | None) -> float:
     fractional knapsack bound); with unit costs, at least :math:`\lceil need / \max_j
     W_j \rceil` sites.
     """
-    A, c = inst.A.tocsc(), inst.costs
+    A, c = inst.A, inst.costs                      # CSR, rows x kept candidates
     if A.shape[0] == 0 or A.shape[1] == 0:
         return 0.0
     if need is None:
-        rows = A.tocsr()
-        cheapest = np.full(rows.shape[0], np.inf)
-        np.minimum.at(cheapest, np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr)),
-                      c[rows.indices])
-        worst = float(cheapest.max())
-        return worst if math.isfinite(worst) else 0.0
+        has = np.flatnonzero(np.diff(A.indptr) > 0)
+        if has.size == 0:
+            return 0.0
+        return float(np.minimum.reduceat(c[A.indices], A.indptr[has]).max())
     if need <= 1e-9 * max(1.0, float(inst.w.sum())):
         return 0.0
     cover = np.asarray(A.T @ inst.w, dtype=float).ravel()

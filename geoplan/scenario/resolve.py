@@ -81,6 +81,11 @@ def _resolve_types(sc: Any, spec: Any, key: str, region: Any, where: Callable) -
     return tuple(dict.fromkeys(codes))
 
 
+def _site_type_column(cand: Any) -> str:
+    """The candidates' column of site types (``site_type`` as read, else ``type``)."""
+    return "site_type" if "site_type" in cand.columns else "type"
+
+
 def _check_candidate_types(sc: Any, spec: Any, key: str, region: Any, where: Callable) -> None:
     names = getattr(spec, key, None)
     if not names:
@@ -89,7 +94,7 @@ def _check_candidate_types(sc: Any, spec: Any, key: str, region: Any, where: Cal
     if cand is None:
         _fail(sc, where, key, f"'{key}' names candidate site types but the region has no "
               "candidates layer", "add [candidates] to region.toml or [inputs] candidates")
-    col = "site_type" if "site_type" in cand.columns else "type"
+    col = _site_type_column(cand)
     present = sorted(str(v) for v in cand[col].dropna().unique())
     missing = [n for n in names if str(n) not in present]
     if missing:
@@ -140,17 +145,16 @@ def _check_ids(sc: Any, spec: Any, region: Any, where: Callable) -> None:
 
 def _check_p(sc: Any, spec: Any, region: Any, where: Callable) -> None:
     """``p`` new sites cannot exceed the sites there are to choose from (the candidates of
-    ``candidate_types``, all candidates without it, plus facilities of ``upgrade_types``)."""
+    ``candidate_types`` plus the facilities of ``upgrade_types``, as the model takes them)."""
     p = getattr(spec, "p", None)
     if p is None or not hasattr(spec, "candidate_types"):
         return
+    cand, names = region.candidates, spec.candidate_types
+    if not names and not spec.upgrade_types:
+        return          # no sites at all: the model says so ("has no candidate sites")
     n = 0
-    cand = region.candidates
-    if cand is not None:
-        col = "site_type" if "site_type" in cand.columns else "type"
-        names = spec.candidate_types
-        n += int(cand[col].astype(str).isin([str(x) for x in names]).sum()) if names \
-            else len(cand)
+    if cand is not None and names:
+        n += int(cand[_site_type_column(cand)].astype(str).isin([str(x) for x in names]).sum())
     fac = region.facilities
     if spec.upgrade_types and fac is not None:
         n += int(fac["type"].isin(spec.upgrade_types).sum())

@@ -411,3 +411,14 @@ def test_every_key_is_checked():
         elif not any(key == k for _, k in CASES):
             missing.append(f"{key}: neither varied here nor listed in ELSEWHERE")
     assert not missing, "\n".join(missing)
+
+
+def test_p_above_the_sites_a_model_can_choose_is_refused_at_load(tmp_path):
+    """p counts the candidates of candidate_types plus the facilities of upgrade_types,
+    the sites the model takes (the demo has 8 township health centres)."""
+    from geoplan import GeoplanInputError
+    only_upgrades = ('candidate_types = DROP\nupgrade_types = ["township_health_centre"]\n')
+    assert _spec(tmp_path, "p_median", only_upgrades + "p = 8").p == 8
+    with pytest.raises(GeoplanInputError, match="only 8 candidate site") as e:
+        _spec(tmp_path, "p_median", only_upgrades + "p = 9")
+    assert "line" in str(e.value)
