@@ -292,7 +292,7 @@ def p_center(
         C.data = (C.data <= r * (1 + 1e-12)).astype(float)
         C.eliminate_zeros()
         log.info("p_center: is radius %.6g feasible? (%.2f s)", r, clock.elapsed())
-        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.left(),
+        plan = set_covering(C, None, existing=ex, solver=solver, time_limit=clock.solver_limit(),
                             gap=gap, force_open=rules.force_open, max_new_per_unit=max_new_per_unit,
                             site_unit=site_unit, verbose=verbose)
         details["subproblems"] += 1

@@ -651,7 +651,7 @@ def _solve_max_covering(inst: CoverInstance, w: NDArray[np.float64], *, p: int |
         return start_cols, answer(lp_bound, "LP fixing (HiGHS) + local search (time limit)"), \
             build_s
     else:
-        info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True,
+        info = solve(prob, solver, time_limit=clock.solver_limit(), gap=gap, warm_start=True,
                      msg=verbose)
     if info.status == INFEASIBLE:            # no plan among the rest: the start is best
         return start_cols, answer(start_val, info.solver + " + LP fixing"), build_s

@@ -555,7 +555,7 @@ def _solver_seconds(run: _Run, master: _MILPMaster) -> float | None:
     left = run.clock.left()
     if left is None:
         return None
-    return max(left - (0.3 + 2e-6 * master.nnz), 0.5 * left)
+    return max(left - (0.3 + 2e-6 * master.nnz), 0.5 * left, 0.01)
 
 
 def _benders_milp(sub: _Sub, lev: _Levels, grp: _Groups, p: int, pool: list[_Cuts],

@@ -189,6 +189,16 @@ class Deadline:
         """Seconds left (never negative), None without a limit."""
         return None if self.end is None else max(self.end - time.perf_counter(), 0.0)
 
+    def solver_limit(self) -> float | None:
+        """What is left as a solver's ``time_limit``: at least 10 ms, None without a limit.
+
+        Why: between a caller's ``expired()`` check and the solve the clock may run out;
+        a solver must still start (and hand back the plan it was given), not be refused a
+        zero limit.
+        """
+        rem = self.left()
+        return None if rem is None else max(rem, 0.01)
+
     def expired(self, margin: float = 0.0) -> bool:
         """Whether at most ``margin`` seconds are left."""
         rem = self.left()

@@ -175,7 +175,7 @@ def tradeoff_curve(
             on = set(start.tolist())
             for j, v in enumerate(x):
                 v.setInitialValue(1.0 if int(inst.cols[j]) in on else 0.0)
-            info = solve(prob, solver, time_limit=clock.left(), gap=gap, warm_start=True,
+            info = solve(prob, solver, time_limit=clock.solver_limit(), gap=gap, warm_start=True,
                          msg=verbose)
             chosen = _selected(inst, x) if info.has_solution else np.array([], np.intp)
             b_s = build_s if p == fo.size + 1 else 0.0

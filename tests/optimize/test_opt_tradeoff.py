@@ -43,3 +43,25 @@ def test_sf_curve_reaches_the_known_p4_optimum():
     dist, pop, _ = load_sf()
     curve, _ = tradeoff_curve(dist <= 5000, pop, 5)
     assert curve.loc[4, "covered"] == pytest.approx(875_247)
+
+
+def test_a_clock_that_runs_out_after_the_check_still_gives_a_plan(monkeypatch):
+    # CI saw it: the time limit ran out between the `expired()` check and the solve,
+    # and the solver was refused `time_limit=0.0`. Every point must still carry a plan.
+    from geoplan.optimize import solver as solver_mod
+
+    monkeypatch.setattr(solver_mod.Deadline, "expired", lambda self, margin=0.0: False)
+    C, w = _spatial(2)
+    curve, plans = tradeoff_curve(C, w, 3, time_limit=1e-6)
+    assert list(curve["p"]) == [0, 1, 2, 3]
+    assert all(p.feasible for p in plans[1:])
+    assert (np.diff(curve["covered"]) >= -1e-9).all()
+    assert all(s in ("optimal", "time_limit", "feasible") for s in curve["status"])
+
+
+def test_solver_limit_is_never_zero():
+    from geoplan.optimize.solver import Deadline
+
+    assert Deadline(None).solver_limit() is None
+    assert Deadline(1e-9).solver_limit() == pytest.approx(0.01)
+    assert 0.01 <= Deadline(60).solver_limit() <= 60
