@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -53,6 +52,7 @@ from geoplan._errors import GeoplanInputError, GeoplanWarning
 from geoplan.inputs import _validate as v
 from geoplan.inputs.chinacrs import to_wgs84
 from geoplan.inputs.facility_types import Vocabulary, default_vocabulary
+from geoplan.inputs.osm import graph_from_osm_file
 from geoplan.inputs.studyarea import StudyArea, parse_crs
 
 __all__ = [
@@ -837,27 +837,6 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
 _PLACE_RE = re.compile(r"[\\/]")
 
 
-def _pbf_to_osm_xml(p: Path, out: Path) -> None:
-    """Extract highway ways and their nodes from an OSM PBF into an OSM XML file."""
-    import osmium
-
-    try:
-        wanted: set[int] = set()
-        for way in osmium.FileProcessor(str(p), osmium.osm.WAY).with_filter(
-                osmium.filter.KeyFilter("highway")):
-            wanted.update(n.ref for n in way.nodes)
-        with osmium.SimpleWriter(str(out), overwrite=True) as writer:
-            for obj in osmium.FileProcessor(str(p), osmium.osm.NODE | osmium.osm.WAY):
-                if obj.is_node():
-                    if obj.id in wanted:
-                        writer.add_node(obj)
-                elif "highway" in obj.tags:
-                    writer.add_way(obj)
-    except RuntimeError as exc:
-        raise GeoplanInputError(f"cannot read the OSM PBF file ({str(exc)[:200]})", path=p,
-                                hint="check that the download is complete") from None
-
-
 def _keep_highways(G: nx.MultiDiGraph, p: Path) -> nx.MultiDiGraph:
     """Drop edges of ways with no ``highway`` tag (buildings, land use, rivers read from
     an unfiltered extract are not roads); refuse a file with no road at all."""
@@ -887,12 +866,7 @@ def _read_graph_file(p: Path) -> nx.MultiDiGraph:
     try:
         if suffix == ".graphml":
             return _check_graphml(ox.load_graphml(p), p)
-        if suffix in (".osm.pbf", ".pbf"):
-            with tempfile.TemporaryDirectory(prefix="geoplan-") as tmp:
-                xml = Path(tmp) / "roads.osm"
-                _pbf_to_osm_xml(p, xml)
-                return ox.graph_from_xml(xml, simplify=True, retain_all=True)
-        return ox.graph_from_xml(p, simplify=True, retain_all=True)
+        return graph_from_osm_file(p)[0]
     except GeoplanInputError:
         raise
     except Exception as exc:  # parse errors from sax/bz2/osmnx all mean "unreadable"
@@ -919,6 +893,15 @@ def _check_graphml(G: nx.MultiDiGraph, p: Path) -> nx.MultiDiGraph:
                     f"{what} {ident} has no attribute '{missing[0]}'", path=p, field=missing[0],
                     hint="export the network with osmnx (ox.save_graphml), which writes node "
                          "x/y and edge length in metres, or give the OSM file instead")
+    merged = sum(1 for *_, d in G.edges(data=True)
+                 if any(isinstance(d.get(t), list) for t in ("highway", "maxspeed")))
+    if merged:
+        warnings.warn(GeoplanWarning(
+            f"{p}: {merged:,} edges merge OSM ways of different highway/maxspeed values "
+            "(osmnx's default simplification); a speed rule sees their mix, not each way's "
+            "own -> give the .osm/.osm.pbf file (geoplan keeps those ways apart), or build "
+            "the graph with ox.simplify_graph(G, edge_attrs_differ=['highway', 'maxspeed', "
+            "'oneway', 'bridge', 'tunnel'])"), stacklevel=5)
     return G
 
 
