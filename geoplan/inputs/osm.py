@@ -36,9 +36,12 @@ from geoplan._errors import GeoplanInputError, GeoplanWarning
 __all__ = ["SEGMENT_TAGS", "ClipReport", "graph_from_osm_file"]
 
 #: Edge tags a travel profile reads (``geoplan/travel/profiles.py``: class, posted speed,
-#: the ``no_snap_tags`` of the shipped profiles) plus direction: a merged edge never spans
-#: two values of any of them. ``tests/travel`` checks the shipped profiles read no other.
-SEGMENT_TAGS: tuple[str, ...] = ("highway", "maxspeed", "oneway", "bridge", "tunnel")
+#: the ``no_snap_tags`` and ``access_tags`` of the shipped profiles) plus direction: each is
+#: kept on the graph's edges, and a merged edge never spans two values of any of them.
+#: ``tests/inputs/test_osm_extracts.py`` checks the shipped profiles read no other.
+SEGMENT_TAGS: tuple[str, ...] = ("highway", "maxspeed", "oneway", "bridge", "tunnel",
+                                  "access", "foot", "vehicle", "bicycle", "motor_vehicle",
+                                  "motorcar")
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,11 @@ def graph_from_osm_file(p: Path) -> tuple[nx.MultiDiGraph, ClipReport]:
                                     "of its nodes in the file)", path=p,
                                     hint="check that the extract contains roads with their "
                                          "nodes")
-        G = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+        kept = list(ox.settings.useful_tags_way)
+        ox.settings.useful_tags_way = kept + [t for t in SEGMENT_TAGS if t not in kept]
+        try:
+            G = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+        finally:
+            ox.settings.useful_tags_way = kept
     G = ox.simplify_graph(G, edge_attrs_differ=list(SEGMENT_TAGS))
     return G, rep

@@ -19,7 +19,8 @@ walking networks, has lost its one-way information; drive times on it ignore one
 
 Compilation rules:
 
-* edges the profile may not use (class speed 0 or excluded) and self-loops are dropped,
+* edges the profile may not use (class speed 0 or excluded, or barred by an access tag:
+  :meth:`geoplan.travel.profiles.Profile.barred`) and self-loops are dropped,
   and so are nodes left without usable edges; the remaining nodes are numbered along a
   Z-order (Morton) curve, which keeps map neighbours close in memory and makes searches
   faster than in OSM id order;
@@ -236,6 +237,8 @@ def _edge_arrays(G: nx.DiGraph, pos: dict[Any, int], profile: Profile) -> dict[s
     length = np.empty(m, float)
     combo = np.empty(m, np.intp)
     blocked = np.zeros(m, bool)
+    barred = np.zeros(m, bool)
+    access_keys = profile.access_tags
     geoms: list[Any] = [None] * m
     combos: dict[tuple[Hashable, Hashable], int] = {}
     tags = profile.no_snap_tags
@@ -248,9 +251,11 @@ def _edge_arrays(G: nx.DiGraph, pos: dict[Any, int], profile: Profile) -> dict[s
         combo[i] = combos.setdefault(key, len(combos))
         if tags:
             blocked[i] = any(_tag_set(d.get(t)) for t in tags)
+        if any(k in d for k in access_keys):
+            barred[i] = profile.barred(d)
         geoms[i] = d.get("geometry")
     return {"u": u, "v": v, "length": length, "combo": combo, "combos": list(combos),
-            "blocked": blocked, "geometry": geoms}
+            "blocked": blocked, "barred": barred, "geometry": geoms}
 
 
 def _edge_speeds(profile: Profile, e: dict[str, Any], xy: NDArray[np.float64],
@@ -530,7 +535,7 @@ def compile_network(
     _check_lengths(e["length"], ids, e["u"], e["v"])
     speed, snappable = _edge_speeds(prof, e, xy_all, urban_area)
 
-    usable = (speed > 0) & (e["u"] != e["v"])
+    usable = (speed > 0) & (e["u"] != e["v"]) & ~e["barred"]
     if not usable.any():
         raise GeoplanInputError(
             f"the '{prof.name}' profile can use none of the graph's "

@@ -85,6 +85,11 @@ class Profile:
         Classes points may not be snapped to (no roadside access).
     no_snap_tags
         Edge attributes (``bridge``, ``tunnel``) that stop points from snapping to an edge.
+    access_tags
+        OSM access keys for this mode, general to specific (e.g. ``access``, ``vehicle``,
+        ``motor_vehicle``); on each edge the most specific key present decides.
+    no_access
+        Values of that key that bar the mode (``no``, ``private``): the edge is dropped.
     """
 
     name: str
@@ -100,6 +105,34 @@ class Profile:
     use_congestion: bool
     no_snap_highways: frozenset[str]
     no_snap_tags: tuple[str, ...]
+    access_tags: tuple[str, ...] = ("access",)
+    no_access: frozenset[str] = frozenset({"no", "private"})
+
+    def barred(self, tags: Mapping[str, Any]) -> bool:
+        """Whether an edge's access tags bar this mode.
+
+        The most specific of :attr:`access_tags` present on the edge decides (OSM's access
+        hierarchy: ``access=no`` + ``foot=yes`` is walkable); a value listing several
+        (``"no;private"``, or a list from merged ways) bars if any part does.
+
+        Parameters
+        ----------
+        tags
+            The edge's attributes.
+
+        Returns
+        -------
+        bool
+            True when the mode may not use the edge.
+        """
+        for key in reversed(self.access_tags):
+            value = tags.get(key)
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                continue
+            parts = value if isinstance(value, (list, tuple)) else [value]
+            words = {w.strip().lower() for part in parts for w in str(part).split(";")}
+            return bool(words & self.no_access)
+        return False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the profile as plain TOML-like data (lists and dicts).
@@ -161,7 +194,11 @@ _FIELD_TYPES: dict[str, str] = {
     "use_congestion": "bool",
     "no_snap_highways": "class list",
     "no_snap_tags": "class list",
+    "access_tags": "class list",
+    "no_access": "class list",
 }
+#: Fields a profile table may leave out (the dataclass default applies).
+_OPTIONAL_FIELDS = frozenset({"access_tags", "no_access"})
 
 
 def _check_number(value: Any, where: str, field: str, *, allow_zero: bool) -> float:
@@ -184,7 +221,7 @@ def _build(name: str, spec: Mapping[str, Any], where: str) -> Profile:
             f"unknown profile field(s) {', '.join(unknown)} in mode '{name}'", path=where,
             field=unknown[0], hint="valid fields: " + ", ".join(sorted(_FIELD_TYPES)),
         )
-    missing = sorted(set(_FIELD_TYPES) - set(spec))
+    missing = sorted(set(_FIELD_TYPES) - set(spec) - _OPTIONAL_FIELDS)
     if missing:
         raise GeoplanInputError(
             f"mode '{name}' lacks field(s) {', '.join(missing)}", path=where, field=missing[0],
@@ -192,6 +229,8 @@ def _build(name: str, spec: Mapping[str, Any], where: str) -> Profile:
         )
     values: dict[str, Any] = {}
     for key, kind in _FIELD_TYPES.items():
+        if key not in spec:            # an optional field: the dataclass default
+            continue
         value = spec[key]
         fname = f"{name}.{key}"
         if kind == "text":
@@ -217,7 +256,9 @@ def _build(name: str, spec: Mapping[str, Any], where: str) -> Profile:
                 raise GeoplanInputError(f"{fname} must be a list of names", path=where,
                                         field=fname, hint='write e.g. ["motorway"]')
             items = [str(v) for v in value]
-            values[key] = tuple(items) if key == "no_snap_tags" else frozenset(items)
+            values[key] = (tuple(items) if key in ("no_snap_tags", "access_tags")
+                           else frozenset(v.lower() for v in items) if key == "no_access"
+                           else frozenset(items))
     return Profile(name=name, **values)
 
 

@@ -48,6 +48,20 @@ def _read_raw(path):
     return nodes, ways
 
 
+#: OSM's access hierarchy per mode, written out here (general to specific; barring values)
+ACCESS = {"walk": (("access", "foot"), {"no", "private"}),
+          "ebike": (("access", "vehicle", "bicycle"), {"no", "private", "use_sidepath"}),
+          "drive": (("access", "vehicle", "motor_vehicle", "motorcar"), {"no", "private"})}
+
+
+def _barred(tags, mode):
+    keys, bar = ACCESS[mode]
+    for key in reversed(keys):
+        if key in tags:
+            return any(w.strip().lower() in bar for w in tags[key].split(";"))
+    return False
+
+
 def _reference(path, mode):
     """Raw-segment travel-time graph of ``path`` for ``mode``: CSR seconds, node ids."""
     prof = get_profile(mode)
@@ -57,7 +71,7 @@ def _reference(path, mode):
     rows, cols, secs = [], [], []
     for refs, tags in ways:
         speed = edge_speed_kmh(prof, tags["highway"], tags.get("maxspeed"))
-        if speed <= 0 or tags["highway"] in prof.excluded_highways:
+        if speed <= 0 or tags["highway"] in prof.excluded_highways or _barred(tags, mode):
             continue
         one = tags.get("oneway") in ("yes", "true", "1", "-1", "reverse") \
             or tags.get("junction") == "roundabout"
@@ -214,6 +228,7 @@ def test_the_tags_profiles_read_are_kept_apart_when_merging():
     for mode in ("walk", "ebike", "drive"):
         prof = get_profile(mode)
         assert set(prof.no_snap_tags) <= set(SEGMENT_TAGS)
+        assert set(prof.access_tags) <= set(SEGMENT_TAGS)
     assert {"highway", "maxspeed"} <= set(SEGMENT_TAGS)
 
 
@@ -233,3 +248,26 @@ def test_a_graphml_of_merged_ways_is_named_in_a_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", GeoplanWarning)
         read_network(tmp_path / "kept.graphml")
+
+
+@pytest.mark.parametrize(("tags", "walk", "ebike", "drive"), [
+    ({"access": "private"}, False, False, False),
+    ({"access": "no", "foot": "yes"}, True, False, False),
+    ({"motor_vehicle": "no"}, True, True, False),
+    ({"access": "destination"}, True, True, True),
+    ({"vehicle": "no", "motorcar": "yes"}, True, False, True),
+    ({"bicycle": "use_sidepath"}, True, False, True),
+    ({"foot": "no;private"}, False, True, True),
+    ({}, True, True, True),
+])
+def test_access_tags_decide_per_mode(tmp_path, tags, walk, ebike, drive):
+    p = tmp_path / "chain.osm"
+    p.write_text(_chain_osm([([1], {"highway": "residential"}),
+                             ([1], {"highway": "residential", **tags}),
+                             ([1], {"highway": "residential"})]), "utf-8")
+    G = read_network(p)
+    for mode, usable in (("walk", walk), ("ebike", ebike), ("drive", drive)):
+        assert _barred(tags, mode) is not usable          # the test's own table agrees
+        net = compile_network(G, mode, warn=False)
+        i, j = node_indices(net, [1, 4])
+        assert bool(np.isfinite(dijkstra(net.forward, indices=i)[j])) is usable, mode
