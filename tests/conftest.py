@@ -28,6 +28,25 @@ def demo_dir() -> Path:
     return DEMO
 
 
+#: OSM's access hierarchy per mode, written out here from the OSM wiki (general to specific;
+#: the values that bar the mode) so reference shortest paths do not reuse geoplan's profiles.
+OSM_ACCESS = {"walk": (("access", "foot"), {"no", "private"}),
+              "ebike": (("access", "vehicle", "bicycle"), {"no", "private", "use_sidepath"}),
+              "drive": (("access", "vehicle", "motor_vehicle", "motorcar"), {"no", "private"})}
+
+
+def osm_barred(tags, mode: str) -> bool:
+    """Whether OSM tags bar ``mode``: the most specific access key present decides."""
+    keys, bar = OSM_ACCESS[mode]
+    for key in reversed(keys):
+        value = tags.get(key)
+        if value is None or (isinstance(value, float) and value != value):
+            continue
+        parts = value if isinstance(value, (list, tuple)) else [value]
+        return any(w.strip().lower() in bar for part in parts for w in str(part).split(";"))
+    return False
+
+
 def shared_path(*parts: str) -> Path:
     """Path inside ../shared/data, skipping the test when it is absent."""
     p = SHARED.joinpath(*parts)

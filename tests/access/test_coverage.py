@@ -1,7 +1,8 @@
 """Coverage analytics on the demo region, on hand-made networks and on real OSM roads.
 
 Travel times are checked against networkx Dijkstra on a graph built straight from the
-osmnx MultiDiGraph (fastest parallel edge, speeds from the profile rule); per-unit
+osmnx MultiDiGraph (fastest parallel edge, speeds from the profile rule, OSM access tags
+read by the tests' own rule); per-unit
 tables against sums of the per-cell tables; beds per 1,000 against the figures in
 data/demo/README.md; isochrones against point-by-point travel times at the grid
 centres.
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from conftest import DEMO, shared_path
+from conftest import DEMO, osm_barred, shared_path
 
 from geoplan import GeoplanInputError, GeoplanWarning
 from geoplan.access import coverage as cv
@@ -55,7 +56,7 @@ def nx_graph(G, profile):
         hw = d.get("highway")
         kmh = edge_speed_kmh(profile, tuple(hw) if isinstance(hw, list) else hw,
                              d.get("maxspeed"))
-        if kmh <= 0 or u == v:
+        if kmh <= 0 or u == v or osm_barred(d, profile.name):
             continue
         w = d["length"] / (kmh / 3.6)
         pairs = [(u, v)] if profile.respect_oneway else [(u, v), (v, u)]

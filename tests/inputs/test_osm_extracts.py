@@ -19,7 +19,7 @@ import numpy as np
 import osmium
 import pytest
 import shapely
-from conftest import shared_path
+from conftest import osm_barred, shared_path
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
@@ -48,20 +48,6 @@ def _read_raw(path):
     return nodes, ways
 
 
-#: OSM's access hierarchy per mode, written out here (general to specific; barring values)
-ACCESS = {"walk": (("access", "foot"), {"no", "private"}),
-          "ebike": (("access", "vehicle", "bicycle"), {"no", "private", "use_sidepath"}),
-          "drive": (("access", "vehicle", "motor_vehicle", "motorcar"), {"no", "private"})}
-
-
-def _barred(tags, mode):
-    keys, bar = ACCESS[mode]
-    for key in reversed(keys):
-        if key in tags:
-            return any(w.strip().lower() in bar for w in tags[key].split(";"))
-    return False
-
-
 def _reference(path, mode):
     """Raw-segment travel-time graph of ``path`` for ``mode``: CSR seconds, node ids."""
     prof = get_profile(mode)
@@ -71,7 +57,7 @@ def _reference(path, mode):
     rows, cols, secs = [], [], []
     for refs, tags in ways:
         speed = edge_speed_kmh(prof, tags["highway"], tags.get("maxspeed"))
-        if speed <= 0 or tags["highway"] in prof.excluded_highways or _barred(tags, mode):
+        if speed <= 0 or tags["highway"] in prof.excluded_highways or osm_barred(tags, mode):
             continue
         one = tags.get("oneway") in ("yes", "true", "1", "-1", "reverse") \
             or tags.get("junction") == "roundabout"
@@ -267,7 +253,7 @@ def test_access_tags_decide_per_mode(tmp_path, tags, walk, ebike, drive):
                              ([1], {"highway": "residential"})]), "utf-8")
     G = read_network(p)
     for mode, usable in (("walk", walk), ("ebike", ebike), ("drive", drive)):
-        assert _barred(tags, mode) is not usable          # the test's own table agrees
+        assert osm_barred(tags, mode) is not usable          # the test's own table agrees
         net = compile_network(G, mode, warn=False)
         i, j = node_indices(net, [1, 4])
         assert bool(np.isfinite(dijkstra(net.forward, indices=i)[j])) is usable, mode
