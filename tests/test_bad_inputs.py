@@ -169,6 +169,20 @@ def _popgrid(*values: object) -> str:
                  for i, v in enumerate(values)))
 
 
+def _projected(text: str) -> str:
+    """The FeatureCollection ``text`` declaring UTM 50N (EPSG:32650), coordinates made
+    metres (as a GIS writes a projected layer)."""
+    import json
+
+    fc = json.loads(text)
+    fc["crs"] = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32650"}}
+    for f in fc["features"]:
+        ring = f["geometry"]["coordinates"][0]
+        f["geometry"]["coordinates"][0] = [[500_000 + (x - 117) * 1e5, 3_300_000 + y * 1e3]
+                                           for x, y in ring]
+    return json.dumps(fc)
+
+
 def _units(*codes: str) -> str:
     return _fc(*(({"code": c, "name": f"u{c}"}, _sq(114.30 + i * 0.01, 30.05))
                  for i, c in enumerate(codes)))
@@ -581,8 +595,17 @@ CASES = [
          {"g.geojson": _fc(({"population": 500}, _pt(114.3, 30.05)))}),
     Case("popgrid-density-on-csv", ["inspect", "p.csv", "--values", "density"],
          ["p.csv", "density", "polygons"], {"p.csv": "lon,lat,population\n114.3,30.05,10\n"}),
-    Case("popgrid-gcj02", ["inspect", "g.geojson", "--crs", "gcj02"],
-         ["g.geojson", "GCJ-02", "crs"], {"g.geojson": _popgrid(10, 20)}),
+    Case("popgrid-gcj02-projected-file", ["inspect", "g.geojson", "--crs", "gcj02"],
+         ["g.geojson", "projected", "EPSG:32650", "GCJ-02", "crs"],
+         {"g.geojson": _projected(_popgrid(10, 20))}),
+    Case("popgrid-gcj02-outside-china", ["inspect", "g.geojson", "--crs", "gcj02"],
+         ["g.geojson", "feature 1", "outside China", "crs"],
+         {"g.geojson": _popgrid(10, 20).replace("114.3", "-14.3")}),
+    Case("popgrid-raster-gcj02", ["inspect", "pop.tif", "--crs", "gcj02"],
+         ["pop.tif", "GCJ-02", "raster", "crs"], make=lambda d: _tif(d / "pop.tif")),
+    Case("popgrid-raster-column", ["inspect", "r"], ["pop.tif", "column", "raster"],
+         {"r/region.toml": 'name = "r"\n[population]\npath = "pop.tif"\ncolumn = "pop"\n'},
+         make=lambda d: (d / "r").mkdir() or _tif(d / "r" / "pop.tif")),
     Case("popgrid-csv-projected-crs", ["inspect", "p.csv", "--kind", "population", "--crs",
                                        "EPSG:32650"], ["p.csv", "easting", "--x"],
          {"p.csv": "lon,lat,population\n114.3,30.05,10\n"}),
@@ -673,7 +696,8 @@ CASES = [
           "r/roads.graphml": "<graphml><graph"}),
     # ---- boundaries
     Case("bnd-no-code", ["inspect", "b.geojson", "--kind", "boundaries"],
-         ["b.geojson", "code", "code="], {"b.geojson": _fc(({"title": "a"}, _sq(114.3, 30)))}),
+         ["b.geojson", "code", "--code", 'code = "COLUMN"'],
+         {"b.geojson": _fc(({"title": "a"}, _sq(114.3, 30)))}),
     Case("bnd-duplicate-codes", ["inspect", "b.geojson"],
          ["b.geojson", "duplicate id '42'", "feature 2", "unit"],
          {"b.geojson": _units("42", "42")}),
@@ -686,8 +710,28 @@ CASES = [
          {"b.geojson": _fc(({"code": "1"}, _sq(114.3, 30.05)), ({"code": "2"}, {
              "type": "Polygon", "coordinates": [[[114.3, 30], [114.31, 30], [114.32, 30],
                                                  [114.3, 30]]]}))}),
-    Case("bnd-gcj02", ["inspect", "b.geojson", "--kind", "boundaries", "--crs", "gcj02"],
-         ["b.geojson", "GCJ-02", "crs"], {"b.geojson": _units("1", "2")}),
+    Case("bnd-gcj02-projected-file", ["inspect", "b.geojson", "--kind", "boundaries", "--crs",
+                                      "gcj02"], ["b.geojson", "projected", "GCJ-02", "crs"],
+         {"b.geojson": _projected(_units("1", "2"))}),
+    Case("bnd-bd09-swapped", ["inspect", "b.geojson", "--kind", "boundaries", "--crs", "bd09"],
+         ["b.geojson", "feature 1", "outside China", "swapped"],
+         {"b.geojson": _fc(({"code": "1"}, {"type": "Polygon", "coordinates": [[
+             [40.0, 80.0], [40.0, 80.01], [40.01, 80.01], [40.0, 80.0]]]}))}),
+    Case("region-bnd-gcj02-projected", ["inspect", "r"], ["b.geojson", "projected", "crs"],
+         {"r/region.toml": 'name = "r"\n[boundaries]\npath = "b.geojson"\ncrs = "gcj02"\n',
+          "r/b.geojson": _projected(_units("1", "2"))}),
+    Case("inspect-region-crs", ["inspect", D, "--crs", "gcj02"],
+         ["--crs", "does not apply", "region", "region.toml"]),
+    Case("inspect-network-crs", ["inspect", "r.osm", "--crs", "gcj02"],
+         ["--crs", "does not apply", "network", "OSM"], {"r.osm": grid_osm()}),
+    Case("inspect-beds-on-candidates", ["inspect", "c.csv", "--kind", "candidates", "--beds",
+                                        "beds"], ["--beds", "does not apply", "candidates"],
+         {"c.csv": CAND}),
+    Case("region-cand-beds-key", ["inspect", "r"], ["region.toml", "'beds'", "[candidates]"],
+         {"r/region.toml": REGION_B + '[candidates]\npath = "c.csv"\nbeds = "beds"\n',
+          "r/c.csv": CAND}),
+    Case("coverage-crs-without-facilities", ["coverage", D, "--crs", "gcj02", "--out", "out"],
+         ["--crs", "--facilities", "region.toml"]),
     Case("bnd-csv", ["inspect", "b.csv", "--kind", "boundaries"],
          ["b.csv", "unknown format", ".geojson"], {"b.csv": "code,name\n1,a\n"}),
     Case("coverage-boundaries-missing", ["coverage", D, "--boundaries", "b.geojson",

@@ -97,18 +97,65 @@ def _print_kv(title: str, items: dict[str, str]) -> None:
         print(f"  {k:<14} {val}")
 
 
-def _columns(args: argparse.Namespace) -> dict[str, str]:
-    keys = ("id", "name", "type", "beds", "lon", "lat")
+#: The column options of ``geoplan inspect``: the fields of the facilities and candidates
+#: readers (``readers.FACILITY_FIELDS`` and ``CANDIDATE_FIELDS``; checked by a test).
+COLUMN_OPTIONS = ("id", "name", "name_en", "type", "beds", "capacity", "cost", "admin",
+                  "admin_name", "address", "lon", "lat", "x", "y")
+_CANDIDATE_COLUMNS = tuple(k for k in COLUMN_OPTIONS if k != "beds")
+
+#: The options of ``geoplan inspect`` each kind of input applies (``lang`` applies to all);
+#: one given that no input inspected applies is refused, never ignored.
+INSPECT_OPTIONS: dict[str, frozenset[str]] = {
+    "facilities": frozenset({"kind", "crs", "encoding", "vocabulary", "boundaries",
+                             *COLUMN_OPTIONS}),
+    "candidates": frozenset({"kind", "crs", "encoding", "boundaries", *_CANDIDATE_COLUMNS}),
+    "population": frozenset({"kind", "crs", "encoding", "boundaries", "population_column",
+                             "values"}),
+    "boundaries": frozenset({"kind", "crs", "code", "name"}),
+    "network": frozenset({"kind", "boundaries"}),
+    "region": frozenset(),
+}
+
+
+def _columns(args: argparse.Namespace, kind: str) -> dict[str, str]:
+    keys = COLUMN_OPTIONS if kind == "facilities" else _CANDIDATE_COLUMNS
     return {k: getattr(args, k) for k in keys if getattr(args, k, None)}
 
 
-def _inspect_file(path: str, args: argparse.Namespace, boundaries) -> None:
+def _given_options(args: argparse.Namespace) -> list[str]:
+    """The ``geoplan inspect`` options given (other than ``--lang``)."""
+    names = ["kind", "crs", "encoding", "vocabulary", "boundaries", "population_column",
+             "values", "code", *COLUMN_OPTIONS]
+    defaults = {"kind": "auto", "values": "counts"}
+    return [n for n in names if getattr(args, n, None) not in (None, defaults.get(n))]
+
+
+def _check_inspect_options(args: argparse.Namespace, kinds: Sequence[str]) -> None:
+    """Refuse an option that none of the inputs inspected applies (it would be ignored)."""
+    from geoplan._errors import GeoplanInputError
+
+    applied = frozenset().union(*(INSPECT_OPTIONS[k] for k in kinds))
+    unused = [n for n in _given_options(args) if n not in applied]
+    if not unused:
+        return
+    opts = ", ".join("--" + n.replace("_", "-") for n in unused)
+    takers = {n: [k for k, keys in INSPECT_OPTIONS.items() if n in keys] for n in unused}
+    where = "; ".join(f"--{n.replace('_', '-')}: {', '.join(ks) or 'none'}"
+                      for n, ks in takers.items())
+    raise GeoplanInputError(
+        f"{opts} {'does' if len(unused) == 1 else 'do'} not apply to the inputs given "
+        f"({', '.join(sorted(set(kinds)))})", field=unused[0],
+        hint=f"give it with a file it applies to ({where}); a region's layers take their "
+             "options from its region.toml (e.g. crs = \"gcj02\" under [facilities] or "
+             "[boundaries]), and road networks are read in their own CRS (OSM: WGS-84)")
+
+
+def _inspect_file(path: str, kind: str, args: argparse.Namespace, boundaries) -> None:
     from geoplan.inputs import readers as io
     from geoplan.inputs import summary
     from geoplan.inputs.facility_types import load_vocabulary
     from geoplan.inputs.studyarea import StudyArea
 
-    kind = args.kind if args.kind != "auto" else io.guess_layer_kind(path, args.encoding)
     area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) if boundaries is not None \
         else None
     if kind == "network":
@@ -124,7 +171,7 @@ def _inspect_file(path: str, args: argparse.Namespace, boundaries) -> None:
             "population": f"{pop['population'].sum():,.0f} in {len(pop):,} populated cells"})
         _print_table(summary.population_by_unit(pop, boundaries), "{:,.2f}")
     elif kind == "boundaries":
-        units = io.read_boundaries(path, crs=args.crs)
+        units = io.read_boundaries(path, code=args.code, name=args.name, crs=args.crs)
         _print_kv(f"{path}: admin units", summary.extent_summary(units) | {
             "area": f"{units.area.sum() / 1e6:,.1f} km²"})
         cols = [c for c in units.columns if c != units.geometry.name][:6]
@@ -133,7 +180,7 @@ def _inspect_file(path: str, args: argparse.Namespace, boundaries) -> None:
         reader = io.read_facilities if kind == "facilities" else io.read_candidates
         extra = {"vocabulary": load_vocabulary(args.vocabulary)} if kind == "facilities" else {}
         pts = reader(path, crs=args.crs, area=area, boundaries=boundaries,
-                     columns=_columns(args), encoding=args.encoding, **extra)
+                     columns=_columns(args, kind), encoding=args.encoding, **extra)
         _print_kv(f"{path}: {kind}", summary.extent_summary(pts))
         if kind == "facilities":
             _print_table(summary.facility_summary(pts, extra["vocabulary"], args.lang), "{:,.0f}")
@@ -194,13 +241,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     """Read, validate and summarise input files or a region folder."""
     from geoplan.inputs import readers as io
 
-    boundaries = io.read_boundaries(args.boundaries) if args.boundaries else None
+    kinds = []
     for path in args.files:
         p = Path(path)
         if p.is_dir() or p.suffix.lower() == ".toml":
+            kinds.append("region")
+        else:
+            kinds.append(args.kind if args.kind != "auto"
+                         else io.guess_layer_kind(path, args.encoding))
+    _check_inspect_options(args, kinds)
+    boundaries = io.read_boundaries(args.boundaries) if args.boundaries else None
+    for path, kind in zip(args.files, kinds, strict=True):
+        if kind == "region":
             _inspect_region(path, args)
         else:
-            _inspect_file(path, args, boundaries)
+            _inspect_file(path, kind, args, boundaries)
     return 0
 
 
@@ -272,6 +327,12 @@ def _coverage_check_first(args: argparse.Namespace) -> None:
         raise GeoplanInputError(f"the boundaries have no column '{args.level}' (--level)",
                                 field="--level", hint=f"use one of {', '.join(codes)}")
     vocab.require_codes(args.types or (), "--types")
+    for opt in ("crs", "encoding"):
+        if getattr(args, opt) is not None and not args.facilities:
+            raise GeoplanInputError(
+                f"--{opt} applies to --facilities FILE, which is not given", field=f"--{opt}",
+                hint=f"give --facilities FILE with it, or set {opt} = \"...\" under "
+                     "[facilities] in the region's region.toml")
     if args.facilities:      # read again, projected, once the population is known
         io.read_facilities(args.facilities, crs=args.crs, encoding=args.encoding,
                            vocabulary=vocab)
@@ -448,7 +509,8 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--kind", default="auto",
                      choices=["auto", "facilities", "candidates", "population", "boundaries",
                               "network"], help="what the files hold (default: guess)")
-    ins.add_argument("--crs", help="input coordinate system: EPSG code, or gcj02 / bd09")
+    ins.add_argument("--crs", help="coordinate system of the files (not of --boundaries): "
+                     "EPSG code, or gcj02 / bd09 (converted to WGS-84, every vertex)")
     ins.add_argument("--boundaries", help="admin units file to tag points and cells with")
     ins.add_argument("--encoding", help="text encoding (default: UTF-8, then GBK/GB18030)")
     ins.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
@@ -456,8 +518,11 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--population-column", help="population column of a vector grid")
     ins.add_argument("--values", default="counts", choices=["counts", "density"],
                      help="population raster values: people per cell or per km²")
-    for col in ("id", "name", "type", "beds", "lon", "lat"):
-        ins.add_argument(f"--{col}", help=f"name of the {col} column")
+    for col in COLUMN_OPTIONS:
+        ins.add_argument(f"--{col.replace('_', '-')}", dest=col,
+                         help=f"name of the {col} column (facilities/candidates; --name also "
+                              "boundaries)" if col == "name" else f"name of the {col} column")
+    ins.add_argument("--code", help="name of the unit code column of boundaries")
     ins.set_defaults(func=cmd_inspect)
 
     cov = sub.add_parser(
@@ -509,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
                       "table and chart (default outputs/comparison)")
     cmp_.set_defaults(func=cmd_compare)
+    _add_init_parser(sub)
     return parser
 
 
@@ -518,7 +584,9 @@ def _add_optimize_parser(sub: argparse._SubParsersAction) -> None:
         "optimize", help="run one location model on a region (sites, tables, summary)",
         description="Run one location model (the same kinds and keys as [[model]] in a "
                     "scenario file) on a region folder; write the chosen sites (GeoPackage "
-                    "+ CSV), per-unit tables and a JSON summary.")
+                    "+ CSV with lon/lat in WGS-84 and, for GCJ-02/BD-09 inputs, in that "
+                    "system; the new sites as GeoJSON and KML), per-unit tables and a JSON "
+                    "summary.")
     opt.add_argument("region", help="region folder or region.toml")
     from geoplan.scenario.spec import MODEL_KINDS
     opt.add_argument("--model", required=True, choices=MODEL_KINDS)
@@ -675,6 +743,18 @@ _OPT_KEYS = ("mode", "minutes", "existing_types", "candidate_types", "upgrade_ty
              "force_open", "force_closed")
 
 
+def _site_outputs(plan, region, tables: dict[str, pd.DataFrame]):
+    """The plan's sites with lon/lat in WGS-84 and in the inputs' own system (None without
+    sites); the ``sites`` table to write gets the same columns."""
+    if plan.sites is None:
+        return None
+    from geoplan.scenario.outputs import site_table
+
+    sites = site_table(plan.sites, region)
+    tables["sites"] = pd.DataFrame(sites).drop(columns="geometry", errors="ignore")
+    return sites
+
+
 def cmd_optimize(args: argparse.Namespace) -> int:
     """Run one location model on a region; write the plan's sites, tables and summary."""
     import json
@@ -710,13 +790,17 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     summary = {k: v for k, v in plan.summary().items()}
     if plan.explanation is not None:
         summary["explanation"] = str(plan.explanation)
+    sites = _site_outputs(plan, region, tables)
     with staged_files(out) as stage:              # every file of the plan, or none
         for name, table in tables.items():
             names.append(f"{m.name}_{name}.csv")
             write_table(table, stage / names[-1])
-        if plan.sites is not None and len(plan.sites):
+        if sites is not None and len(sites):
             names.append(f"{m.name}_sites.gpkg")
-            write_table(plan.sites, stage / names[-1])
+            write_table(sites, stage / names[-1])
+            from geoplan.scenario.outputs import write_site_files
+            names += write_site_files(sites, stage, f"{m.name}_new_sites",
+                                      f"{region.name}: {m.name}")
         names.append(f"{m.name}_summary.json")
         with atomic_path(stage / names[-1]) as tmp:
             tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
@@ -741,6 +825,108 @@ def cmd_compare(args: argparse.Namespace) -> int:
     _print_table(table.drop(columns=["scenario"]), "{:,.3f}")
     files = write_comparison(table, args.out)
     print(f"\nwritten: {files['csv']}, {files['chart']}")
+    return 0
+
+
+# --------------------------------------------------------------------------- geoplan init
+
+
+def _add_init_parser(sub: argparse._SubParsersAction) -> None:
+    """Add ``geoplan init`` (a region folder from a planner's files; geoplan.scenario.init)."""
+    ini = sub.add_parser(
+        "init", help="write a region folder (region.toml + starter scenarios) from your files",
+        description="Read your files with geoplan's readers, write DIR/region.toml naming "
+                    "them and the columns geoplan matched (with a comment on every key), and "
+                    "DIR/scenarios/ with starter scenarios for the seed questions, each "
+                    "checked against the region; then check every layer as 'geoplan inspect "
+                    "DIR' does. Nothing is written unless every check passes; data files are "
+                    "referenced, not copied.")
+    ini.add_argument("folder", metavar="DIR", help="region folder to write (created if "
+                     "missing)")
+    ini.add_argument("--facilities", metavar="FILE", help="existing facilities: CSV/TXT "
+                     "with lon/lat, or GeoJSON/GeoPackage/Shapefile points")
+    ini.add_argument("--population", metavar="FILE", help="population: GeoTIFF of people "
+                     "per cell (e.g. WorldPop), or a vector grid with a population column")
+    ini.add_argument("--boundaries", metavar="FILE", help="admin units: GeoJSON/GeoPackage/"
+                     "Shapefile polygons with a code column")
+    ini.add_argument("--roads", metavar="FILE", help="roads: .osm, .osm.bz2, .osm.pbf or "
+                     ".graphml")
+    ini.add_argument("--place", metavar="NAME", help='instead of --roads: download the roads '
+                     'of "County, Province, China" from OpenStreetMap with osmnx (online)')
+    ini.add_argument("--candidates", metavar="FILE", help="candidate sites for new "
+                     "facilities (optional; as --facilities, with a site type column)")
+    ini.add_argument("--crs", help="coordinates of the point layers (facilities, "
+                     "candidates): gcj02 (Gaode/Tencent), bd09 (Baidu), wgs84 (GPS, the "
+                     "default for tables) or an EPSG code")
+    for layer, what in (("facilities", "the facilities' coordinates"),
+                        ("candidates", "the candidates' coordinates"),
+                        ("boundaries", "the boundaries (a file without one; gcj02/bd09 "
+                                       "for DataV or Gaode exports)"),
+                        ("population", "the population (a file without one)")):
+        ini.add_argument(f"--{layer}-crs", dest=f"{layer}_crs", metavar="CRS",
+                         help=f"CRS of {what} (overrides --crs)")
+    ini.add_argument("--encoding", help="text encoding of the tables (default: detected, "
+                     "UTF-8 or GBK/GB18030), e.g. gbk")
+    from geoplan.scenario.init import COLUMN_KEYS
+    for layer, keys in COLUMN_KEYS.items():
+        ini.add_argument(f"--{layer}-columns", dest=f"{layer}_columns", action="append",
+                         metavar="KEY=COLUMN", help=f"columns of the {layer} file geoplan "
+                         f"does not match itself ({', '.join(keys)}), e.g. "
+                         f"{keys[0]}=编号,{keys[-1]}=... (repeatable)")
+    ini.add_argument("--values", default="counts", choices=["counts", "density"],
+                     help="population raster values: people per cell or per km²")
+    ini.add_argument("--vocabulary", metavar="FILE", help="TOML file of extra facility types")
+    ini.add_argument("--name", help="region name (default: the folder's name)")
+    ini.add_argument("--lang", default="en", choices=["en", "zh"],
+                     help="language of the scenarios' pages and of the type labels shown")
+    ini.add_argument("--force", action="store_true", help="replace an existing region.toml "
+                     "and starter scenarios")
+    ini.set_defaults(func=cmd_init)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write a region folder from the given files: region.toml, starter scenarios; then
+    check and summarise every layer as ``geoplan inspect`` does (before writing)."""
+    import io
+
+    from geoplan.scenario import init
+
+    plan = init.plan_init(
+        args.folder, facilities=args.facilities, population=args.population,
+        boundaries=args.boundaries, roads=args.roads, place=args.place,
+        candidates=args.candidates, crs=args.crs,
+        layer_crs={k: getattr(args, f"{k}_crs") for k in ("facilities", "candidates",
+                                                           "boundaries", "population")},
+        encoding=args.encoding, values=args.values, vocabulary=args.vocabulary,
+        columns={k: init.parse_columns(k, getattr(args, f"{k}_columns"))
+                 for k in init.COLUMN_KEYS if getattr(args, f"{k}_columns")},
+        name=args.name, lang=args.lang, force=args.force)
+    print("reading every layer, as geoplan inspect does ...", file=sys.stderr)
+    shown = io.StringIO()
+    with init.check_copy(plan) as manifest, warnings.catch_warnings(record=True) as caught, \
+            contextlib.redirect_stdout(shown):
+        warnings.simplefilter("default", GeoplanWarning)
+        _inspect_region(str(manifest), args)            # an unreadable layer stops here
+    written = init.write_init(plan)
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    print(f"== geoplan init: {plan.folder}")
+    print("\n".join(init.describe(plan)))
+    print(shown.getvalue().replace(str(manifest), str(plan.manifest)), end="")
+    notes = [str(w.message) for w in caught if issubclass(w.category, GeoplanWarning)]
+    if notes:
+        print(f"\n== warnings ({len(notes)})")
+        for note in notes:
+            print(f"  {note}")
+    print("\n== written")
+    for path in written:
+        print(f"  {path}")
+    for name, reasons in plan.left_out.items():
+        for reason in reasons:
+            print(f"  {name}: left out (commented): {reason}")
+    folder = plan.folder
+    print(f"\nnext: check or edit {plan.manifest}, then run the starter scenarios:\n"
+          f"  geoplan run {folder / 'scenarios'}")
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -183,30 +185,112 @@ def row_label(df: pd.DataFrame, pos: int, id_col: str | None = None) -> str:
     return label
 
 
+_SEPARATORS = re.compile(r"[\s_\-]+")
+_TRAILING_UNIT = re.compile(r"^(.+?)[(\[【]([^()\[\]【】]*)[)\]】]$")
+
+
+def header_parts(name: object) -> tuple[str, str]:
+    """A header as recognised names are matched: its key and the unit in brackets after it.
+
+    The key is the header in NFKC form (full-width letters and brackets as ASCII), lower
+    case, without whitespace, ``_`` and ``-``; a trailing bracketed unit is split off:
+    ``"床位数（张）"`` -> ``("床位数", "张")``,
+    ``"Fixed cost (万元)"`` -> ``("fixedcost", "万元")``.
+
+    Parameters
+    ----------
+    name
+        A column header.
+
+    Returns
+    -------
+    tuple of str
+        The key and the unit (``""`` when there is none).
+    """
+    text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", str(name)).lower())
+    m = _TRAILING_UNIT.match(text)
+    return (m.group(1), m.group(2)) if m else (text, "")
+
+
+def header_key(name: object) -> str:
+    """The key of a header (see :func:`header_parts`): case, width, spaces, ``_``, ``-``
+    and a bracketed unit do not count."""
+    return header_parts(name)[0]
+
+
 def find_column(df: pd.DataFrame, wanted: str | None, synonyms: Sequence[str]) -> str | None:
-    """Return the column named ``wanted`` (exact) or the first synonym present (any case)."""
+    """Return the column named ``wanted`` (exact) or the first synonym present.
+
+    Synonyms match headers by :func:`header_key` (any case, full- or half-width, with or
+    without spaces, ``_``, ``-`` or a unit in brackets); among headers that match one
+    synonym, the first in the file wins (the others are reported as not used).
+    """
     if wanted is not None:
         return wanted if wanted in df.columns else None
-    lower = {str(c).strip().lower(): c for c in df.columns}
+    keys: dict[str, str] = {}
+    for c in df.columns:
+        keys.setdefault(header_key(c), c)
     for name in synonyms:
-        if name.lower() in lower:
-            return lower[name.lower()]
+        col = keys.get(header_key(name))
+        if col is not None:
+            return col
     return None
 
 
+def warn_unused_columns(path: Path, unused: Sequence[str], section: str, keys: Sequence[str],
+                        example_key: str, note: str = "", option: str | None = None,
+                        column: str | None = None) -> None:
+    """One warning naming the columns of a file that no field read (nothing is silent).
+
+    Parameters
+    ----------
+    path
+        The file.
+    unused
+        The headers of the columns not used, in file order.
+    section
+        The region.toml table of the layer (``facilities``, ``candidates``, ``population``).
+    keys
+        The column keys that table takes.
+    example_key
+        The key shown in the example (a field the file did not give, or ``KEY``).
+    note
+        What happens to the columns (default: they are left out).
+    option
+        The ``geoplan inspect`` option of ``example_key`` (default ``--example-key``).
+    column
+        The column shown in the example (default the first unused).
+    """
+    if not unused:
+        return
+    names = ", ".join(str(c) for c in unused)
+    option = option or "--" + example_key.replace("_", "-")
+    which = "KEY one of" if example_key == "KEY" else "keys"
+    warnings.warn(GeoplanWarning(
+        f"{path}: columns not used: {names}{note or ' (left out)'} -> to read one as a "
+        f"field, name it under [{section}] in region.toml, e.g. {example_key} = "
+        f"\"{column or unused[0]}\" ({which}: {', '.join(keys)}), or with {option} COLUMN on "
+        "geoplan inspect; a column geoplan has no use for can stay"), stacklevel=3)
+
+
 def require_column(df: pd.DataFrame, path: Path, field: str, wanted: str | None,
-                   synonyms: Sequence[str], option: str) -> str:
-    """Like :func:`find_column` but raise a clear error when the column is missing."""
+                   synonyms: Sequence[str], option: str, key: str | None = None) -> str:
+    """Like :func:`find_column` but raise a clear error when the column is missing.
+
+    ``option`` is the ``geoplan inspect`` option naming the column (``--beds``) and
+    ``key`` its region.toml key (default: the option without ``--``, ``-`` as ``_``).
+    """
     col = find_column(df, wanted, synonyms)
     if col is None:
+        key = key or option.removeprefix("--").replace("-", "_")
         looked = f"'{wanted}'" if wanted else ", ".join(f"'{s}'" for s in synonyms[:6])
         raise GeoplanInputError(
             f"missing required column for {field} (looked for {looked}); "
             f"columns present: {', '.join(map(str, df.columns))}",
             path=path, field=field,
-            hint=f"rename the column, or name it: {option} COLUMN on the command line "
-                 f"(geoplan inspect), or {option[2:]} = \"COLUMN\" under the layer's table "
-                 "in region.toml",
+            hint=f"rename the column, or name it: {option.replace('_', '-')} COLUMN on the "
+                 f"command line (geoplan inspect), or {key} = \"COLUMN\" under the layer's "
+                 "table in region.toml",
         )
     return col
 

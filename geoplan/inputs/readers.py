@@ -4,12 +4,20 @@ Each reader validates what it reads (see :mod:`geoplan.inputs._validate`) and re
 projected metric CRS, so later stages never think about coordinates again:
 
 * :func:`read_facilities` / :func:`read_candidates` — points from CSV (lon/lat or x/y),
-  GeoJSON, GeoPackage or Shapefile; coordinates from Chinese map services (GCJ-02,
-  BD-09) are converted to WGS-84 on read.
+  GeoJSON, GeoPackage or Shapefile (candidate polygons become a point inside each);
+  coordinates from Chinese map services (GCJ-02, BD-09) are converted to WGS-84 on read.
+  Every column is read as a field (:data:`FACILITY_FIELDS`, :data:`CANDIDATE_FIELDS`,
+  found by the headers in :data:`SYNONYMS` or named), or named in one warning as not used.
 * :func:`read_population` — a GeoTIFF of people per cell (e.g. WorldPop 100 m; only the
   window covering the study area is read) or a vector grid / point table with a
   population column. The result is one row per populated cell.
 * :func:`read_boundaries` — admin units (district/county/township) with code and name.
+
+Every vector reader takes ``crs="gcj02"`` / ``"bd09"`` (DataV boundaries, Gaode/Baidu
+exports) and converts every vertex to WGS-84 (:func:`shapely.transform` with
+:mod:`geoplan.inputs.chinacrs`); each result records the input's system in
+``attrs["source_crs"]`` (``"gcj02"``, ``"bd09"`` or e.g. ``"EPSG:4326"``), which the
+site outputs of a run use to give coordinates back in that system.
 * :func:`read_network` — roads from OSM XML (``.osm``, ``.osm.bz2``), OSM PBF, GraphML,
   or (online) osmnx by place name or bounding box.
 
@@ -18,12 +26,14 @@ Schemas (every GeoDataFrame is in the study area's metric CRS)
 facilities
     ``id`` (str), ``name`` (str), ``type`` (code from :mod:`geoplan.inputs.facility_types`),
     ``beds`` (float, 0 where not given for types that do not require beds),
-    ``capacity`` (float, NaN if not given), ``admin_code`` / ``admin_name`` (the admin
-    unit the point lies in, or from the file), ``in_area`` (bool), point geometry.
+    ``capacity`` (float, NaN if not given), ``cost`` (float, 万元, of upgrading the
+    facility; NaN if not given), ``admin_code`` / ``admin_name`` (the admin unit the point
+    lies in, or from the file), ``in_area`` (bool), ``name_en`` / ``address`` when the
+    file has them, point geometry.
 candidates
-    ``id``, ``name``, ``type`` (may be empty), ``cost`` (float, NaN if not given),
-    ``capacity``, ``admin_code``, ``admin_name``, ``in_area``, point geometry; other
-    columns of the file are kept.
+    ``id``, ``name``, ``type`` (may be empty), ``cost`` (float, 万元, NaN if not given),
+    ``capacity``, ``admin_code``, ``admin_name``, ``in_area``, ``name_en`` / ``address``
+    when given, point geometry; other columns of the file are kept.
 population
     ``cell_id`` (int), ``population`` (float people), ``admin_code``, ``admin_name``,
     ``cell_area_m2``; rasters add ``row`` and ``col`` of the cell in the source raster;
@@ -50,7 +60,7 @@ from pyproj import CRS, Geod, Transformer
 
 from geoplan._errors import GeoplanInputError, GeoplanWarning
 from geoplan.inputs import _validate as v
-from geoplan.inputs.chinacrs import to_wgs84
+from geoplan.inputs.chinacrs import in_china, to_wgs84
 from geoplan.inputs.facility_types import Vocabulary, default_vocabulary
 from geoplan.inputs.osm import graph_from_osm_file
 from geoplan.inputs.studyarea import StudyArea, parse_crs
@@ -68,23 +78,54 @@ __all__ = [
 
 PathLike = str | os.PathLike[str]
 
-#: Column names recognised when the caller does not name them (case-insensitive).
+#: Column names recognised when the caller does not name them. Headers match by
+#: :func:`geoplan.inputs._validate.header_key`: case, full/half width, spaces, ``_``, ``-`` and a
+#: unit in brackets do not count (``Beds``, ``床位数（张）``, ``fixed cost`` all match).
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "id": ("id", "facility_id", "site_id", "fid", "编号", "机构编码", "机构代码", "代码"),
     "name": ("name", "名称", "机构名称", "医院名称", "站点名称"),
+    "name_en": ("name_en", "english_name", "name_english", "英文名称", "英文名"),
     "type": ("type", "facility_type", "category", "类型", "机构类型", "机构类别"),
-    "beds": ("beds", "bed_count", "床位", "床位数", "编制床位", "实有床位", "开放床位"),
-    "capacity": ("capacity", "容量", "服务能力", "服务人口"),
-    "cost": ("cost", "fixed_cost", "fixed_cost_wan", "成本", "建设成本", "造价"),
+    "beds": ("beds", "bed_count", "床位", "床位数", "编制床位", "实有床位", "开放床位",
+             "核定床位", "床位总数"),
+    "capacity": ("capacity", "容量", "服务能力", "服务人口", "服务人数"),
+    # cost headers may end in a unit (建设费用万元, cost_wan, 造价（元）): see COST_UNITS
+    "cost": ("cost", "fixed_cost", "site_cost", "build_cost",
+             "construction_cost", "investment", "成本", "建设成本", "固定成本", "造价",
+             "工程造价", "费用", "建设费用", "建设费", "固定费用", "投资", "投资额", "总投资",
+             "建设投资"),
     "admin": ("admin_code", "admin", "adcode", "行政区划代码", "区划代码"),
-    "lon": ("lon", "lng", "long", "longitude", "经度"),
-    "lat": ("lat", "latitude", "纬度"),
+    "admin_name": ("admin_name", "区划名称", "行政区划名称", "行政区名称"),
+    "address": ("address", "addr", "地址", "详细地址", "机构地址"),
+    "lon": ("lon", "lng", "long", "longitude", "经度", "lon_wgs84"),
+    "lat": ("lat", "latitude", "纬度", "lat_wgs84"),
     "x": ("x", "easting", "x坐标"),
     "y": ("y", "northing", "y坐标"),
     "population": ("population", "pop", "people", "count", "人口", "常住人口", "人口数"),
     "code": ("code", "admin_code", "adcode", "gb", "代码", "区划代码", "行政区划代码"),
     "unit_name": ("name", "admin_name", "名称", "区划名称", "行政区名称"),
 }
+
+#: Units a cost header may name, as a suffix (``建设费用万元``, ``cost_wan``) or in brackets
+#: (``造价（元）``), and the factor to **万元 (10,000 yuan)**, the unit of every cost and
+#: budget geoplan shows. A cost without a unit is taken as 万元; one in 元, 千元 or 亿元 is
+#: converted, with a warning saying so.
+COST_UNITS: dict[str, float] = {
+    "万元": 1.0, "万": 1.0, "wan": 1.0, "10kyuan": 1.0, "千元": 0.1, "亿元": 10_000.0,
+    "元": 1e-4, "yuan": 1e-4, "rmb": 1e-4, "cny": 1e-4,
+}
+
+#: Fields each point reader takes (the keys of ``columns=``, of region.toml's
+#: ``[facilities]`` / ``[candidates]`` tables and of ``geoplan inspect --KEY``).
+FACILITY_FIELDS = ("id", "name", "name_en", "type", "beds", "capacity", "cost", "admin",
+                   "admin_name", "address", "lon", "lat", "x", "y")
+CANDIDATE_FIELDS = ("id", "name", "name_en", "type", "cost", "capacity", "admin",
+                    "admin_name", "address", "lon", "lat", "x", "y")
+
+#: Candidate columns kept as they are because a later step reads them (not reported as
+#: unused): the site type models select by (``candidate_types``, ``new_site_types``), and
+#: the status and added beds of a plan's sites (``geoplan map --sites``).
+CARRIED_CANDIDATE_COLUMNS = ("site_type", "status", "beds_added")
 
 #: Implied density (people per km²) above which a "counts" raster is taken to hold
 #: densities instead. At 100 m cells this is 1,000 people in one hectare, beyond the
@@ -180,6 +221,103 @@ def _check_feature_count(path: Path, layer: str | None) -> None:
                             "GEOPLAN_MAX_VECTOR_FEATURES")
 
 
+def _source_name(src: CRS | str) -> str:
+    """How ``attrs["source_crs"]`` names an input's system: ``gcj02``, ``bd09`` or the
+    CRS (``EPSG:4326``)."""
+    return src if isinstance(src, str) else src.to_string()
+
+
+def _china_label(system: str) -> str:
+    """``GCJ-02`` / ``BD-09`` for the canonical names ``gcj02`` / ``bd09``."""
+    return {"gcj02": "GCJ-02", "bd09": "BD-09"}.get(system, system)
+
+
+def _vector_crs(gdf: gpd.GeoDataFrame, p: Path, crs: Any) -> gpd.GeoDataFrame:
+    """Apply a reader's ``crs`` option to a GIS layer; the result has a pyproj CRS.
+
+    Without ``crs`` the file's own CRS is used (a file without one is refused). An EPSG
+    ``crs`` overrides the file's (a warning names both when they differ). ``gcj02`` /
+    ``bd09`` take the coordinates as degrees of that system and convert every vertex to
+    WGS-84; a file declaring a projected CRS is refused, as those systems are defined on
+    longitude/latitude only. Sets ``attrs["source_crs"]``.
+    """
+    v.require_crs(gdf, p, crs)
+    if crs is None:
+        gdf.attrs["source_crs"] = _source_name(gdf.crs)
+        return gdf
+    src = parse_crs(crs)
+    if isinstance(src, str):
+        if gdf.crs is not None and not gdf.crs.is_geographic:
+            raise GeoplanInputError(
+                f"the file declares the projected CRS {gdf.crs.to_string()}, but crs = "
+                f"'{crs}' takes its coordinates as {_china_label(src)} longitude/latitude",
+                path=p, field="crs", hint=f"{_china_label(src)} is defined on longitude/"
+                "latitude only: give "
+                "the map service's lon/lat export, or leave crs out to read the file in its "
+                "declared CRS")
+        gdf = _china_to_wgs84(gdf, p, src)
+    else:
+        if gdf.crs is not None and not gdf.crs.equals(src, ignore_axis_order=True):
+            warnings.warn(GeoplanWarning(
+                f"{p}: the file declares {gdf.crs.to_string()} but crs = '{crs}' was given; "
+                f"its coordinates are read as {src.to_string()} -> leave crs out to use the "
+                "file's own"), stacklevel=4)
+        gdf = gdf.set_crs(src, allow_override=True)
+    gdf.attrs["source_crs"] = _source_name(src)
+    return gdf
+
+
+def _china_to_wgs84(gdf: gpd.GeoDataFrame, p: Path, system: str) -> gpd.GeoDataFrame:
+    """Every vertex of a GCJ-02 / BD-09 layer converted to WGS-84 (``shapely.transform``
+    with the vectorised inverse of :mod:`geoplan.inputs.chinacrs`).
+
+    Coordinates out of lon/lat range, and features wholly outside China (where these
+    systems do not exist: wrong ``crs``, or x/y swapped), are refused naming the feature.
+    Vertices outside China of features partly inside are left as they are, as the map
+    services do (GCJ-02 equals WGS-84 there), and counted in a warning.
+    """
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    xy, index = shapely.get_coordinates(geoms, return_index=True)
+    x, y = xy[:, 0], xy[:, 1]
+    name = _china_label(system)
+    bad = ~((np.abs(x) <= 180) & (np.abs(y) <= 90))
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        swapped = bool((np.abs(x) <= 90).all() and (np.abs(y) <= 180).all())
+        raise GeoplanInputError(
+            f"coordinates out of longitude/latitude range ({x[k]}, {y[k]}) in a layer read "
+            f"as {name}", path=p, row=v.row_label(gdf, int(index[k])), field="crs",
+            hint="the coordinates look swapped (lat, lon): exchange them" if swapped else
+            f"{name} coordinates are degrees; if these are projected metres, give the "
+            "file's EPSG code as crs")
+    inside = in_china(x, y)
+    n = len(gdf)
+    any_inside = np.bincount(index, weights=inside, minlength=n) > 0
+    if not any_inside.all():
+        pos = int(np.flatnonzero(~any_inside)[0])
+        mine = index == pos
+        swapped = bool(in_china(y[mine], x[mine]).all())
+        raise GeoplanInputError(
+            f"{int((~any_inside).sum())} feature(s) lie wholly outside China (first vertex "
+            f"{x[mine][0]}, {y[mine][0]}), but {name} coordinates only exist for China",
+            path=p, row=v.row_label(gdf, pos), field="crs",
+            hint="the coordinates look swapped (y, x): exchange them" if swapped else
+            f"check the crs ({name} is for China only) and the coordinates")
+    if not inside.all():
+        warnings.warn(GeoplanWarning(
+            f"{p}: {int((~inside).sum()):,} vertices of {len(np.unique(index[~inside])):,} "
+            f"feature(s) lie outside China, where {name} equals WGS-84; they were not "
+            "shifted (as the map services do)"), stacklevel=5)
+
+    def convert(coords: np.ndarray) -> np.ndarray:
+        lon, lat = to_wgs84(coords[:, 0], coords[:, 1], system)
+        return np.column_stack([lon, lat])
+
+    converted = shapely.transform(geoms, convert)
+    return gdf.set_geometry(gpd.GeoSeries(converted, index=gdf.index, crs=4326),
+                            crs=4326)
+
+
 def _read_vector(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     _check_feature_count(path, layer)
     try:
@@ -229,12 +367,14 @@ def _points_from_table(df: pd.DataFrame, path: Path, crs: Any,
                         what="a coordinate")
     if geographic:
         v.check_lonlat(x, y, df, path, (lon_col, lat_col), id_col, china)
+    source = _source_name(src)
     if china:
         x, y = to_wgs84(x, y, src)
         src = CRS.from_epsg(4326)
     gdf = gpd.GeoDataFrame(df.drop(columns=[lon_col, lat_col]),
                            geometry=gpd.points_from_xy(x, y), crs=src)
     gdf.attrs["row_kind"] = "line"
+    gdf.attrs["source_crs"] = source
     return gdf
 
 
@@ -246,16 +386,7 @@ def _load_points(path: PathLike, crs: Any, columns: Mapping[str, str | None] | N
     if suffix in v.TABLE_SUFFIXES:
         gdf = _points_from_table(v.read_text_table(p, encoding), p, crs, cols)
     elif suffix in v.VECTOR_SUFFIXES:
-        gdf = _read_vector(p, layer)
-        v.require_crs(gdf, p, crs)
-        if crs is not None:
-            src = parse_crs(crs)
-            if isinstance(src, str):
-                xy = shapely.get_coordinates(gdf.geometry.representative_point().values)
-                lon, lat = to_wgs84(xy[:, 0], xy[:, 1], src)
-                gdf = gdf.set_geometry(gpd.points_from_xy(lon, lat), crs=4326)
-            else:
-                gdf = gdf.set_crs(src, allow_override=True)
+        gdf = _vector_crs(_read_vector(p, layer), p, crs)   # every vertex, then a point
         gdf.attrs["row_kind"] = "feature"
         kinds = set(gdf.geom_type.unique())
         if not kinds <= {"Point"}:
@@ -280,8 +411,9 @@ def _finish(gdf: gpd.GeoDataFrame, path: Path, *, to_crs: Any, area: StudyArea |
     gdf = gdf.to_crs(target)
     if boundaries is not None:
         tagged = tag_admin_units(gdf, boundaries)
-        if "admin_code" in gdf.columns:  # keep codes from the file where no unit was found
-            tagged["admin_code"] = tagged["admin_code"].fillna(gdf["admin_code"])
+        for col in ("admin_code", "admin_name"):   # the file's where no unit was found
+            if col in gdf.columns:
+                tagged[col] = tagged[col].fillna(gdf[col])
         gdf = tagged
     for col in ("admin_code", "admin_name"):
         if col not in gdf.columns:
@@ -299,6 +431,94 @@ def _text_column(gdf: gpd.GeoDataFrame, col: str | None, default: pd.Series) -> 
         return default
     values = gdf[col].astype("string").str.strip()
     return values.where(values.notna() & (values != ""), default).astype(str)
+
+
+# --------------------------------------------------------------------------- fields
+def _check_fields(cols: Mapping[str, str | None], fields: tuple[str, ...], path: PathLike,
+                  what: str) -> None:
+    """Refuse a ``columns`` key the reader has no field for (it would be ignored)."""
+    unknown = [k for k in cols if k not in fields]
+    if unknown:
+        raise GeoplanInputError(
+            f"'{unknown[0]}' is not a column key of {what}", path=path, field=unknown[0],
+            hint=f"the keys of {what} are: {', '.join(fields)}")
+
+
+def _find_fields(gdf: gpd.GeoDataFrame, p: Path, cols: Mapping[str, str | None],
+                 keys: tuple[str, ...]) -> dict[str, str | None]:
+    """The column of each optional field (None when absent); a named column must exist."""
+    found: dict[str, str | None] = {}
+    for key in keys:
+        found[key] = v.find_column(gdf, cols.get(key), SYNONYMS[key])
+        if cols.get(key) is not None and found[key] is None:
+            v.require_column(gdf, p, key, cols[key], SYNONYMS[key], f"--{key}")
+    return found
+
+
+def _cost_unit(header: str) -> str | None:
+    """The unit a cost header names (``""``: none), or None if it is no cost header."""
+    bases = {v.header_key(n) for n in SYNONYMS["cost"]}
+    key, unit = v.header_parts(header)
+    if unit:
+        return unit if key in bases and unit in COST_UNITS else None
+    if key in bases:
+        return ""
+    for u in sorted(COST_UNITS, key=len, reverse=True):
+        if key.endswith(u) and key[: -len(u)] in bases:
+            return u
+    return None
+
+
+def _cost_column(gdf: gpd.GeoDataFrame, p: Path, wanted: str | None) -> tuple[str | None, float]:
+    """The cost column (named, else the first cost header in the file) and its factor to
+    万元; a unit other than 万元 is converted and said so in a warning."""
+    if wanted is not None:
+        if wanted not in gdf.columns:
+            v.require_column(gdf, p, "cost", wanted, SYNONYMS["cost"], "--cost")
+        col, unit = wanted, (_cost_unit(wanted) or v.header_parts(wanted)[1])
+    else:
+        col = next((c for c in gdf.columns if c != gdf.geometry.name
+                    and _cost_unit(c) is not None), None)
+        if col is None:
+            return None, 1.0
+        unit = _cost_unit(col) or ""
+    factor = COST_UNITS.get(unit.lower())
+    if unit and factor is None:
+        warnings.warn(GeoplanWarning(
+            f"{p}: the cost column '{col}' names the unit '{unit}', which geoplan does not "
+            "know; its values are read as 万元 (10,000 yuan) -> convert them to 万元, or "
+            "rename the column"), stacklevel=4)
+    elif factor is not None and factor != 1.0:
+        warnings.warn(GeoplanWarning(
+            f"{p}: the cost column '{col}' is in {unit}; its values were multiplied by "
+            f"{factor:g} to 万元 (10,000 yuan), the unit of costs and budgets"), stacklevel=4)
+    return col, factor if factor is not None else 1.0
+
+
+def _report_unused(gdf: gpd.GeoDataFrame, p: Path, used: set[str], fields: tuple[str, ...],
+                   found: Mapping[str, str | None], section: str,
+                   carried: tuple[str, ...] = ()) -> list[str]:
+    """Warn once about the file's columns no field reads; return them (file order)."""
+    unused = [c for c in gdf.columns if c != gdf.geometry.name and c not in used
+              and c not in carried]
+    example = next((k for k in ("cost", "capacity", "beds")
+                    if k in fields and found.get(k) is None), "KEY")
+    numeric = [c for c in unused if not v.header_key(c).startswith(("lon", "lat", "lng"))
+               and pd.to_numeric(
+        gdf[c].astype("string").str.strip().replace("", pd.NA), errors="coerce").notna().all()]
+    column = numeric[0] if numeric and example != "KEY" else (unused or [None])[0]
+    note = " (kept in the table as they are)" if section == "candidates" else " (left out)"
+    v.warn_unused_columns(p, unused, section, fields, example, note=note, column=column)
+    return unused
+
+
+def _text_fields(gdf: gpd.GeoDataFrame, found: Mapping[str, str | None],
+                 out: gpd.GeoDataFrame) -> None:
+    """Add the descriptive fields the file has (``name_en``, ``address``, ``admin_name``)."""
+    for key in ("name_en", "address", "admin_name"):
+        col = found.get(key)
+        if col is not None:
+            out[key] = gdf[col].astype("string").str.strip().to_numpy()
 
 
 # --------------------------------------------------------------------------- facilities
@@ -322,8 +542,11 @@ def read_facilities(
         CSV/TXT/TSV with lon/lat (or x/y) columns, GeoJSON, GeoPackage or Shapefile.
     crs
         Coordinate system of the input. For tables the default is WGS-84 lon/lat
-        (``EPSG:4326``); for GIS files the file's own CRS. ``"gcj02"`` (Gaode/AutoNavi,
-        Tencent) and ``"bd09"`` (Baidu) are converted to WGS-84 on read.
+        (``EPSG:4326``); for GIS files the file's own CRS (a given ``crs`` overrides it,
+        with a warning when they differ). ``"gcj02"`` (Gaode/AutoNavi, Tencent) and
+        ``"bd09"`` (Baidu) are converted to WGS-84 on read (every vertex of a GIS layer;
+        a GIS file declaring a projected CRS is refused with them). The system is kept in
+        ``attrs["source_crs"]`` (``"gcj02"``, ``"bd09"`` or e.g. ``"EPSG:4326"``).
     to_crs
         Projected output CRS; default: ``area.crs``, else the UTM zone of the data.
     area
@@ -332,9 +555,13 @@ def read_facilities(
     boundaries
         Admin units from :func:`read_boundaries`; each facility is tagged with its unit.
     columns
-        Names of the columns for ``id``, ``name``, ``type``, ``beds``, ``capacity``,
-        ``admin``, ``lon``/``lat`` or ``x``/``y``. Unnamed fields are found by common
-        English and Chinese headers (``名称``, ``类型``, ``床位数``, ``经度``, ...).
+        Names of the columns of the fields in :data:`FACILITY_FIELDS`: ``id``, ``name``,
+        ``name_en``, ``type``, ``beds``, ``capacity``, ``cost`` (of upgrading the
+        facility, in 万元), ``admin`` (unit code), ``admin_name``, ``address``,
+        ``lon``/``lat`` or ``x``/``y``. Unnamed fields are found by common English and
+        Chinese headers (:data:`SYNONYMS`: ``名称``, ``类型``, ``床位数``, ``建设费用万元``,
+        ``经度``, ...); a key that is no field is refused. Columns no field reads are
+        left out and named in one :class:`~geoplan.GeoplanWarning`.
     vocabulary
         Facility types (default :func:`~geoplan.inputs.facility_types.default_vocabulary`).
     encoding
@@ -351,20 +578,23 @@ def read_facilities(
     ------
     GeoplanInputError
         Missing or empty file, unknown format, missing column, bad numbers, coordinates
-        out of range or swapped, unknown facility type, duplicate ids, missing CRS.
+        out of range or swapped, unknown facility type, duplicate ids, missing CRS, a
+        ``columns`` key that is no field.
     """
     vocab = vocabulary or default_vocabulary()
     cols = dict(columns or {})
+    _check_fields(cols, FACILITY_FIELDS, path, "facilities")
     gdf, p = _load_points(path, crs, cols, encoding, layer)
-    id_col = v.find_column(gdf, cols.get("id"), SYNONYMS["id"])
     type_col = v.require_column(gdf, p, "type", cols.get("type"), SYNONYMS["type"], "--type")
-    name_col = v.find_column(gdf, cols.get("name"), SYNONYMS["name"])
-    beds_col = v.find_column(gdf, cols.get("beds"), SYNONYMS["beds"])
-    cap_col = v.find_column(gdf, cols.get("capacity"), SYNONYMS["capacity"])
-    admin_col = v.find_column(gdf, cols.get("admin"), SYNONYMS["admin"])
-    for key, col in (("id", id_col), ("name", name_col), ("beds", beds_col)):
-        if cols.get(key) is not None and col is None:
-            v.require_column(gdf, p, key, cols[key], SYNONYMS[key], f"--{key}")
+    found = _find_fields(gdf, p, cols, ("id", "name", "name_en", "beds", "capacity", "admin",
+                                        "admin_name", "address"))
+    found["type"] = type_col
+    cost_col, cost_factor = _cost_column(gdf, p, cols.get("cost"))
+    found["cost"] = cost_col
+    id_col, name_col, beds_col = found["id"], found["name"], found["beds"]
+    cap_col, admin_col = found["capacity"], found["admin"]
+    _report_unused(gdf, p, {c for c in found.values() if c}, FACILITY_FIELDS, found,
+                   "facilities")
 
     row_ids = pd.Series([f"row{i + 1}" for i in range(len(gdf))], index=gdf.index)
     ids = _text_column(gdf, id_col, row_ids)
@@ -398,15 +628,20 @@ def read_facilities(
     capacity = (np.full(len(gdf), np.nan) if cap_col is None else
                 v.parse_numbers(gdf, cap_col, p, field="capacity", id_col=id_col,
                                 required=False, what="a capacity"))
+    cost = (np.full(len(gdf), np.nan) if cost_col is None else
+            v.parse_numbers(gdf, cost_col, p, field="cost", id_col=id_col,
+                            required=False, what="a cost") * cost_factor)
     out = gpd.GeoDataFrame({
         "id": ids.to_numpy(dtype=str),
         "name": _text_column(gdf, name_col, ids).to_numpy(dtype=str),
         "type": codes.to_numpy(dtype=str),
         "beds": beds,
         "capacity": capacity,
+        "cost": cost,
     }, geometry=gdf.geometry.values, crs=gdf.crs)
     if admin_col is not None:
         out["admin_code"] = gdf[admin_col].astype("string").to_numpy()
+    _text_fields(gdf, found, out)
     out.attrs.update(gdf.attrs)
     return _finish(out, p, to_crs=to_crs, area=area, boundaries=boundaries, what="facilities")
 
@@ -426,15 +661,25 @@ def read_candidates(
 
     Parameters
     ----------
-    path, crs, to_crs, area, boundaries, columns, encoding, layer
-        As in :func:`read_facilities`; the recognised fields are ``id``, ``name``,
-        ``type`` (optional), ``cost`` (optional fixed cost) and ``capacity`` (optional).
+    path, crs, to_crs, area, boundaries, encoding, layer
+        As in :func:`read_facilities`. Candidates given as polygons (parcels, buildings)
+        become a point inside each shape, after every vertex is converted from
+        GCJ-02/BD-09 when ``crs`` names one.
+    columns
+        As in :func:`read_facilities`, for the fields in :data:`CANDIDATE_FIELDS`:
+        ``id``, ``name``, ``name_en``, ``type`` (optional), ``cost`` (optional fixed cost
+        of opening the site, in 万元), ``capacity`` (optional), ``admin``,
+        ``admin_name``, ``address``, ``lon``/``lat`` or ``x``/``y``. The file's other
+        columns are kept as they are; those no later step reads (all but
+        :data:`CARRIED_CANDIDATE_COLUMNS`, e.g. ``site_type``) are named in one
+        :class:`~geoplan.GeoplanWarning`.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``id``, ``name``, ``type``, ``cost``, ``capacity``, ``admin_code``,
-        ``admin_name``, ``in_area``, the file's other columns, point geometry.
+        ``admin_name``, ``in_area``, (``name_en``, ``address`` when given), the file's
+        other columns, point geometry.
 
     Raises
     ------
@@ -443,33 +688,35 @@ def read_candidates(
         in ``columns`` must exist.
     """
     cols = dict(columns or {})
+    _check_fields(cols, CANDIDATE_FIELDS, path, "candidates")
     gdf, p = _load_points(path, crs, cols, encoding, layer)
-    id_col = v.find_column(gdf, cols.get("id"), SYNONYMS["id"])
+    found = _find_fields(gdf, p, cols, ("id", "name", "name_en", "type", "capacity", "admin",
+                                        "admin_name", "address"))
+    cost_col, cost_factor = _cost_column(gdf, p, cols.get("cost"))
+    found["cost"] = cost_col
+    id_col, name_col, type_col = found["id"], found["name"], found["type"]
+    cap_col, admin_col = found["capacity"], found["admin"]
+    used = {c for c in found.values() if c}
+    _report_unused(gdf, p, used, CANDIDATE_FIELDS, found, "candidates",
+                   carried=CARRIED_CANDIDATE_COLUMNS)
     row_ids = pd.Series([f"S{i + 1:04d}" for i in range(len(gdf))], index=gdf.index)
     ids = _text_column(gdf, id_col, row_ids)
     if id_col is not None:
         v.check_duplicate_ids(ids, gdf, p, id_col, what="candidate site")
-    name_col = v.find_column(gdf, cols.get("name"), SYNONYMS["name"])
-    type_col = v.find_column(gdf, cols.get("type"), SYNONYMS["type"])
-    cost_col = v.find_column(gdf, cols.get("cost"), SYNONYMS["cost"])
-    cap_col = v.find_column(gdf, cols.get("capacity"), SYNONYMS["capacity"])
-    # a column named by the caller (--id, [candidates] cost = "...") must be there
-    for key, col in (("id", id_col), ("name", name_col), ("type", type_col),
-                     ("cost", cost_col), ("capacity", cap_col)):
-        if cols.get(key) is not None and col is None:
-            v.require_column(gdf, p, key, cols[key], SYNONYMS[key], f"--{key}")
-    used = {c for c in (id_col, name_col, type_col, cost_col, cap_col) if c}
     out = gpd.GeoDataFrame({
         "id": ids.to_numpy(dtype=str),
         "name": _text_column(gdf, name_col, ids).to_numpy(dtype=str),
         "type": _text_column(gdf, type_col, pd.Series("", index=gdf.index)).to_numpy(dtype=str),
         "cost": (np.full(len(gdf), np.nan) if cost_col is None else
                  v.parse_numbers(gdf, cost_col, p, field="cost", id_col=id_col,
-                                 required=False, what="a cost")),
+                                 required=False, what="a cost") * cost_factor),
         "capacity": (np.full(len(gdf), np.nan) if cap_col is None else
                      v.parse_numbers(gdf, cap_col, p, field="capacity", id_col=id_col,
                                      required=False, what="a capacity")),
     }, geometry=gdf.geometry.values, crs=gdf.crs)
+    if admin_col is not None:
+        out["admin_code"] = gdf[admin_col].astype("string").to_numpy()
+    _text_fields(gdf, found, out)
     for col in gdf.columns:
         if col not in used and col != gdf.geometry.name and col not in out.columns:
             out[col] = gdf[col].to_numpy()
@@ -497,7 +744,12 @@ def read_boundaries(
         Attribute names of the unit code and name; default: common names (``code``,
         ``adcode``, ``区划代码`` / ``name``, ``名称``).
     crs
-        CRS to assume when the file has none (e.g. a shapefile without ``.prj``).
+        Coordinate system of the file: needed when it has none (a shapefile without
+        ``.prj``); an EPSG code overrides the file's own (with a warning when they
+        differ). ``"gcj02"`` / ``"bd09"``: the coordinates are GCJ-02 / BD-09 degrees —
+        as in DataV (阿里云 DataV.GeoAtlas) and Gaode/Baidu boundary exports, whose
+        GeoJSON declares WGS-84 — and every vertex is converted to WGS-84; a file that
+        declares a projected CRS is refused with them.
     to_crs
         Projected output CRS; default: UTM zone of the units' centre.
     layer
@@ -506,26 +758,21 @@ def read_boundaries(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``admin_code``, ``admin_name``, the other attributes, (multi)polygons.
+        ``admin_code``, ``admin_name``, the other attributes, (multi)polygons;
+        ``attrs["source_crs"]`` names the input's system.
 
     Raises
     ------
     GeoplanInputError
         Missing/empty/unknown file, missing CRS, missing code column, duplicate codes,
         geometries that are not polygons, polygons with no area (also after repair),
-        ``crs`` GCJ-02/BD-09.
+        GCJ-02/BD-09 with a projected file CRS or with units wholly outside China.
     """
     p = v.check_file(path)
     if v.suffix_of(p) not in v.VECTOR_SUFFIXES:
         raise v.unknown_format(p, "boundaries", v.VECTOR_SUFFIXES)
     gdf = _read_vector(p, layer)
     v.require_crs(gdf, p, crs)
-    src = parse_crs(crs) if crs is not None else None
-    if isinstance(src, str):      # refused even when the file has a CRS of its own
-        raise GeoplanInputError("GCJ-02/BD-09 boundaries are not supported", path=p,
-                                field="crs", hint="use WGS-84 (or CGCS2000) boundaries")
-    if gdf.crs is None:
-        gdf = gdf.set_crs(src)
     kinds = set(gdf.geom_type.unique())
     if not kinds <= {"Polygon", "MultiPolygon"}:
         pos = int(np.flatnonzero(~gdf.geom_type.isin(["Polygon", "MultiPolygon"]))[0])
@@ -533,10 +780,12 @@ def read_boundaries(
             f"admin units must be polygons, found {sorted(kinds)}", path=p,
             row=v.row_label(gdf, pos), field="geometry",
             hint="give the boundary polygons of the units, not points or lines")
-    code_col = v.require_column(gdf, p, "code", code, SYNONYMS["code"], "code=")
+    gdf = _vector_crs(gdf, p, crs)          # GCJ-02/BD-09 (DataV): every vertex to WGS-84
+    source_crs = gdf.attrs["source_crs"]
+    code_col = v.require_column(gdf, p, "code", code, SYNONYMS["code"], "--code")
     name_col = v.find_column(gdf, name, SYNONYMS["unit_name"])
     if name is not None and name_col is None:
-        v.require_column(gdf, p, "name", name, SYNONYMS["unit_name"], "name=")
+        v.require_column(gdf, p, "name", name, SYNONYMS["unit_name"], "--name")
     codes = gdf[code_col].astype("string").str.strip()
     if codes.isna().any() or (codes == "").any():
         pos = int(np.flatnonzero((codes.isna() | (codes == "")).to_numpy())[0])
@@ -568,6 +817,7 @@ def read_boundaries(
     front = ["admin_code", "admin_name"]
     out = out[front + [c for c in out.columns if c not in front]].to_crs(target)
     out.attrs["source"] = str(p)
+    out.attrs["source_crs"] = source_crs
     return out
 
 
@@ -605,7 +855,30 @@ def _check_read_size(p: Path, cells: int, window: Any) -> None:
                  "(gdal_translate -projwin), or raise GEOPLAN_MAX_RASTER_CELLS")
 
 
-def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
+def _raster_crs(p: Path, own: Any, crs: Any) -> CRS:
+    """The CRS a raster is read in: its own, or the ``crs`` option (GCJ-02/BD-09 refused)."""
+    if crs is None:
+        if own is None:
+            raise GeoplanInputError("the raster has no coordinate reference system", path=p,
+                                    field="crs", hint="set it, e.g. gdal_edit.py -a_srs "
+                                    "EPSG:4326 file.tif (WorldPop rasters are EPSG:4326), or "
+                                    "give crs")
+        return CRS.from_user_input(own)
+    src = parse_crs(crs)
+    if isinstance(src, str):
+        raise GeoplanInputError(
+            f"a {_china_label(src)} raster cannot be read: its cells are no grid in WGS-84",
+            path=p, field="crs", hint="warp it to WGS-84 first, or give the cells as a vector "
+            f"grid (polygons or points) or a lon/lat table, which crs = '{crs}' converts")
+    if own is not None and not CRS.from_user_input(own).equals(src, ignore_axis_order=True):
+        warnings.warn(GeoplanWarning(
+            f"{p}: the raster declares {CRS.from_user_input(own).to_string()} but crs = "
+            f"'{crs}' was given; it is read as {src.to_string()} -> leave crs out to use the "
+            "raster's own"), stacklevel=4)
+    return src
+
+
+def _read_population_raster(p: Path, *, crs: Any, to_crs: Any, area: StudyArea | None,
                             values: str, density_limit: float) -> gpd.GeoDataFrame:
     import rasterio
     from rasterio.errors import RasterioIOError
@@ -617,14 +890,11 @@ def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
         raise GeoplanInputError(f"cannot read the raster ({str(exc)[:200]})", path=p,
                                 hint="check that the file is a complete GeoTIFF") from None
     with src:
-        if src.crs is None:
-            raise GeoplanInputError("the raster has no coordinate reference system", path=p,
-                                    field="crs", hint="set it, e.g. gdal_edit.py -a_srs "
-                                    "EPSG:4326 file.tif (WorldPop rasters are EPSG:4326)")
+        raster_crs = _raster_crs(p, src.crs, crs)
         full = Window(0, 0, src.width, src.height)
         window = full
         if area is not None and area.outline is not None:
-            bounds = Transformer.from_crs(area.crs, src.crs, always_xy=True).transform_bounds(
+            bounds = Transformer.from_crs(area.crs, raster_crs, always_xy=True).transform_bounds(
                 *area.outline.bounds, densify_pts=21)
             w = from_bounds(*bounds, transform=src.transform)
             c0 = max(int(np.floor(w.col_off)), 0)
@@ -646,7 +916,7 @@ def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
         tags = {k.lower(): str(val).lower() for k, val in src.tags().items()}
         tags.update({k.lower(): str(val).lower() for k, val in src.tags(1).items()})
         descr = " ".join(d or "" for d in src.descriptions).lower()
-        transform, raster_crs = src.transform, src.crs
+        transform = src.transform
         row0, col0, height = int(window.row_off), int(window.col_off), src.height
         width = src.width
     values_arr = np.ma.filled(data, np.nan)
@@ -662,7 +932,7 @@ def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
     rows, cols = np.nonzero(np.nan_to_num(values_arr, nan=0.0) > 0)
     pop = values_arr[rows, cols]
     grows = rows + row0
-    area_km2 = _cell_area_km2(transform, CRS.from_user_input(raster_crs), grows, height)
+    area_km2 = _cell_area_km2(transform, raster_crs, grows, height)
     if values == "density":
         pop = pop * area_km2
     else:
@@ -689,8 +959,9 @@ def _read_population_raster(p: Path, *, to_crs: Any, area: StudyArea | None,
         "population": pop, "row": grows, "col": cols + col0,
         "cell_area_m2": area_km2 * 1e6,
     }, geometry=gpd.points_from_xy(tx, ty), crs=target)
-    gdf.attrs.update(source=str(p), raster_crs=str(raster_crs), raster_transform=tuple(transform),
-                     raster_shape=(height, width))
+    gdf.attrs.update(source=str(p), raster_crs=raster_crs.to_string(),
+                     raster_transform=tuple(transform), raster_shape=(height, width),
+                     source_crs=raster_crs.to_string())
     return gdf
 
 
@@ -717,7 +988,12 @@ def read_population(
     column
         Population column of a vector grid; default ``population``/``pop``/``人口``….
     crs
-        CRS to assume for a table or a file without one.
+        Coordinate system of the input: a table's (default WGS-84 lon/lat), or one
+        overriding a GIS file's or raster's own (with a warning when they differ; needed
+        when the file has none). ``"gcj02"`` / ``"bd09"``: tables and vector grids
+        (polygons or points) are converted to WGS-84 vertex by vertex; a vector file
+        declaring a projected CRS, and rasters (whose cells would not stay a grid), are
+        refused with them. The system is kept in ``attrs["source_crs"]``.
     to_crs
         Projected output CRS; default ``area.crs``, else the UTM zone of the data.
     area
@@ -730,11 +1006,14 @@ def read_population(
         converted to counts with each cell's area; rasters and polygon grids: points
         have no area, so densities of points are refused).
     density_limit
-        The counts check: if the 99th percentile of populated cells implies more people
-        per km² than this (default 100,000/km², i.e. 1,000 in a hectare) — or the raster's
-        metadata mentions density — the raster is rejected as densities.
+        The counts check of rasters: if the 99th percentile of populated cells implies
+        more people per km² than this (default 100,000/km², i.e. 1,000 in a hectare) — or
+        the raster's metadata mentions density — the raster is rejected as densities.
+        Another value with a vector grid or table is refused.
     encoding, layer
-        As in :func:`read_facilities`.
+        As in :func:`read_facilities` (vector grids and tables; refused with a raster, as
+        is ``column``). Columns of a vector grid other than the population and its id
+        are named in one :class:`~geoplan.GeoplanWarning`.
 
     Returns
     -------
@@ -746,14 +1025,26 @@ def read_population(
     ------
     GeoplanInputError
         Missing/empty/unknown file, missing CRS, negative/NaN/non-numeric population,
-        raster of densities, raster not covering the study area.
+        raster of densities, raster not covering the study area, an option that does not
+        apply to the file (see above).
     """
     p = v.check_file(path)
     suffix = v.suffix_of(p)
     if suffix in v.RASTER_SUFFIXES:
-        gdf = _read_population_raster(p, to_crs=to_crs, area=area, values=values,
+        for key, value in (("column", column), ("encoding", encoding), ("layer", layer)):
+            if value is not None:
+                raise GeoplanInputError(
+                    f"{key} = {value!r} does not apply to a raster (its people are band 1)",
+                    path=p, field=key, hint=f"leave {key} out for a raster; it is for vector "
+                    "grids and point tables")
+        gdf = _read_population_raster(p, crs=crs, to_crs=to_crs, area=area, values=values,
                                       density_limit=density_limit)
     elif suffix in v.TABLE_SUFFIXES | v.VECTOR_SUFFIXES:
+        if density_limit != DENSITY_LIMIT_PER_KM2:
+            raise GeoplanInputError(
+                f"density_limit = {density_limit!r} applies to rasters only", path=p,
+                field="density_limit", hint="leave it out for a vector grid or table (say "
+                "values = \"density\" when its values are people per km²)")
         gdf = _read_population_vector(p, column=column, crs=crs, to_crs=to_crs, area=area,
                                       encoding=encoding, layer=layer, values=values)
     else:
@@ -780,17 +1071,14 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
                             area: StudyArea | None, encoding: str | None,
                             layer: str | None, values: str = "counts") -> gpd.GeoDataFrame:
     """Cells of a vector grid (polygons or points; a table: points). Lines are no cells;
-    GCJ-02/BD-09 grids are refused (as for boundaries); densities need polygons."""
+    GCJ-02/BD-09 grids are converted vertex by vertex; densities need polygons."""
     if v.suffix_of(p) in v.TABLE_SUFFIXES:
         gdf = _points_from_table(v.read_text_table(p, encoding), p, crs, {})
+        source_crs = gdf.attrs["source_crs"]
         cell_area = np.full(len(gdf), np.nan)
     else:
         gdf = _read_vector(p, layer)
         v.require_crs(gdf, p, crs)
-        if crs is not None and isinstance(parse_crs(crs), str):
-            raise GeoplanInputError("GCJ-02/BD-09 population grids are not supported", path=p,
-                                    field="crs", hint="use a WGS-84 (or CGCS2000) grid, or a "
-                                    "table of lon/lat points with crs gcj02")
         lines = ~gdf.geom_type.isin(["Polygon", "MultiPolygon", "Point", "MultiPoint"])
         if lines.any():
             pos = int(np.flatnonzero(lines.to_numpy())[0])
@@ -798,15 +1086,15 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
                 f"population cells must be polygons or points, found {gdf.geom_type.iloc[pos]}",
                 path=p, row=v.row_label(gdf, pos), field="geometry",
                 hint="give the grid cells (polygons) or their centres (points)")
-        if gdf.crs is None:
-            gdf = gdf.set_crs(parse_crs(crs))
+        gdf = _vector_crs(gdf, p, crs)      # GCJ-02/BD-09: every vertex to WGS-84
+        source_crs = gdf.attrs["source_crs"]
         cell_area = gdf.to_crs(_target_crs(to_crs, area, shapely.get_coordinates(
             gdf.geometry.to_crs(4326).representative_point().values))).area.to_numpy()
         cell_area = np.where(cell_area > 0, cell_area, np.nan)
         gdf = gdf.set_geometry(gdf.geometry.representative_point()) if not set(
             gdf.geom_type.unique()) <= {"Point"} else gdf
     col = v.require_column(gdf, p, "population", column, SYNONYMS["population"],
-                           "column= (--population-column)")
+                           "--population-column", key="column")
     pop = v.parse_numbers(gdf, col, p, field="population", what="a population count")
     if values == "density":
         if np.isnan(cell_area).any():
@@ -816,6 +1104,8 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
                 hint="give the grid's polygons, or people per cell (values = counts)")
         pop = pop * cell_area / 1e6
     id_col = v.find_column(gdf, None, ("cell_id", "id", "fid"))
+    v.warn_unused_columns(p, [c for c in gdf.columns if c not in (col, id_col, gdf.geometry.name)],
+                          "population", ("column",), "column", option="--population-column")
     keep = pop > 0  # one row per populated cell, as for rasters
     if not keep.any():
         raise GeoplanInputError("no populated cells: every population value is 0", path=p,
@@ -830,6 +1120,7 @@ def _read_population_vector(p: Path, *, column: str | None, crs: Any, to_crs: An
     if id_col is not None:
         out["source_id"] = gdf[id_col].astype(str).to_numpy()
     out.attrs["source"] = str(p)
+    out.attrs["source_crs"] = source_crs
     return out
 
 

@@ -9,6 +9,7 @@ reader options, so a folder of data can be loaded with one call::
     path = "boundaries.geojson"
     code = "code"                 # optional column names
     name = "name"
+    crs = "gcj02"                 # e.g. DataV boundaries: every vertex to WGS-84
     [population]
     path = "population.tif"       # or a vector grid; column = "pop"
     [facilities]
@@ -17,11 +18,16 @@ reader options, so a folder of data can be loaded with one call::
     [candidates]
     path = "candidates.csv"
     crs = "gcj02"
+    cost = "建设费用万元"          # column keys: see FACILITY_FIELDS / CANDIDATE_FIELDS
     [network]
     path = "roads.osm.bz2"        # or place = "Some County, China" (online)
 
 Paths are relative to the manifest. Every section except ``boundaries`` is optional;
-without boundaries the study area is the extent of the population layer.
+without boundaries the study area is the extent of the population layer. Each layer's
+``crs`` reaches its reader (:mod:`geoplan.inputs.readers`), which records the input's
+system in the layer's ``attrs["source_crs"]``; the column keys of ``[facilities]`` and
+``[candidates]`` are their readers' fields (``readers.FACILITY_FIELDS``,
+``readers.CANDIDATE_FIELDS``), any other key is refused.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ import networkx as nx
 from geoplan._errors import GeoplanInputError
 from geoplan.inputs.facility_types import Vocabulary, load_vocabulary
 from geoplan.inputs.readers import (
+    CANDIDATE_FIELDS,
+    FACILITY_FIELDS,
     read_boundaries,
     read_candidates,
     read_facilities,
@@ -50,13 +58,16 @@ __all__ = ["LAYERS", "Region", "load_region", "read_manifest"]
 
 LAYERS = ("boundaries", "population", "facilities", "candidates", "network")
 
-_COLUMN_KEYS = ("id", "name", "type", "beds", "capacity", "cost", "admin", "lon", "lat", "x", "y")
+#: Column keys of each point layer's table: the fields of its reader (a key a reader has
+#: no field for would be ignored, so it is an unknown key here).
+_COLUMN_KEYS: dict[str, tuple[str, ...]] = {"facilities": FACILITY_FIELDS,
+                                            "candidates": CANDIDATE_FIELDS}
 _ALLOWED: dict[str, set[str]] = {
     "": {"name", "name_zh", "crs", "description", *LAYERS},
     "boundaries": {"path", "code", "name", "crs", "layer"},
     "population": {"path", "column", "crs", "values", "layer", "encoding", "density_limit"},
-    "facilities": {"path", "crs", "layer", "encoding", "vocabulary", *_COLUMN_KEYS},
-    "candidates": {"path", "crs", "layer", "encoding", *_COLUMN_KEYS},
+    "facilities": {"path", "crs", "layer", "encoding", "vocabulary", *FACILITY_FIELDS},
+    "candidates": {"path", "crs", "layer", "encoding", *CANDIDATE_FIELDS},
     "network": {"path", "place", "bbox"},
 }
 
@@ -227,7 +238,7 @@ def load_region(
         if name in manifest and name in wanted:
             note(name)
             sec = manifest[name]
-            cols = {k: sec[k] for k in _COLUMN_KEYS if k in sec}
+            cols = {k: sec[k] for k in _COLUMN_KEYS[name] if k in sec}
             extra = {"vocabulary": vocabulary} if name == "facilities" else {}
             layers_out[name] = reader(sec["path"], area=area, boundaries=boundaries,
                                       columns=cols, **_opts(sec, ("crs", "layer", "encoding")),

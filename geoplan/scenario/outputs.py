@@ -1,25 +1,193 @@
-"""Maps and the report of a scenario run.
+"""Maps, the report and the site files of a scenario run.
 
-The last step of :func:`geoplan.scenario.run.run_scenario`.
+The last step of :func:`geoplan.scenario.run.run_scenario`, and the site files of
+``geoplan optimize``.
 
 Why separate: the runner decides *what* was computed; this module only turns results
 into pages - one coverage map per coverage question, one plan map (before/after) per
 site model, and one self-contained report with every table, plan and map. Every figure
 drawn comes from the run's result (``RunResult.tables``, ``.plans`` and ``.cells``):
 nothing here builds a travel context or computes coverage.
+
+Site files: :func:`site_table` gives a plan's sites their coordinates in WGS-84
+(``lon_wgs84``, ``lat_wgs84``) and, when the facilities or candidates were read in
+GCJ-02 or BD-09 (their ``attrs["source_crs"]``), in that system too (``lon_gcj02``,
+``lat_gcj02`` / ``lon_bd09``, ``lat_bd09``: the forward transform of the WGS-84 point,
+to paste back into Gaode or Baidu); :func:`write_site_files` writes the new sites as
+GeoJSON (RFC 7946) and KML (Google Earth), both WGS-84.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
 from geoplan import labels
+from geoplan._atomic import atomic_path
+from geoplan.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 from geoplan.inputs.region import Region
 from geoplan.scenario.models import site_types
 from geoplan.scenario.spec import Scenario, SiteModelSpec
 
-__all__ = ["write_maps_and_report"]
+__all__ = ["site_systems", "site_table", "write_maps_and_report", "write_site_files"]
+
+#: Chinese map systems a site's input can be in, and the transform from WGS-84 to each.
+_FORWARD = {"gcj02": wgs84_to_gcj02, "bd09": wgs84_to_bd09}
+
+#: Decimals of the degrees written (1e-7 degrees is about 1 cm).
+_DECIMALS = 7
+
+KML_NS = "http://www.opengis.net/kml/2.2"
+
+
+def site_systems(region: Region) -> list[str]:
+    """The Chinese systems (``gcj02``, ``bd09``) the region's sites were read in.
+
+    Parameters
+    ----------
+    region
+        The loaded region; its facilities' and candidates' ``attrs["source_crs"]`` (set
+        by :func:`geoplan.inputs.readers.read_facilities` / ``read_candidates``) say.
+
+    Returns
+    -------
+    list of str
+        In the order ``gcj02``, ``bd09``; empty when every site layer was WGS-84 or
+        another EPSG system.
+    """
+    found = {layer.attrs.get("source_crs") for layer in (region.facilities, region.candidates)
+             if layer is not None}
+    return [s for s in _FORWARD if s in found]
+
+
+def site_table(sites: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
+    """A plan's sites with their coordinates in WGS-84 and in the inputs' own system.
+
+    Parameters
+    ----------
+    sites
+        ``Plan.sites`` (points, in the region's metric CRS).
+    region
+        The region the plan was made on (see :func:`site_systems`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``lon_wgs84``, ``lat_wgs84`` and, per system of
+        :func:`site_systems`, ``lon_<system>``, ``lat_<system>`` (degrees, 7 decimals);
+        the existing columns are kept as they are.
+    """
+    out = sites.copy()
+    ll = out.geometry.to_crs(4326) if len(out) else out.geometry
+    lon = ll.x.to_numpy(dtype=float) if len(out) else np.array([], dtype=float)
+    lat = ll.y.to_numpy(dtype=float) if len(out) else np.array([], dtype=float)
+    out["lon_wgs84"] = np.round(lon, _DECIMALS)
+    out["lat_wgs84"] = np.round(lat, _DECIMALS)
+    for system in site_systems(region):
+        x, y = _FORWARD[system](lon, lat)
+        out[f"lon_{system}"] = np.round(x, _DECIMALS)
+        out[f"lat_{system}"] = np.round(y, _DECIMALS)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A JSON/KML-ready scalar: numpy to Python, NaN/NA to None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def _new_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return sites[sites["status"] == "new"] if "status" in sites.columns else sites
+
+
+def _records(sites: gpd.GeoDataFrame) -> list[tuple[dict[str, Any], float, float]]:
+    cols = [c for c in sites.columns if c != sites.geometry.name]
+    return [({c: _plain(row[c]) for c in cols}, float(row["lon_wgs84"]),
+             float(row["lat_wgs84"])) for _, row in sites.iterrows()]
+
+
+def _geojson(records: list[tuple[dict[str, Any], float, float]]) -> str:
+    """A FeatureCollection of points in WGS-84 lon/lat (RFC 7946: no ``crs`` member)."""
+    feats = [{"type": "Feature", "properties": props,
+              "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+             for props, lon, lat in records]
+    return json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
+                      indent=1) + "\n"
+
+
+def _kml(records: list[tuple[dict[str, Any], float, float]], title: str) -> bytes:
+    """A KML 2.2 document, one Placemark per site: named by the site id (and name), its
+    type in the description, every field as ExtendedData, a WGS-84 point."""
+    ET.register_namespace("", KML_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{KML_NS}}}{tag}")
+        if text is not None:
+            el.text = text
+        return el
+
+    root = ET.Element(f"{{{KML_NS}}}kml")
+    doc = sub(root, "Document")
+    sub(doc, "name", title)
+    for props, lon, lat in records:
+        pm = sub(doc, "Placemark")
+        sid = str(props.get("site_id") or props.get("id") or "")
+        name = props.get("name")
+        sub(pm, "name", sid if not name or str(name) == sid else f"{sid} {name}")
+        kind = props.get("type")
+        sub(pm, "description", f"{sid}: {kind}" if kind else sid)
+        data = sub(pm, "ExtendedData")
+        for key, value in props.items():
+            d = sub(data, "Data")
+            d.set("name", str(key))
+            sub(d, "value", "" if value is None else str(value))
+        sub(sub(pm, "Point"), "coordinates", f"{lon:.{_DECIMALS}f},{lat:.{_DECIMALS}f}")
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def write_site_files(sites: gpd.GeoDataFrame, folder: Path, stem: str,
+                     title: str) -> list[str]:
+    """Write a plan's new sites as ``<stem>.geojson`` and ``<stem>.kml`` (WGS-84).
+
+    Parameters
+    ----------
+    sites
+        Output of :func:`site_table` (rows of ``status`` "new" are written; all rows
+        when there is no ``status``).
+    folder
+        Where to write (each file through :func:`geoplan._atomic.atomic_path`).
+    stem
+        File name without suffix, e.g. ``plan_points_new_sites``.
+    title
+        The KML document's name (shown in Google Earth's sidebar).
+
+    Returns
+    -------
+    list of str
+        The names of the files written.
+    """
+    records = _records(_new_sites(sites))
+    names = [f"{stem}.geojson", f"{stem}.kml"]
+    with atomic_path(folder / names[0]) as tmp:
+        tmp.write_text(_geojson(records), encoding="utf-8")
+    with atomic_path(folder / names[1]) as tmp:
+        tmp.write_bytes(_kml(records, title))
+    return names
 
 
 def _unique(label: str, taken: dict[str, Any]) -> str:

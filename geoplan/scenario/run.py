@@ -5,7 +5,10 @@ chain of steps; running the chain from one validated file (:mod:`geoplan.scenari
 makes the answer reproducible. Every run writes, into its output folder:
 
 - ``coverage_<name>.csv`` / ``.gpkg`` per coverage question, ``gaps_<name>.gpkg``;
-- per model: ``plan_<name>_sites.csv`` / ``.gpkg`` and ``plan_<name>_units.csv``;
+- per model: ``plan_<name>_sites.csv`` / ``.gpkg`` (every site with ``lon_wgs84``,
+  ``lat_wgs84`` and, for inputs read in GCJ-02/BD-09, ``lon_gcj02``, ``lat_gcj02`` /
+  ``lon_bd09``, ``lat_bd09``), ``plan_<name>_new_sites.geojson`` / ``.kml`` (the new sites
+  in WGS-84, for GIS and Google Earth) and ``plan_<name>_units.csv``;
 - maps (``map_*.html``) and ``report.html`` unless switched off;
 - ``summary.json``: the key figures (deterministic: the same inputs give the same file);
 - ``run_log.json``: all parameters, input file hashes, package versions and timings.
@@ -268,12 +271,18 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                            profiles=sc.profiles)
         if cells is not None:
             res.cells[f"plan_{m.name}"] = cells
+    sites = None
+    if plan.sites is not None:       # + lon/lat in WGS-84 and in the inputs' own system
+        from geoplan.scenario.outputs import site_table, write_site_files
+        sites = site_table(plan.sites, region)
+        tables["sites"] = pd.DataFrame(sites).drop(columns="geometry", errors="ignore")
     for name, t in tables.items():
         res.tables[f"plan_{m.name}_{name}"] = t
         write_table(t, out / f"plan_{m.name}_{name}.csv")
-    sites = plan.sites
     if sites is not None and len(sites):
         write_table(sites, out / f"plan_{m.name}_sites.gpkg")
+        write_site_files(sites, out, f"plan_{m.name}_new_sites",
+                         f"{sc.label()}: {m.label(sc.language)}")
     fig = plan.summary()
     for k in ("build_s", "solve_s"):
         res.timings[f"model {m.name} {k}"] = fig.pop(k)
