@@ -13,9 +13,11 @@ mapping or as a path to a TOML file of the same shape.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -23,7 +25,8 @@ from typing import Any
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["FacilityType", "Vocabulary", "load_vocabulary", "default_vocabulary"]
+__all__ = ["FacilityType", "PoiTable", "Vocabulary", "default_vocabulary", "load_vocabulary",
+           "poi_table"]
 
 HOSPITAL_TYPES = ("tertiary_hospital", "secondary_hospital", "primary_hospital", "tcm_hospital")
 
@@ -132,20 +135,75 @@ class Vocabulary:
     def code_of(self, value: str) -> str | None:
         """Return the type code for an input value, or None if unknown.
 
-        A code, a label or an alias; or a raw Gaode (AMap) POI type string as planners
-        export it, ``大类;中类;小类`` with several types joined by ``|`` (e.g.
-        ``医疗保健服务;综合医院;三级甲等医院``): its most specific known part, trying the
-        types in order and each from the small class up.
+        A code, a label or an alias; or a POI category as planners export it from the map
+        services (:func:`poi_table`): a Gaode six-digit typecode (``090101``), or a Gaode
+        ``大类;中类;小类`` / Baidu ``一级;二级`` type string, several joined by ``|``
+        (e.g. ``医疗保健服务;综合医院;三级甲等医院``). A type string resolves to its most
+        specific known part, trying the types in order and each from the small class up:
+        a part is known when it is a label or alias of this vocabulary (a user's alias
+        wins) or a planning category of the POI table; a part the table lists as no
+        planning type (``综合医院``, ``药房``) ends that type's search.
         """
         code = self._lookup.get(_norm(value))
-        if code is not None or not isinstance(value, str) or not (";" in value or "|" in value):
+        if code is not None or not isinstance(value, str):
             return code
+        return self._poi_code(value)[0]
+
+    def _poi_code(self, value: str) -> tuple[str | None, str | None]:
+        """The code of a POI typecode or type string, or None and why (when known)."""
+        poi = poi_table()
+        why: str | None = None
         for alt in value.split("|"):
+            alt = alt.strip()
+            if alt.isdigit():
+                code = poi.typecodes.get(alt) or self._lookup.get(alt)
+                if code in self.types:
+                    return code, None
+                why = why or (f"Gaode typecode {alt} is no planning type (the planning "
+                              f"typecodes are {', '.join(poi.typecodes)})")
+                continue
             for part in reversed(alt.split(";")):
-                code = self._lookup.get(_norm(part)) if part.strip() else None
-                if code is not None:
-                    return code
-        return None
+                key = _norm(part)
+                if not key:
+                    continue
+                code = self._lookup.get(key) or poi.categories.get(key)
+                if code in self.types:
+                    return code, None
+                if key in poi.not_planning:
+                    why = why or f"'{part.strip()}': {poi.not_planning[key]}"
+                    break
+        return None, why
+
+    def explain_unknown(self, value: str) -> str:
+        """Why ``value`` is no type, and what to write: for the hint of an error.
+
+        A POI category the table lists as no planning type gives its reason; otherwise
+        the closest codes, labels and aliases (by :func:`difflib.get_close_matches`) are
+        listed with their codes.
+
+        Parameters
+        ----------
+        value
+            A value :meth:`code_of` does not know.
+
+        Returns
+        -------
+        str
+            One sentence (empty when there is nothing close).
+        """
+        why = self._poi_code(str(value))[1] if isinstance(value, str) else None
+        if why:
+            return why
+        names = {}
+        for t in self.types.values():
+            for name in (t.code, t.zh, t.en, *t.aliases):
+                names.setdefault(_norm(name), (name, t.code))
+        close = difflib.get_close_matches(_norm(str(value)), list(names), n=4, cutoff=0.5)
+        if not close:
+            return ""
+        shown = [names[k][0] if names[k][0] == names[k][1] else f"{names[k][0]} ({names[k][1]})"
+                 for k in close]
+        return "closest: " + ", ".join(shown)
 
     def require_codes(self, values: Iterable[Any], field: str) -> list[str]:
         """The codes of ``values`` (see :meth:`code_of`); an unknown one is an error.
@@ -153,15 +211,18 @@ class Vocabulary:
         Raises
         ------
         GeoplanInputError
-            Naming the first unknown value and ``field`` (e.g. ``--types``).
+            Naming the first unknown value and ``field`` (e.g. ``--types``), with the
+            closest known names.
         """
         out = []
         for t in values:
             code = self.code_of(str(t))
             if code is None:
+                near = self.explain_unknown(str(t))
                 raise GeoplanInputError(f"unknown facility type '{t}'", field=field,
-                                        hint="use a type code, label or alias: "
-                                             + ", ".join(list(self.types)[:12]))
+                                        hint=(near + "; " if near else "")
+                                        + "use a type code, label or alias: "
+                                        + ", ".join(list(self.types)[:12]))
             out.append(code)
         return out
 
@@ -173,6 +234,40 @@ class Vocabulary:
     def describe(self) -> str:
         """List the codes with both labels, one per line (used in error hints)."""
         return "\n".join(f"  {t.code}: {t.zh} / {t.en}" for t in self.types.values())
+
+
+@dataclass(frozen=True)
+class PoiTable:
+    """The map services' medical POI categories (``poi_types.toml`` beside this module).
+
+    Attributes
+    ----------
+    typecodes
+        Gaode six-digit typecodes that are one planning type: ``{"090101": code}``.
+    categories
+        Category names (a part of a POI type string, normalised) that are one type.
+    not_planning
+        Category names that are no planning type, with the reason shown in errors.
+    """
+
+    typecodes: Mapping[str, str]
+    categories: Mapping[str, str]
+    not_planning: Mapping[str, str]
+
+
+@lru_cache(maxsize=1)
+def poi_table() -> PoiTable:
+    """Return the shipped table of Gaode/Baidu medical POI categories.
+
+    Returns
+    -------
+    PoiTable
+    """
+    text = resources.files("geoplan.inputs").joinpath("poi_types.toml").read_text("utf-8")
+    t = tomllib.loads(text)
+    return PoiTable(typecodes=dict(t["gaode_typecodes"]),
+                    categories={_norm(k): v for k, v in t["categories"].items()},
+                    not_planning={_norm(k): v for k, v in t["not_planning"].items()})
 
 
 def default_vocabulary() -> Vocabulary:

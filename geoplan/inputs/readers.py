@@ -605,11 +605,13 @@ def read_facilities(
     if codes.isna().any():
         pos = int(np.flatnonzero(codes.isna().to_numpy())[0])
         unknown = sorted(set(raw_types[codes.isna()]))[:5]
+        near = vocab.explain_unknown(str(raw_types.iloc[pos]))
         raise GeoplanInputError(
             f"unknown facility type '{raw_types.iloc[pos]}' ({int(codes.isna().sum())} row(s); "
             f"unknown values: {', '.join(repr(u) for u in unknown)})",
             path=p, row=v.row_label(gdf, pos, id_col), field=type_col,
-            hint="use one of the types below, or add your own in a vocabulary file "
+            hint=(near + "; " if near else "")
+                 + "use one of the types below, or add your own in a vocabulary file "
                  "(vocabulary = \"FILE\" under [facilities] in region.toml, or "
                  "--vocabulary FILE with geoplan inspect):\n" + vocab.describe())
     needs_beds = codes.map(lambda c: vocab.types[c].requires_beds).to_numpy(dtype=bool)

@@ -69,8 +69,10 @@ def _resolve_types(sc: Any, spec: Any, key: str, region: Any, where: Callable) -
     for name in names:
         code = vocab.code_of(str(name))
         if code is None:
+            near = vocab.explain_unknown(str(name))
             _fail(sc, where, key, f"unknown facility type '{name}' in '{key}'",
-                  "use a type code, label or alias of the region's vocabulary: "
+                  (near + "; " if near else "")
+                  + "use a type code, label or alias of the region's vocabulary: "
                   + _listing(list(vocab.types)))
         codes.append(code)
     fac = region.facilities
@@ -143,6 +145,17 @@ def _check_ids(sc: Any, spec: Any, region: Any, where: Callable) -> None:
                   "list ids from the facilities or candidates file")
 
 
+def _check_has_sites(sc: Any, spec: Any, where: Callable) -> None:
+    """A site model needs sites to choose from: ``candidate_types`` and/or ``upgrade_types``
+    (function centres choose among their ``host_types``, checked with the types)."""
+    if not hasattr(spec, "candidate_types") or getattr(spec, "kind", "") == "function_centres":
+        return
+    if not spec.candidate_types and not spec.upgrade_types:
+        _fail(sc, where, "kind", f"model '{spec.name}' has no sites to choose from",
+              "give candidate_types (site types of the candidates file) and/or "
+              "upgrade_types (facility types that may be upgraded)")
+
+
 def _check_p(sc: Any, spec: Any, region: Any, where: Callable) -> None:
     """``p`` new sites cannot exceed the sites there are to choose from (the candidates of
     ``candidate_types`` plus the facilities of ``upgrade_types``, as the model takes them)."""
@@ -151,7 +164,7 @@ def _check_p(sc: Any, spec: Any, region: Any, where: Callable) -> None:
         return
     cand, names = region.candidates, spec.candidate_types
     if not names and not spec.upgrade_types:
-        return          # no sites at all: the model says so ("has no candidate sites")
+        return          # no sites at all: refused by _check_has_sites
     n = 0
     if cand is not None and names:
         n += int(cand[_site_type_column(cand)].astype(str).isin([str(x) for x in names]).sum())
@@ -204,6 +217,7 @@ def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) ->
             for key in LEVEL_VALUE_FIELDS:
                 _check_level_values(sc, spec, key, region, where)
             _check_ids(sc, spec, region, where)
+            _check_has_sites(sc, spec, where)
             out.append(spec.updated(**changes) if changes else spec)
             _check_p(sc, out[-1], region, where)
         specs[:] = out

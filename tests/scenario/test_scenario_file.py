@@ -28,6 +28,7 @@ mode = "ebike"
 minutes = 15
 target_share = 0.95
 unit_min_share = 0.85
+candidate_types = ["community building"]
 """
 
 
