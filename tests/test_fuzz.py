@@ -25,7 +25,10 @@ from hypothesis import strategies as st
 from geoplan import GeoplanError
 
 SOAK = os.environ.get("HYPOTHESIS_PROFILE") == "soak"
-FUZZ = settings(max_examples=3000 if SOAK else 120, deadline=None,
+#: examples per fuzz test: 120 in CI, 3,000 in a soak; GEOPLAN_FUZZ_EXAMPLES sets another
+#: count (a 10-minute soak: HYPOTHESIS_PROFILE=soak GEOPLAN_FUZZ_EXAMPLES=20000)
+EXAMPLES = int(os.environ.get("GEOPLAN_FUZZ_EXAMPLES", 3000 if SOAK else 120))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
@@ -199,6 +202,162 @@ def test_scenario_loader_raises_only_its_own_errors(tmp_path: Path, text):
     _only_own_errors(read_scenario, p)
 
 
+_POP_HEADERS = st.lists(st.sampled_from(["lon", "lat", "x", "y", "population", "pop", "人口",
+                                         "经度", "纬度", "admin_code", "", "geometry"]),
+                        min_size=1, max_size=5)
+
+
+_POP_CELL = {"lon": st.floats(114.0, 114.05).map(str), "lat": st.floats(30.0, 30.05).map(str),
+             "population": st.floats(0, 500).map(lambda v: f"{v:.1f}")}
+
+
+@st.composite
+def population_tables(draw) -> bytes:
+    real = draw(st.booleans())              # near-real (lon, lat, population) or anything
+    header = ["lon", "lat", "population"] if real else draw(_POP_HEADERS)
+    cell = [st.one_of(_POP_CELL.get(h, _CELLS), _CELLS) if real else st.one_of(
+        _CELLS, st.sampled_from(["114.30", "30.06", "12.5", "0", "1e9", "-3"]))
+        for h in header]
+    rows = draw(st.lists(st.tuples(*cell).map(list), min_size=int(real), max_size=6))
+    text = "\n".join([",".join(header), *(",".join(r) for r in rows)])
+    return text.encode(draw(st.sampled_from(["utf-8", "gbk", "utf-8-sig"])), errors="replace")
+
+
+@FUZZ
+@given(data=population_tables(), crs=st.sampled_from([None, "gcj02", "EPSG:32650"]),
+       values=st.sampled_from(["counts", "density"]))
+def test_population_reader_raises_only_its_own_errors(tmp_path: Path, data, crs, values):
+    from geoplan.inputs.readers import read_population
+
+    p = tmp_path / "pop.csv"
+    p.write_bytes(data)
+    _only_own_errors(read_population, p, crs=crs, values=values)
+
+
+@FUZZ
+@given(text=geojson_files(), column=st.sampled_from([None, "x", "code"]))
+def test_population_grid_reader_raises_only_its_own_errors(tmp_path: Path, text, column):
+    from geoplan.inputs.readers import read_population
+
+    p = tmp_path / "grid.geojson"
+    p.write_text(text.replace('"name"', '"population"'), encoding="utf-8")
+    _only_own_errors(read_population, p, column=column)
+
+
+_TAGS = st.dictionaries(
+    st.sampled_from(["highway", "maxspeed", "oneway", "access", "motor_vehicle", "foot",
+                     "bridge", "junction", "name"]),
+    st.sampled_from(["residential", "primary", "footway", "construction", "yes", "no",
+                     "-1", "private", "50", "30 mph", "none", "", "&amp;", "roundabout"]),
+    max_size=4)
+
+
+_LON = st.one_of(st.floats(114.0, 114.01), _COORD)
+_LAT = st.one_of(st.floats(30.0, 30.01), _COORD)
+
+
+@st.composite
+def osm_files(draw) -> str:
+    broken = draw(st.integers(0, 3)) == 0      # bad coordinates in one file of four
+    coords = draw(st.lists(st.tuples(_LON, _LAT) if broken else st.tuples(
+        st.floats(114.0, 114.01), st.floats(30.0, 30.01)), max_size=7))
+    nodes = [(draw(st.sampled_from([i + 1, i + 1, -i])), x, y)
+             for i, (x, y) in enumerate(coords)]
+    tags = st.one_of(_TAGS, _TAGS.map(lambda t: {"highway": "residential", **t}))
+    ways = draw(st.lists(st.tuples(st.integers(90, 95),
+                                   st.lists(st.integers(0, 7), max_size=5), tags),
+                         max_size=4))
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6">']
+    out += [f'<node id="{i}" version="1" lat="{y}" lon="{x}"/>' for i, x, y in nodes]
+    for wid, refs, tags in ways:
+        body = "".join(f'<nd ref="{r}"/>' for r in refs)
+        body += "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        out.append(f'<way id="{wid}" version="1">{body}</way>')
+    out.append("</osm>")
+    text = "\n".join(out)
+    return text[:draw(st.integers(0, len(text)))] if draw(st.integers(0, 3)) == 0 else text
+
+
+@FUZZ
+@given(text=osm_files())
+def test_osm_reader_raises_only_its_own_errors(tmp_path: Path, text):
+    from geoplan.inputs.readers import read_network
+
+    p = tmp_path / "roads.osm"
+    p.write_text(text, encoding="utf-8")
+    _only_own_errors(read_network, p)
+
+
+_MANIFEST = tomllib.loads("""name = "fuzz"
+[boundaries]
+path = "b.geojson"
+code = "code"
+[population]
+path = "pop.tif"
+[facilities]
+path = "f.csv"
+crs = "gcj02"
+[candidates]
+path = "c.csv"
+cost = "cost"
+[network]
+path = "roads.osm"
+""")
+_MANIFEST_KEYS = ["name", "crs", "path", "code", "column", "values", "layer", "encoding",
+                  "vocabulary", "density_limit", "place", "bbox", "cost", "beds", "lon",
+                  "boundaries", "population", "facilities", "candidates", "network", "roads"]
+
+
+@st.composite
+def manifests(draw) -> str:
+    doc = json.loads(json.dumps(_MANIFEST))
+    for _ in range(draw(st.integers(1, 4))):
+        section = draw(st.sampled_from(["", *(k for k in _MANIFEST if k != "name")]))
+        table = doc.get(section) if section else doc
+        if not isinstance(table, dict):
+            table = doc
+        key = draw(st.sampled_from(_MANIFEST_KEYS))
+        if draw(st.booleans()) or key not in table:
+            table[key] = draw(_VALUES)
+        else:
+            del table[key]
+    lines = [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items()
+             if not isinstance(v, dict)]
+    for k, v in doc.items():
+        if isinstance(v, dict):
+            lines.append(f"[{json.dumps(k)}]")
+            lines += [f"{json.dumps(a, ensure_ascii=False)} = {_toml_value(b)}"
+                      for a, b in v.items() if not isinstance(b, dict)]
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(text=manifests())
+def test_region_manifest_reader_raises_only_its_own_errors(tmp_path: Path, text):
+    from geoplan.inputs.region import read_manifest
+
+    for name in ("b.geojson", "pop.tif", "f.csv", "c.csv", "roads.osm"):
+        (tmp_path / name).write_bytes(b"")
+    p = tmp_path / "region.toml"
+    p.write_text(text, encoding="utf-8")
+    _only_own_errors(read_manifest, p)
+
+
+@FUZZ
+@given(table=st.dictionaries(st.text(max_size=8), _VALUES, max_size=3))
+def test_vocabulary_reader_raises_only_its_own_errors(tmp_path: Path, table):
+    from geoplan.inputs.facility_types import load_vocabulary
+
+    p = tmp_path / "types.toml"
+    lines = []
+    for code, spec in table.items():
+        lines.append(f"[{json.dumps(code, ensure_ascii=False)}]")
+        items = spec.items() if isinstance(spec, dict) else [("zh", spec)]
+        lines += [f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(v)}" for k, v in items]
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _only_own_errors(load_vocabulary, p)
+
+
 def test_the_fuzzers_reach_past_the_parsers(tmp_path: Path):
     """The generators are not all rejected at the first gate: some facility files and
     some mutated scenarios read successfully (so the search tests the checks behind)."""
@@ -207,4 +366,30 @@ def test_the_fuzzers_reach_past_the_parsers(tmp_path: Path):
     p = tmp_path / "s.toml"
     p.write_text(_toml(_BASE), encoding="utf-8")
     assert read_scenario(p).models[0].p == 3
+    from geoplan.inputs.readers import read_network, read_population
+
+    def reads(fn, name, data):
+        f = tmp_path / name
+        f.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fn(f)
+            except GeoplanError:
+                return False
+        return True
+
+    # the road and population generators produce files that read, too (no shrinking:
+    # the inner test never fails, it only counts)
+    read_ok: list[str] = []
+
+    @settings(max_examples=150, database=None, suppress_health_check=list(HealthCheck))
+    @given(t=osm_files(), b=population_tables())
+    def sample(t, b):
+        read_ok.extend(name for name, ok in (("osm", reads(read_network, "r.osm", t)),
+                                             ("pop", reads(read_population, "p.csv", b)))
+                       if ok)
+
+    sample()
+    assert {"osm", "pop"} <= set(read_ok), read_ok
     assert pytest.importorskip("hypothesis")
