@@ -241,6 +241,14 @@ def _graphml(d: Path, *, edges: bool = True, drop_node: str | None = None,
 
 CASES = [
     # ---- scenario values checked on their own
+    _sc('types = ["insurance_service_point"]', 'types = ["医疗保健服务;综合医院;综合医院"]',
+        "line 7", "综合医院", "grade", "alias", id="poi-category-no-planning-type"),
+    _sc('types = ["insurance_service_point"]', 'types = ["医保服务zhan"]', "line 7",
+        "closest: 医保服务站", id="type-typo-closest"),
+    _sc('existing_types = ["insurance_service_point"]', 'existing_types = ["090601"]',
+        "line 13", "typecode 090601", id="gaode-typecode-pharmacy"),
+    _sc('candidate_types = ["community building", "village committee"]\n', "",
+        "no sites to choose from", "candidate_types", id="site-model-without-sites"),
     _sc("minutes = [15]", "minutes = [inf]", "line 9", "minutes", "finite", id="minutes-inf"),
     _sc("minutes = [15]", "minutes = [nan]", "line 9", "minutes", id="minutes-nan"),
     _sc("minutes = [15]", "minutes = [-15]", "line 9", "positive", id="minutes-negative"),
