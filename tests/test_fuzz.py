@@ -54,13 +54,23 @@ def facility_files(draw) -> bytes:
     return text.encode(enc, errors="replace")
 
 
-def _only_own_errors(fn, *args, **kwargs):
+def _read_as_file(tmp_path: Path, name: str, data: str | bytes, fn, **kwargs) -> bool:
+    """Write ``data`` to ``tmp_path/name`` and read it with ``fn``: own errors only.
+    True when it read."""
+    p = tmp_path / name
+    p.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return _only_own_errors(fn, p, **kwargs)
+
+
+def _only_own_errors(fn, *args, **kwargs) -> bool:
+    """Call ``fn``; True when it read, False on one of geoplan's own errors."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             fn(*args, **kwargs)
         except GeoplanError:
-            pass
+            return False
+    return True
 
 
 @FUZZ
@@ -68,9 +78,7 @@ def _only_own_errors(fn, *args, **kwargs):
 def test_facility_reader_raises_only_its_own_errors(tmp_path: Path, data, crs):
     from geoplan.inputs.readers import read_facilities
 
-    p = tmp_path / "f.csv"
-    p.write_bytes(data)
-    _only_own_errors(read_facilities, p, crs=crs)
+    _read_as_file(tmp_path, "f.csv", data, read_facilities, crs=crs)
 
 
 @FUZZ
@@ -78,9 +86,7 @@ def test_facility_reader_raises_only_its_own_errors(tmp_path: Path, data, crs):
 def test_candidate_reader_raises_only_its_own_errors(tmp_path: Path, data):
     from geoplan.inputs.readers import read_candidates
 
-    p = tmp_path / "c.csv"
-    p.write_bytes(data)
-    _only_own_errors(read_candidates, p, crs="wgs84")
+    _read_as_file(tmp_path, "c.csv", data, read_candidates, crs="wgs84")
 
 
 _COORD = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-500, 500),
@@ -107,9 +113,7 @@ def geojson_files(draw) -> str:
 def test_boundary_reader_raises_only_its_own_errors(tmp_path: Path, text, crs):
     from geoplan.inputs.readers import read_boundaries
 
-    p = tmp_path / "b.geojson"
-    p.write_text(text, encoding="utf-8")
-    _only_own_errors(read_boundaries, p, crs=crs)
+    _read_as_file(tmp_path, "b.geojson", text, read_boundaries, crs=crs)
 
 
 _BASE = tomllib.loads(f"""name = "fuzz"
@@ -197,9 +201,7 @@ def scenario_files(draw) -> str:
 def test_scenario_loader_raises_only_its_own_errors(tmp_path: Path, text):
     from geoplan.scenario.spec import read_scenario
 
-    p = tmp_path / "s.toml"
-    p.write_text(text, encoding="utf-8")
-    _only_own_errors(read_scenario, p)
+    _read_as_file(tmp_path, "s.toml", text, read_scenario)
 
 
 _POP_HEADERS = st.lists(st.sampled_from(["lon", "lat", "x", "y", "population", "pop", "人口",
@@ -229,9 +231,7 @@ def population_tables(draw) -> bytes:
 def test_population_reader_raises_only_its_own_errors(tmp_path: Path, data, crs, values):
     from geoplan.inputs.readers import read_population
 
-    p = tmp_path / "pop.csv"
-    p.write_bytes(data)
-    _only_own_errors(read_population, p, crs=crs, values=values)
+    _read_as_file(tmp_path, "pop.csv", data, read_population, crs=crs, values=values)
 
 
 @FUZZ
@@ -239,9 +239,8 @@ def test_population_reader_raises_only_its_own_errors(tmp_path: Path, data, crs,
 def test_population_grid_reader_raises_only_its_own_errors(tmp_path: Path, text, column):
     from geoplan.inputs.readers import read_population
 
-    p = tmp_path / "grid.geojson"
-    p.write_text(text.replace('"name"', '"population"'), encoding="utf-8")
-    _only_own_errors(read_population, p, column=column)
+    _read_as_file(tmp_path, "grid.geojson", text.replace('"name"', '"population"'),
+                  read_population, column=column)
 
 
 _TAGS = st.dictionaries(
@@ -283,9 +282,7 @@ def osm_files(draw) -> str:
 def test_osm_reader_raises_only_its_own_errors(tmp_path: Path, text):
     from geoplan.inputs.readers import read_network
 
-    p = tmp_path / "roads.osm"
-    p.write_text(text, encoding="utf-8")
-    _only_own_errors(read_network, p)
+    _read_as_file(tmp_path, "roads.osm", text, read_network)
 
 
 _MANIFEST = tomllib.loads("""name = "fuzz"
@@ -338,9 +335,7 @@ def test_region_manifest_reader_raises_only_its_own_errors(tmp_path: Path, text)
 
     for name in ("b.geojson", "pop.tif", "f.csv", "c.csv", "roads.osm"):
         (tmp_path / name).write_bytes(b"")
-    p = tmp_path / "region.toml"
-    p.write_text(text, encoding="utf-8")
-    _only_own_errors(read_manifest, p)
+    _read_as_file(tmp_path, "region.toml", text, read_manifest)
 
 
 @FUZZ
@@ -348,36 +343,24 @@ def test_region_manifest_reader_raises_only_its_own_errors(tmp_path: Path, text)
 def test_vocabulary_reader_raises_only_its_own_errors(tmp_path: Path, table):
     from geoplan.inputs.facility_types import load_vocabulary
 
-    p = tmp_path / "types.toml"
     lines = []
     for code, spec in table.items():
         lines.append(f"[{json.dumps(code, ensure_ascii=False)}]")
         items = spec.items() if isinstance(spec, dict) else [("zh", spec)]
         lines += [f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(v)}" for k, v in items]
-    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    _only_own_errors(load_vocabulary, p)
+    _read_as_file(tmp_path, "types.toml", "\n".join(lines) + "\n", load_vocabulary)
 
 
 def test_the_fuzzers_reach_past_the_parsers(tmp_path: Path):
-    """The generators are not all rejected at the first gate: some facility files and
-    some mutated scenarios read successfully (so the search tests the checks behind)."""
+    """The generators are not all rejected at the first gate: the unmutated scenario, and
+    some generated road and population files, read successfully (so the search tests the
+    checks behind the parsers)."""
     from geoplan.scenario.spec import read_scenario
 
     p = tmp_path / "s.toml"
     p.write_text(_toml(_BASE), encoding="utf-8")
     assert read_scenario(p).models[0].p == 3
     from geoplan.inputs.readers import read_network, read_population
-
-    def reads(fn, name, data):
-        f = tmp_path / name
-        f.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                fn(f)
-            except GeoplanError:
-                return False
-        return True
 
     # the road and population generators produce files that read, too (no shrinking:
     # the inner test never fails, it only counts)
@@ -386,9 +369,10 @@ def test_the_fuzzers_reach_past_the_parsers(tmp_path: Path):
     @settings(max_examples=150, database=None, suppress_health_check=list(HealthCheck))
     @given(t=osm_files(), b=population_tables())
     def sample(t, b):
-        read_ok.extend(name for name, ok in (("osm", reads(read_network, "r.osm", t)),
-                                             ("pop", reads(read_population, "p.csv", b)))
-                       if ok)
+        if _read_as_file(tmp_path, "r.osm", t, read_network):
+            read_ok.append("osm")
+        if _read_as_file(tmp_path, "p.csv", b, read_population):
+            read_ok.append("pop")
 
     sample()
     assert {"osm", "pop"} <= set(read_ok), read_ok
