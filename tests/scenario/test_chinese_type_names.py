@@ -36,7 +36,7 @@ minutes = [12, 20]
 [[coverage]]
 name = "health_centres"
 types = [{centres}]
-modes = ["ebike"]
+modes = ["drive"]
 minutes = [15]
 [[model]]
 name = "stations_2"
