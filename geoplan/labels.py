@@ -18,6 +18,7 @@ Keys are grouped by a prefix that says where they are read:
 ``mode.``    travel modes; ``kind.`` scenario model kinds
 ``solver.``  phrases of a plan's solver text (the English is the phrase itself)
 ``site.``    names geoplan gives to sites it creates
+``fig.``     figures of a plan (:mod:`geoplan.optimize.figures`); ``unit.`` their units
 ``cli.``     command-line output
 
 Labels are :meth:`str.format` templates: ``text("map.covered", "zh", m=15)`` gives
@@ -31,8 +32,8 @@ from typing import Any
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["LANGS", "check_lang", "has", "header", "keys", "kind", "mode", "solver",
-           "templates", "text", "value"]
+__all__ = ["LANGS", "check_lang", "figure", "has", "header", "keys", "kind", "mode",
+           "solver", "templates", "text", "value"]
 
 #: Languages every label exists in.
 LANGS: tuple[str, ...] = ("en", "zh")
@@ -92,6 +93,42 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "map.coverage_title": ("{name}: {mins}-minute coverage", "{name}：{mins}分钟覆盖"),
     # ---------------------------------------------------------------- report sections
     "report.inputs": ("Inputs", "输入数据"),
+    "report.summary": ("Summary", "摘要"),
+    "report.appendix": ("Appendix: how each plan was solved", "附录：各方案求解信息"),
+    "report.appendix_note": (
+        "Objective, proven bound and optimality gap as the solver reported them; a plan "
+        "marked optimal is proven optimal for the problem as posed.",
+        "目标值、已证明的界与最优性差距均为求解器的报告；标为“最优”的方案已就所给问题证明为最优。"),
+    "report.summary_coverage": ("{name}: share of residents within {mins}",
+                                "{name}：{mins}内可达的居民比例"),
+    "report.summary_status": ("Status", "求解状态"),
+    "report.reduction": ("demand {a:,} -> {b:,}, candidates {c:,} -> {d:,}",
+                         "需求行 {a:,} → {b:,}，候选点 {c:,} → {d:,}"),
+    # ---------------------------------------------------------------- figures of a plan
+    "fig.new_sites": ("New sites", "新增站点"),
+    "fig.upgraded_sites": ("Facilities given beds", "扩建床位的设施"),
+    "fig.beds_added": ("Beds added", "新增床位"),
+    "fig.cost": ("Cost", "费用"),
+    "fig.covered_before": ("Residents within the standard, before", "规划前达标人口"),
+    "fig.covered_after": ("Residents within the standard, after", "规划后达标人口"),
+    "fig.share_before": ("Share within the standard, before", "规划前达标比例"),
+    "fig.share_after": ("Share within the standard, after", "规划后达标比例"),
+    "fig.uncovered_after": ("Residents still outside the standard", "规划后仍未达标人口"),
+    "fig.standard_minutes": ("Time standard", "时间标准"),
+    "fig.mean_minutes": ("Mean travel time to the nearest site", "到最近站点的平均出行时间"),
+    "fig.worst_minutes": ("Longest travel time to the nearest site",
+                          "到最近站点的最长出行时间"),
+    "fig.beyond_cutoff": ("Residents beyond the search limit", "超出搜索上限的人口"),
+    "fig.cutoff_minutes": ("Search limit", "搜索上限"),
+    "fig.units_met": ("Units meeting the target", "达标单元数"),
+    "fig.units": ("Units", "单元总数"),
+    "unit.sites": ("{v} sites", "{v} 个"),
+    "unit.beds": ("{v} beds", "{v} 张"),
+    "unit.wan_yuan": ("{v} × 10,000 yuan", "{v} 万元"),
+    "unit.people": ("{v} people", "{v} 人"),
+    "unit.share": ("{v}", "{v}"),
+    "unit.minutes": ("{v} min", "{v} 分钟"),
+    "unit.units": ("{v} units", "{v} 个"),
     "report.coverage": ("Coverage by admin unit", "各行政单元覆盖情况"),
     "report.plans": ("Plans", "规划方案"),
     "report.plan": ("Plan", "方案"),
@@ -136,6 +173,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "sheet.plans": ("Plans", "规划方案"),
     "sheet.plan_sites": ("Plan {i} sites", "方案{i}选址"),
     "sheet.tradeoff": ("Trade-off", "权衡曲线"),
+    "sheet.solver": ("Solver details", "求解信息"),
     # ---------------------------------------------------------------- column headers
     "col.key": ("Item", "项目"),
     "col.value": ("Value", "数值"),
@@ -187,6 +225,15 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "col.build_s": ("Build (s)", "建模（秒）"),
     "col.solve_s": ("Solve (s)", "求解（秒）"),
     "col.new_sites": ("New sites", "新增站点"),
+    "col.upgraded_sites": ("Facilities given beds", "扩建床位设施"),
+    "col.uncovered_after": ("Still outside the standard", "仍未达标人口"),
+    "col.standard_minutes": ("Standard (min)", "时间标准（分钟）"),
+    "col.mean_minutes": ("Mean time (min)", "平均时间（分钟）"),
+    "col.worst_minutes": ("Longest time (min)", "最长时间（分钟）"),
+    "col.beyond_cutoff": ("Beyond the search limit", "超出搜索上限人口"),
+    "col.cutoff_minutes": ("Search limit (min)", "搜索上限（分钟）"),
+    "col.units_met": ("Units meeting the target", "达标单元数"),
+    "col.units": ("Units", "单元总数"),
     "col.existing_sites": ("Existing sites", "现有站点"),
     "col.total_demand": ("Demand", "总需求"),
     "col.total_cost": ("Total cost (10k yuan)", "总费用（万元）"),
@@ -296,6 +343,37 @@ def check_lang(lang: str) -> str:
         raise GeoplanInputError(f"unknown language '{lang}'", field="lang",
                                 hint="use 'zh' (Chinese) or 'en' (English)")
     return key
+
+
+def figure(key: str, value: float, unit: str, lang: str = "en") -> tuple[str, str]:
+    """A plan figure as a reader sees it: its label and its value with the unit.
+
+    Shares are percentages with one decimal, minutes have one decimal, counts of people,
+    beds, sites and 万元 are whole numbers with thousands separators.
+
+    Parameters
+    ----------
+    key
+        The figure (``fig.<key>`` in the catalogue; see :mod:`geoplan.optimize.figures`).
+    value
+        Its value.
+    unit
+        Its unit (``unit.<unit>``).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    tuple of str
+        The label and the formatted value.
+    """
+    if unit == "share":
+        v = f"{value:.1%}"
+    elif unit == "minutes":
+        v = f"{value:,.1f}"
+    else:
+        v = f"{value:,.0f}"
+    return text(f"fig.{key}", lang), text(f"unit.{unit}", lang, v=v)
 
 
 def has(key: str) -> bool:

@@ -1,9 +1,12 @@
 """One self-contained HTML report per run, with its tables as CSV and XLSX.
 
 Why: a health commission takes a run's results to a committee as one file that opens on
-an office PC with no internet: what went in, coverage by admin unit before and after,
-the plan (sites, beds, costs, and how good the answer is: status, objective, bound,
-optimality gap), the trade-off curve, and the maps. The same tables are written as CSV
+an office PC with no internet: a summary first (coverage today, and each plan's figures
+with their units: sites, beds, cost in 万元, people and shares within the standard, mean or
+worst travel time - :func:`geoplan.optimize.figures.plan_figures`, the figures the model
+computed, never recomputed here), what went in, coverage by admin unit before and after,
+the plans and their sites, the trade-off curve, the maps, and an appendix with how each
+plan was solved (objective, bound, optimality gap, solver, times). The same tables are written as CSV
 (UTF-8 with BOM, so Excel on Chinese Windows reads the names; machine column names and raw
 values, for scripts) and as one XLSX workbook for people (headers, sheet names and status
 values in the report's language, from :mod:`geoplan.labels`).
@@ -42,6 +45,7 @@ from geoplan._errors import GeoplanInputError
 from geoplan.labels import check_lang
 from geoplan.maps._html import esc
 from geoplan.maps.canvas import MapCanvas, plan_sites, render_map, type_label
+from geoplan.optimize.figures import plan_figures
 
 __all__ = [
     "Report",
@@ -133,6 +137,8 @@ def _fmt_float(col: str, v: float) -> str:
         return f"{v:+.1%}" if col == "change" else f"{v:.1%}"
     if col in ("lon", "lat"):
         return f"{v:.5f}"
+    if col.endswith("_minutes"):
+        return f"{v:,.1f}"
     if col.endswith("_s"):
         return f"{v:,.2f}"
     if abs(v) >= 100 or v == int(v):
@@ -220,8 +226,9 @@ def _units_table(data: ReportInputs, plans: list[tuple[str, Any]]) -> pd.DataFra
                        None)
         if by_unit is None:
             return None
-        units = by_unit if "admin_code" in by_unit.columns else by_unit.reset_index()
-        units = units.copy()
+        named = by_unit.index.name is not None or not isinstance(by_unit.index, pd.RangeIndex)
+        units = by_unit.reset_index() if named and "admin_code" not in by_unit.columns \
+            else by_unit.reset_index(drop=True)
     if {"share_before", "share_after"} <= set(units.columns) and "change" not in units.columns:
         units["change"] = units["share_after"] - units["share_before"]
     if (data.region is not None and data.region.boundaries is not None
@@ -248,18 +255,76 @@ def _plan_sites(data: ReportInputs, plan: Any) -> pd.DataFrame | None:
     return out
 
 
-def _plan_summary(plans: list[tuple[str, Any]],
-                  sites: dict[str, pd.DataFrame | None]) -> pd.DataFrame:
+def _plan_summary(plans: list[tuple[str, Any]]) -> pd.DataFrame:
+    """One row per plan: its status and its figures (:func:`plan_figures`), as the model
+    computed them; solver details go to :func:`_solver_table`."""
     rows = []
     for name, plan in plans:
-        row = {"plan": name, **plan.summary()}
-        row.pop("reduction", None)  # the solver's working note, kept in summary.json
-        s = sites.get(name)
-        if s is not None and "cost" in s.columns:
-            cost = pd.to_numeric(s.loc[s["status"] == "new", "cost"], errors="coerce")
-            row["total_cost"] = float(cost.sum()) if cost.notna().any() else None
+        row: dict[str, Any] = {"plan": name, "status": plan.status}
+        row.update({f.key: f.value for f in plan_figures(plan)})
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _solver_table(plans: list[tuple[str, Any]], lang: str) -> pd.DataFrame:
+    """How each plan was solved (the report's appendix); the exact reduction in words."""
+    rows = []
+    for name, plan in plans:
+        fig = plan.summary()
+        r = getattr(plan, "reduction", None)
+        rows.append({"plan": name, "model": plan.model, "status": plan.status,
+                     **{k: fig[k] for k in ("objective", "bound", "gap", "solver", "build_s",
+                                            "solve_s")},
+                     "reduction": None if r is None else labels.text(
+                         "report.reduction", lang, a=r.demand_in, b=r.demand_out,
+                         c=r.candidates_in, d=r.candidates_out)})
+    return pd.DataFrame(rows)
+
+
+def _figures_html(plan: Any, lang: str) -> str:
+    """A plan's figures as label / value rows; each value cell carries the figure's key and
+    exact value (``data-fig``, ``data-value``) so tests can check the page against the
+    plan."""
+    rows = [f"<tr><th>{esc(labels.text('report.summary_status', lang))}</th>"
+            f"<td>{esc(labels.value('status', plan.status, lang))}</td></tr>"]
+    for f in plan_figures(plan):
+        label, shown = labels.figure(f.key, f.value, f.unit, lang)
+        rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='{f.key}' "
+                    f"data-value='{f.value!r}'>{esc(shown)}</td></tr>")
+    return f"<table class='figures'>{''.join(rows)}</table>"
+
+
+def _coverage_summary(units: pd.DataFrame | None, lang: str) -> str:
+    """Each total row of a coverage table: the share within each time, by mode."""
+    if units is None or "admin_code" not in units.columns:
+        return ""
+    totals = units[units["admin_code"].astype(str) == "total"]
+    shares = [c for c in units.columns if re.fullmatch(r"share_(\d+(\.\d+)?)min", str(c))]
+    if totals.empty or not shares:
+        return ""
+    rows = []
+    for _, row in totals.iterrows():
+        mode = labels.mode(str(row["mode"]), lang) if "mode" in units.columns else ""
+        for c in shares:
+            m = re.fullmatch(r"share_(\d+(?:\.\d+)?)min", c).group(1)
+            label = labels.text("report.summary_coverage", lang, name=mode,
+                                mins=labels.text("unit.minutes", lang, v=m))
+            rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='{c}' "
+                        f"data-mode='{esc(str(row.get('mode', '')))}' "
+                        f"data-value='{float(row[c])!r}'>{float(row[c]):.1%}</td></tr>")
+    return f"<table class='figures'>{''.join(rows)}</table>"
+
+
+def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
+                  lang: str) -> str:
+    t = labels.templates("report.", lang)
+    parts = [_coverage_summary(units, lang)]
+    for i, (name, plan) in enumerate(plans, start=1):
+        parts.append(f"<h3>{esc(t['plan'])} {i}: {esc(name)}</h3>" + _figures_html(plan, lang))
+        if getattr(plan, "explanation", None) is not None and not isinstance(
+                plan.explanation, pd.DataFrame):
+            parts.append(f"<p class='explain'>{esc(plan.explanation)}</p>")
+    return "".join(parts)
 
 
 def _draw_curve(xs: np.ndarray, ys: np.ndarray, optimal: np.ndarray, t: dict[str, str], *,
@@ -362,6 +427,8 @@ table { border-collapse: collapse; margin: 6px 0 12px; font-size: 13px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; }
 th { background: #eef3f8; text-align: left; } td.num { text-align: right; }
 tr.total td { font-weight: bold; background: #f6f6f6; }
+table.figures th { background: none; font-weight: normal; color: #444; }
+table.figures td { font-weight: bold; }
 .more { color: #666; font-size: 12px; }
 .explain { background: #fff4e5; border-left: 4px solid #f0a030; padding: 6px 12px; }
 .map { width: 100%; height: 640px; border: 1px solid #bbb; }
@@ -380,7 +447,7 @@ def _plans_html(data: ReportInputs, plans: list[tuple[str, Any]], lang: str,
                 tables: dict[str, pd.DataFrame]) -> str:
     t = labels.templates("report.", lang)
     sites = {name: _plan_sites(data, plan) for name, plan in plans}
-    summary = _plan_summary(plans, sites)
+    summary = _plan_summary(plans)
     tables["plans"] = summary
     parts = [_table(summary, lang)]
     for i, (name, plan) in enumerate(plans, start=1):
@@ -430,6 +497,11 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
     t = labels.templates("report.", lang)
     tables: dict[str, pd.DataFrame] = {}
     sections = []
+    plans = _plans(data)
+    units = _units_table(data, plans)
+    summary = _summary_html(units, plans, lang)
+    if summary:
+        sections.append(("summary", t["summary"], summary))
     inputs = _inputs_table(data, lang)
     tables["inputs"] = inputs
     body = _table(inputs, lang)
@@ -441,8 +513,6 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
         body += f"<h3>{esc(t['facilities'])}</h3>" + _table(
             fac.drop(columns=["type"]).rename(columns={"label": "type"}), lang)
     sections.append(("inputs", t["inputs"], body))
-    plans = _plans(data)
-    units = _units_table(data, plans)
     if units is not None:
         tables["coverage_by_unit"] = units
         sections.append(("coverage", t["coverage"], _table(units, lang)))
@@ -466,6 +536,11 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
         sections.append(("maps", t["maps"], "".join(parts)))
     if data.notes:
         sections.append(("notes", t["notes"], "".join(f"<p>{esc(n)}</p>" for n in data.notes)))
+    if plans:
+        solver = _solver_table(plans, lang)
+        tables["solver"] = solver
+        sections.append(("appendix", t["appendix"],
+                         f"<p class='sub'>{esc(t['appendix_note'])}</p>" + _table(solver, lang)))
     nav = "".join(f'<a href="#{a}">{esc(title)}</a>' for a, title, _ in sections)
     title = data.title or "geoplan"
     page = (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'

@@ -454,7 +454,8 @@ def beds_to_ratio_from_region(region: Any, *, level: str = "admin_code", ratio: 
     -------
     Plan
         With ``by_unit`` (unit names added) and ``sites`` (upgraded hospitals and new
-        sites with ``beds_added``); ``details`` adds the rules by id
+        sites with ``beds_added`` and ``cost``, each site's share of the objective in
+        万元); ``details`` adds the rules by id
         (``force_open_ids``, ``force_closed_ids``).
 
     Raises
@@ -533,6 +534,10 @@ def beds_to_ratio_from_region(region: Any, *, level: str = "admin_code", ratio: 
                                  crs=fac.crs)
         sites["id"] = sites["site_id"]
         sites["beds_added"] = sites["site_id"].map(added).fillna(0.0)
+        # each site's cost as the model counts it (万元): beds x per-bed cost, plus the
+        # fixed cost of a new hospital; they sum to the objective
+        sites["cost"] = sites["beds_added"] * float(cost_per_bed) + np.where(
+            sites["status"] == "new", float(new_site_fixed_cost), 0.0)
         plan.sites = sites
     plan.details.update(level=level, hospitals=len(H), new_site_options=0 if S is None
                         else len(S))

@@ -11,6 +11,9 @@ makes the answer reproducible. Every run writes, into its output folder:
   in WGS-84, for GIS and Google Earth) and ``plan_<name>_units.csv``;
 - maps (``map_*.html``) and ``report.html`` unless switched off;
 - ``summary.json``: the key figures (deterministic: the same inputs give the same file);
+  per model its ``figures`` (:func:`geoplan.optimize.figures.plan_figures`: sites, beds,
+  cost, people and shares within the standard, mean or worst time), the figures every
+  page shows;
 - ``run_log.json``: all parameters, input file hashes, package versions and timings.
 
 Outputs are staged in a hidden sibling folder and moved into place only when the run has
@@ -38,6 +41,7 @@ import pandas as pd
 
 from geoplan._atomic import staged_folder, write_table
 from geoplan.inputs.region import Region, load_region
+from geoplan.optimize.figures import plan_figures
 from geoplan.scenario.spec import CoverageSpec, ModelSpec, Scenario, read_scenario
 
 __all__ = ["RunResult", "package_versions", "run_scenario", "staged_folder"]
@@ -287,6 +291,7 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
     for k in ("build_s", "solve_s"):
         res.timings[f"model {m.name} {k}"] = fig.pop(k)
     fig["kind"] = m.kind
+    fig["figures"] = {f.key: f.value for f in plan_figures(plan)}
     if m.description:
         fig["description"] = m.description
     if plan.by_unit is not None:

@@ -6,9 +6,11 @@ import json
 
 import pytest
 from conftest import DEMO
+from report_figures import check_report
 
 from geoplan import GeoplanInputError
 from geoplan.cli.main import main
+from geoplan.maps.report import ReportInputs, build_report
 from geoplan.scenario.compare import compare_runs
 from geoplan.scenario.run import run_scenario
 
@@ -278,6 +280,17 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(tmp_path):
         assert (out / "summary.json").is_file() and (out / "run_log.json").is_file()
         if spec.get("report", True):
             assert list(out.glob("*.html")), f"{f.name}: no page written"
+            # every figure of the report, in its language and in the other, is the run's
+            lang = spec.get("language", "en")
+            html = (out / "report" / "report.html").read_text(encoding="utf-8")
+            checked = check_report(out, spec, html, lang)
+            other = build_report(ReportInputs(
+                plans={m["name"]: res.plans[m["name"]] for m in spec.get("model", [])
+                       if m["kind"] != "tradeoff"},
+                units=res.tables.get(f"coverage_{spec['coverage'][0]['name']}")
+                if spec.get("coverage") else None), lang="en" if lang == "zh" else "zh")
+            assert check_report(out, spec, other.html, "en" if lang == "zh" else "zh") \
+                == checked > 0
         for m in spec.get("model", []):
             plan = res.plans[m["name"]]
             assert plan.status in ("optimal", "time_limit"), (f.name, m["name"], plan)

@@ -1,0 +1,157 @@
+"""Every figure a report shows, recomputed from what the run wrote - not from the page.
+
+Used by ``tests/scenario/test_scenario_run.py`` on every shipped scenario, in the
+scenario's language (the run's own page) and in the other (the same plans rendered
+again). A report's summary cells carry the figure's key and exact value
+(``data-fig``, ``data-value``); each is recomputed here from the run's files
+(``summary.json``, ``plan_<name>_sites.csv``, ``plan_<name>_units.csv``) and the
+scenario file, and its text must be that value in the page's language with its unit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+#: The unit word each figure must show, by language (the committee reads the unit).
+UNIT_WORDS = {"zh": {"sites": "个", "beds": "张", "wan_yuan": "万元", "people": "人",
+                     "minutes": "分钟", "units": "个", "share": "%"},
+              "en": {"sites": "sites", "beds": "beds", "wan_yuan": "10,000 yuan",
+                     "people": "people", "minutes": "min", "units": "units", "share": "%"}}
+
+
+class _Cells(HTMLParser):
+    """The summary's figure cells, grouped by the plan heading above them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plans: list[dict[str, tuple[float, str]]] = []
+        self.coverage: list[tuple[str, str, float, str]] = []
+        self._open: dict[str, str] | None = None
+        self._text = ""
+        self._in_summary = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "section":
+            self._in_summary = a.get("id") == "summary"
+        if self._in_summary and tag == "h3":
+            self.plans.append({})
+        if self._in_summary and tag == "td" and "data-fig" in a:
+            self._open, self._text = a, ""
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._open is not None:
+            a, self._open = self._open, None
+            value = float(a["data-value"])
+            if "data-mode" in a:
+                self.coverage.append((a["data-mode"], a["data-fig"], value, self._text))
+            else:
+                self.plans[-1][a["data-fig"]] = (value, self._text)
+
+
+def page_figures(html: str) -> _Cells:
+    """The figure cells of a report page."""
+    p = _Cells()
+    p.feed(html)
+    return p
+
+
+def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str, float]:
+    """A plan's figures recomputed from the run's files and its scenario table."""
+    fig = next(x for x in summary["models"] if x["name"] == m["name"])
+    want: dict[str, float] = {}
+    sites_csv = out / f"plan_{m['name']}_sites.csv"
+    if sites_csv.is_file():
+        sites = pd.read_csv(sites_csv, encoding="utf-8-sig")
+        want["new_sites"] = int((sites["status"] == "new").sum())
+        added = sites["beds_added"].fillna(0) if "beds_added" in sites else 0 * sites.index
+        upgraded = (sites["status"] == "existing") & (added > 0)
+        if upgraded.any():
+            want["upgraded_sites"] = int(upgraded.sum())
+        if "beds_added" in sites:
+            want["beds_added"] = float(round(added.sum()))
+        if "cost" in sites and sites.loc[(sites["status"] == "new") | upgraded,
+                                         "cost"].notna().any():
+            want["cost"] = float(sites.loc[(sites["status"] == "new") | upgraded,
+                                           "cost"].sum())
+    if m["kind"] == "beds_to_ratio":             # the cost from the scenario's own prices
+        assert want["cost"] == pytest.approx(
+            want["beds_added"] * m["cost_per_bed"]
+            + want["new_sites"] * m.get("new_site_fixed_cost", 0.0), rel=1e-9)
+        assert want["cost"] == pytest.approx(fig["objective"], rel=1e-5)
+        units = pd.read_csv(out / f"plan_{m['name']}_units.csv", encoding="utf-8-sig")
+        units = units[units.iloc[:, 0].astype(str) != "total"]
+        want["units_met"], want["units"] = int(units["met"].sum()), len(units)
+    covering = fig["model"] in ("set_covering", "max_covering", "tradeoff", "standards_cover")
+    if covering:
+        for k in ("covered_before", "covered_after"):
+            want[k] = fig[k]
+        want["share_before"] = fig["covered_before"] / fig["total_demand"]
+        want["share_after"] = fig["covered_after"] / fig["total_demand"]
+        want["uncovered_after"] = fig["total_demand"] - fig["covered_after"]
+        if "urban_minutes" not in m:
+            want["standard_minutes"] = float(m["minutes"])
+    if fig["model"] == "p_median":                # person-minutes / people
+        want["mean_minutes"] = fig["objective"] / fig["total_demand"]
+    if fig["model"] == "p_center":
+        want["worst_minutes"] = fig["objective"]
+    if fig["model"] == "function_centres":
+        want["share_before"], want["share_after"] = fig["share_before"], fig["share_after"]
+    return want
+
+
+def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
+    """Check every figure of a report page against the run in ``out``; return how many.
+
+    The page's plans are the scenario's models but trade-off curves, in file order.
+    """
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    page = page_figures(html)
+    models = [m for m in spec.get("model", []) if m["kind"] != "tradeoff"]
+    assert len(page.plans) == len(models), (len(page.plans), [m["name"] for m in models])
+    n = 0
+    for m, shown in zip(models, page.plans, strict=True):
+        want = _expected(out, m, summary)
+        for key in ("beyond_cutoff", "cutoff_minutes"):   # counted by the model only
+            want.pop(key, None)
+            shown.pop(key, None)
+        assert set(shown) == set(want), (m["name"], sorted(shown), sorted(want))
+        for key, (value, text) in shown.items():
+            # summary.json keeps 6 significant digits (byte-identical reruns)
+            assert value == pytest.approx(want[key], rel=1e-5, abs=1e-9), (m["name"], key)
+            unit = _unit_of(key)
+            assert UNIT_WORDS[lang][unit] in text, (m["name"], key, text)
+            digits = re.sub(r"[^\d.]", "", text.replace(UNIT_WORDS[lang][unit], ""))
+            shown_value = float(digits) / (100 if unit == "share" else 1)
+            tol = 0.0005 if unit == "share" else (0.05 if unit == "minutes" else 0.5)
+            assert abs(shown_value - value) <= tol, (m["name"], key, text, value)
+            n += 1
+    for cov in summary["coverage"]:
+        for mode, shares in cov["modes"].items():
+            for key, value in shares.items():
+                if not key.startswith("share_"):
+                    continue
+                hits = [c for c in page.coverage if c[0] == mode and c[1] == key]
+                if spec.get("coverage") and cov is summary["coverage"][0]:
+                    assert hits, (mode, key)
+                for _, _, v, text in hits:
+                    assert v == pytest.approx(value, rel=1e-5)
+                    assert text == f"{v:.1%}"
+                    n += 1
+    return n
+
+
+def _unit_of(key: str) -> str:
+    from geoplan.optimize.figures import UNITS
+    return UNITS[key]
