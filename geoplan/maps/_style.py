@@ -62,7 +62,10 @@ COVER_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 AFTER_COLOURS = ("#006d2c", "#31a354", "#74c476", "#a1d99b", "#c7e9c0")
 SHARE_CLASSES = ((0.50, "#d7191c"), (0.70, "#fdae61"), (0.85, "#ffffbf"), (0.95, "#a6d96a"),
                   (math.inf, "#1a9641"))
-GAP_COLOUR = "#de2d26"
+#: Gaps in violet: apart from the yellow-red population palette and the red share classes
+GAP_COLOUR = "#6a1b9a"
+#: The residents farthest from any site (p-center maps)
+WORST_COLOUR = "#000000"
 
 
 def svg_marker(shape: str, colour: str, size: int, ring: str | None = None) -> str:

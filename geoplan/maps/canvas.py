@@ -104,6 +104,7 @@ from geoplan.maps._style import (
     POP_COLOURS,
     SHARE_CLASSES,
     UPGRADED_RING,
+    WORST_COLOUR,
     BlankBase,
     GeoLayer,
     ImageLayer,
@@ -129,13 +130,16 @@ __all__ = [
     "add_isochrones",
     "add_plan",
     "add_population",
+    "add_standard",
     "add_units",
+    "add_worst",
     "build_map",
     "default_map_path",
     "new_map",
     "plan_sites",
     "render_map",
     "save_map",
+    "standard_text",
 ]
 
 #: Beds per 1,000 residents every district must reach (national planning target).
@@ -433,6 +437,108 @@ def add_coverage(canvas: MapCanvas, cells: gpd.GeoDataFrame, minutes: Sequence[f
     return names
 
 
+def standard_text(cells: gpd.GeoDataFrame, lang: str) -> str:
+    """The time standards of a plan's cells as a reader sees them (``12/20 分钟``)."""
+    std = pd.to_numeric(cells["standard_min"], errors="coerce").to_numpy(float)
+    values = sorted({float(v) for v in std[np.isfinite(std)]})
+    return labels.text("map.standard_min", lang, m="/".join(f"{v:g}" for v in values))
+
+
+def add_standard(canvas: MapCanvas, cells: gpd.GeoDataFrame, when: str, *,
+                 show: bool = True) -> str:
+    """Draw the area whose residents are within the standard the model held them to.
+
+    Why: a plan with per-cell standards (urban 12 / rural 20 minutes) is judged cell by
+    cell; drawing one time would show the search cut-off or one of the two standards as
+    if it were the target. ``cells`` is a plan's cell table
+    (:func:`geoplan.scenario.models.plan_cells`: ``standard_min``, ``meets_before``,
+    ``meets_after``); the layer goes under the before/after switch.
+
+    Parameters
+    ----------
+    canvas
+        The map.
+    cells
+        A plan's cells with ``standard_min`` and ``meets_<when>``.
+    when
+        ``"before"`` or ``"after"``.
+    show
+        Whether the layer is on when the map opens (the before layer never is).
+
+    Returns
+    -------
+    str
+        The layer name.
+    """
+    if f"meets_{when}" not in cells.columns or "standard_min" not in cells.columns:
+        raise GeoplanInputError(f"plan cells need 'standard_min' and 'meets_{when}'",
+                                field=f"meets_{when}",
+                                hint="use geoplan.scenario.models.plan_cells")
+    cells = projected_cells(cells)
+    meets = cells[f"meets_{when}"].to_numpy(bool)
+    demand = np.isfinite(pd.to_numeric(cells["standard_min"], errors="coerce").to_numpy(float))
+    pop = cells["population"].to_numpy(float)
+    grid = _grid(canvas, cells)
+    inside = grid.index >= 0
+    mask = np.where(inside, meets[np.clip(grid.index, 0, None)], False)
+    geom = grid_polygons(grid, mask)
+    name = canvas.t(f"standard_{when}", std=standard_text(cells, canvas.lang))
+    covered, total = float(pop[meets].sum()), float(pop[demand].sum())
+    colour = (AFTER_COLOURS if when == "after" else COVER_COLOURS)[0]
+    html = popup(name, [(canvas.t("covered_people"), f"{covered:,.0f}"),
+                        (canvas.t("share_col"), pct(covered / total if total else np.nan))])
+    style = {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.3}
+    feats = [feature(geom, {"_p": html})] if not geom.is_empty else []
+    legend = (f"<h4>{esc(name)}</h4>" + swatch(colour, f"{covered:,.0f} {canvas.t('people')} "
+                                                       f"({pct(covered / total if total else np.nan)})",
+                                               0.5))
+    _add_layer(canvas, GeoLayer(name, feats, style=style, show=show and when != "before"),
+               legend, when, key="standard")
+    return name
+
+
+def add_worst(canvas: MapCanvas, cells: gpd.GeoDataFrame, worst_minutes: float, *,
+              share: float = 0.9, time_col: str = "minutes_after") -> str:
+    """Draw the residents farthest from any site after a plan (p-center maps): the cells
+    within ``share`` of the worst time ``worst_minutes`` the model reached.
+
+    Parameters
+    ----------
+    canvas
+        The map.
+    cells
+        A plan's cells with ``time_col``.
+    worst_minutes
+        The plan's worst time (its figure ``worst_minutes``).
+    share
+        Cells with a time of at least ``share`` x the worst are drawn.
+    time_col
+        Minutes after the plan.
+
+    Returns
+    -------
+    str
+        The layer name.
+    """
+    cells = projected_cells(cells)
+    t = time_minutes(cells, time_col)
+    threshold = share * float(worst_minutes)
+    far = np.isfinite(t) & (t >= threshold)
+    grid = _grid(canvas, cells)
+    inside = grid.index >= 0
+    geom = grid_polygons(grid, np.where(inside, far[np.clip(grid.index, 0, None)], False))
+    name = canvas.t("worst_after", m=f"{threshold:.1f}")
+    people = float(cells["population"].to_numpy(float)[far].sum())
+    html = popup(name, [(canvas.t("covered_people"), f"{people:,.0f}")])
+    style = {"color": WORST_COLOUR, "weight": 2, "fillColor": WORST_COLOUR, "fillOpacity": 0.5}
+    feats = [feature(geom, {"_p": html})] if not geom.is_empty else []
+    legend = f"<h4>{esc(name)}</h4>" + swatch(WORST_COLOUR, f"{people:,.0f} "
+                                                            f"{canvas.t('people')}", 0.5)
+    _add_layer(canvas, GeoLayer(name, feats, style=style, show=True), legend, "after",
+               key="worst")
+    return name
+
+
 def add_isochrones(canvas: MapCanvas, isochrones: gpd.GeoDataFrame, *,
                    show: bool = False) -> list[str]:
     """Draw ready-made isochrone polygons, one layer per ``minutes`` value.
@@ -590,7 +696,7 @@ def add_candidates(canvas: MapCanvas, candidates: gpd.GeoDataFrame, *,
 
 # --------------------------------------------------------------------------- gaps, units
 def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
-             max_areas: int = 300, show: bool = True) -> str:
+             max_areas: int = 300, show: bool = True, toggle: str | None = None) -> str:
     """Draw gap areas (uncovered population), ranked, the largest labelled ``#rank``.
 
     Parameters
@@ -605,6 +711,9 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
         Draw at most this many areas (the largest); the legend says so.
     show
         Whether the layer is on when the map opens.
+    toggle
+        ``"before"`` or ``"after"`` to put the layer under the before/after switch (a
+        plan's gaps, named "Before: gaps ..." / "After: gaps ...").
 
     Returns
     -------
@@ -646,12 +755,13 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
                                          "_t": f"#{rank}: {num(row['population'])}"}))
         if i < top:
             feats.append(feature(labels[i], {"_l": esc(f"#{rank} {num(row['population'])}")}))
-    name = canvas.t("gaps")
+    name = canvas.t(f"gaps_{toggle}" if toggle else "gaps")
     legend = f"<h4>{esc(name)}</h4>" + swatch(
         GAP_COLOUR, canvas.t("legend_gaps", n=f"{len(ordered):,}"), 0.6)
     if len(gaps) > len(ordered):
         legend += f"<div>({len(ordered):,} / {len(gaps):,})</div>"
-    _add_layer(canvas, GeoLayer(name, feats, style=style, show=show), legend)
+    _add_layer(canvas, GeoLayer(name, feats, style=style, show=show and toggle != "before"),
+               legend, toggle, key="gaps")
     return name
 
 
@@ -1196,6 +1306,14 @@ class MapInputs:
         (``minutes`` is what :func:`geoplan.access.coverage.coverage_by_cell` writes).
     beds_target
         Beds per 1,000 residents to reach.
+    standard
+        Draw the plan's covered area as the cells within the standard each was held to
+        (``population`` is a plan's cell table with ``standard_min``, ``meets_before``,
+        ``meets_after``: per-cell standards drawn as such) instead of ``minutes``.
+    gaps_after
+        A plan's gaps after it (people still outside the standard), under the switch.
+    worst_minutes
+        A p-center plan's worst time: its farthest residents are drawn after the plan.
     """
 
     boundaries: gpd.GeoDataFrame | None = None
@@ -1211,6 +1329,9 @@ class MapInputs:
     time_col: str = "minutes"
     time_after_col: str = "minutes_after"
     beds_target: float = BEDS_TARGET
+    standard: bool = False
+    gaps_after: gpd.GeoDataFrame | None = None
+    worst_minutes: float | None = None
 
 
 def _extent(data: MapInputs) -> gpd.GeoDataFrame:
@@ -1286,17 +1407,24 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
     if data.boundaries is not None:
         for table in _unit_tables(data):
             add_units(canvas, data.boundaries, table, beds_target=data.beds_target, show=False)
-    if cells is not None and data.time_col in cells.columns:
+    if cells is not None and data.standard and plan is not None:
+        for when in ("before", "after"):
+            add_standard(canvas, cells, when)
+    elif cells is not None and data.time_col in cells.columns:
         after = plan is not None and data.time_after_col in cells.columns
         add_coverage(canvas, cells, data.minutes, time_col=data.time_col,
                      toggle="before" if after else None)
         if after:
             add_coverage(canvas, cells, data.minutes, time_col=data.time_after_col,
                          toggle="after")
+    if cells is not None and plan is not None and data.worst_minutes is not None:
+        add_worst(canvas, cells, data.worst_minutes, time_col=data.time_after_col)
     if data.isochrones is not None and len(data.isochrones):
         add_isochrones(canvas, data.isochrones)
     if data.gaps is not None and len(data.gaps):
         add_gaps(canvas, data.gaps)
+    if plan is not None and data.gaps_after is not None and len(data.gaps_after):
+        add_gaps(canvas, data.gaps_after, toggle="after")
     if data.boundaries is not None:
         add_boundaries(canvas, data.boundaries)
     if data.candidates is not None and len(data.candidates):

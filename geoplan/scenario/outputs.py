@@ -33,6 +33,7 @@ from geoplan import labels
 from geoplan._atomic import atomic_path
 from geoplan.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 from geoplan.inputs.region import Region
+from geoplan.optimize.figures import COVERING_MODELS, plan_figures
 from geoplan.scenario.models import site_types
 from geoplan.scenario.spec import Scenario, SiteModelSpec
 
@@ -200,6 +201,38 @@ def _unique(label: str, taken: dict[str, Any]) -> str:
     return out
 
 
+def _plan_layers(res: Any, m: Any, plan: Any, cells: Any) -> dict[str, Any]:
+    """What a plan's map draws, by what the model decided on (its figures).
+
+    Covering models: the cells within the standard each was held to, before and after
+    (per-cell standards as such), and the gaps left after the plan. p-center: its worst
+    time and the residents nearest to it. p-median: travel-time bands up to the search
+    limit (a limit, not a standard). Beds plans: the beds layers of the units.
+    """
+    figs = {f.key: f.value for f in plan_figures(plan)}
+    if cells is None or not isinstance(m, SiteModelSpec):
+        return {"minutes": (15.0,)}
+    if plan.model in COVERING_MODELS and "meets_after" in cells.columns:
+        return {"standard": True, "gaps_after": res.plan_gaps(m.name, "after")}
+    limit = float(m.minutes)
+    bands = tuple(limit * k / 4 for k in (1, 2, 3, 4))
+    if plan.model == "p_center" and "worst_minutes" in figs:
+        return {"minutes": bands, "worst_minutes": figs["worst_minutes"]}
+    return {"minutes": bands}
+
+
+def _plan_subtitle(m: Any, plan: Any, lang: str) -> str:
+    """The model kind and the plan's headline figure (mean or worst time, share after)."""
+    figs = {f.key: f for f in plan_figures(plan)}
+    parts = [labels.kind(m.kind, lang)]
+    for key in ("share_after", "mean_minutes", "worst_minutes", "beds_added"):
+        if key in figs:
+            label, shown = labels.figure(key, figs[key].value, figs[key].unit, lang)
+            parts.append(f"{label} {shown}")
+            break
+    return " · ".join(parts)
+
+
 def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> dict[str, Any]:
     """Write the maps and the report of a run into ``out``.
 
@@ -258,9 +291,9 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             boundaries=region.boundaries, population=cells if cells is not None
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
-            minutes=[float(m.minutes)] if isinstance(m, SiteModelSpec) else (15.0,)),
+            **_plan_layers(res, m, plan, cells)),
             title=labels.text("map.title", lang, scenario=sc.label(), name=m.label(lang)),
-            subtitle=labels.kind(m.kind, lang), lang=lang,
+            subtitle=_plan_subtitle(m, plan, lang), lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
             name = f"map_{m.name}.html"

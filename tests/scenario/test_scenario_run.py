@@ -313,3 +313,28 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(tmp_path):
                 expect = added * m["cost_per_bed"] + new * m.get("new_site_fixed_cost", 0.0)
                 assert plan.objective == pytest.approx(expect, rel=1e-9), (plan.objective,
                                                                            expect)
+
+
+def test_plan_maps_draw_what_each_model_decided(zh_run):
+    """The standards plan's map draws the area within each cell's own standard (12/20
+    min) before and after, and the gaps left after it - never its 40-minute search limit
+    as a covered area; its subtitle carries the plan's share after. (The map is the run's
+    page; the layer names are the label catalogue's, in Chinese.)"""
+    import html as html_mod
+
+    from geoplan import labels
+
+    res, out = zh_run
+    page = html_mod.unescape((out / "map_stations.html").read_text(encoding="utf-8"))
+    std = labels.text("map.standard_min", "zh", m="12/20")
+    for when in ("before", "after"):
+        assert labels.text(f"map.standard_{when}", "zh", std=std) in page
+    assert labels.text("map.gaps_after", "zh") in page
+    assert labels.text("map.covered_after", "zh", m="40") not in page
+    shown = labels.figure("share_after", res.plans["stations"].share_after, "share", "zh")
+    assert f"{shown[0]} {shown[1]}" in page
+    # the gaps drawn hold exactly the people not within their standard after the plan
+    g = res.plan_gaps("stations", "after")
+    cells = res.cells["plan_stations"]
+    assert g["population"].sum() == pytest.approx(
+        cells["population"][~cells["meets_after"]].sum())
