@@ -257,25 +257,26 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
     lang = sc.language
     maps: dict[str, Any] = {}
     written: dict[str, Any] = {"maps": []}
-    for q in sc.coverage:
-        mode = q.modes[-1]
+    for q in sc.coverage:                       # one map per (question, mode)
         fac = region.facilities
         if q.types:
             fac = fac[fac["type"].isin(q.types)]
-        cells = res.cells[f"coverage_{q.name}"]
-        units = res.tables[f"coverage_{q.name}"]
-        units = units[units["mode"] == mode].drop(columns="mode")
-        title = labels.text("map.title", lang, scenario=sc.label(), name=q.label(lang))
-        canvas = build_map(MapInputs(
-            boundaries=region.boundaries, population=cells, facilities=fac,
-            units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
-            minutes=q.minutes), title=title, subtitle=labels.mode(mode, lang), lang=lang,
-            vocabulary=region.vocabulary)
-        if sc.maps:
-            name = f"map_{q.name}.html"
-            save_map(canvas, out / name)
-            written["maps"].append(name)
-        maps[_unique(labels.text("report.coverage_map", lang, name=q.label(lang)), maps)] = canvas
+        for mode in q.modes:
+            cells = res.cells[f"coverage_{q.name}_{mode}"]
+            units = res.tables[f"coverage_{q.name}"]
+            units = units[units["mode"] == mode].drop(columns="mode")
+            title = labels.text("map.title", lang, scenario=sc.label(), name=q.label(lang))
+            canvas = build_map(MapInputs(
+                boundaries=region.boundaries, population=cells, facilities=fac,
+                units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
+                minutes=q.minutes), title=title, subtitle=labels.mode(mode, lang), lang=lang,
+                vocabulary=region.vocabulary)
+            if sc.maps:
+                name = f"map_{q.name}_{mode}.html"
+                save_map(canvas, out / name)
+                written["maps"].append(name)
+            caption = labels.text("report.coverage_map", lang, name=q.label(lang))
+            maps[_unique(f"{caption} · {labels.mode(mode, lang)}", maps)] = canvas
     tradeoff = None
     for m in sc.models:
         plan = res.plans.get(m.name)

@@ -9,7 +9,8 @@ makes the answer reproducible. Every run writes, into its output folder:
   ``lat_wgs84`` and, for inputs read in GCJ-02/BD-09, ``lon_gcj02``, ``lat_gcj02`` /
   ``lon_bd09``, ``lat_bd09``), ``plan_<name>_new_sites.geojson`` / ``.kml`` (the new sites
   in WGS-84, for GIS and Google Earth) and ``plan_<name>_units.csv``;
-- maps (``map_*.html``) and ``report.html`` unless switched off;
+- maps and ``report.html`` unless switched off: ``map_<question>_<mode>.html`` (one per
+  coverage question and travel mode) and ``map_<model>.html`` (one per plan);
 - ``summary.json``: the key figures (deterministic: the same inputs give the same file);
   per model its ``figures`` (:func:`geoplan.optimize.figures.plan_figures`: sites, beds,
   cost, people and shares within the standard, mean or worst time), the figures every
@@ -250,11 +251,11 @@ def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
             figures["modes"][mode]["largest_gap_population"] = (
                 float(g["population"].iloc[0]) if len(g) else 0.0)
             res.tables[f"gaps_{q.name}_{mode}"] = g
-    if sc.maps or sc.report:            # the cells its map draws (last mode)
-        fac = region.facilities
-        if q.types:
-            fac = fac[fac["type"].isin(q.types)]
-        res.cells[f"coverage_{q.name}"] = coverage_by_cell(ctx, fac, q.minutes)
+        if sc.maps or sc.report:        # the cells its map of this mode draws
+            fac = region.facilities
+            if q.types:
+                fac = fac[fac["type"].isin(q.types)]
+            res.cells[f"coverage_{q.name}_{mode}"] = coverage_by_cell(ctx, fac, q.minutes)
     table = pd.concat(frames, ignore_index=True)
     res.tables[f"coverage_{q.name}"] = table
     write_table(table, out / f"coverage_{q.name}.csv")

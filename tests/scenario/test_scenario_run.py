@@ -186,10 +186,12 @@ def test_a_run_with_maps_and_report_draws_what_it_computed(tmp_path, cache):
     p.write_text(PAGES, encoding="utf-8")
     res = run_scenario(p, output=tmp_path / "out", region_cache=cache)
     out = tmp_path / "out"
-    assert (out / "map_insurance.html").stat().st_size > 10_000
+    for mode in ("walk", "ebike"):                 # one map per (question, mode)
+        assert (out / f"map_insurance_{mode}.html").stat().st_size > 10_000
     assert (out / "map_points_3.html").stat().st_size > 10_000
     assert (out / "report" / "report.html").stat().st_size > 10_000
-    assert set(res.cells) == {"coverage_insurance", "plan_points_3"}
+    assert set(res.cells) == {"coverage_insurance_walk", "coverage_insurance_ebike",
+                              "plan_points_3"}
     cells = res.cells["plan_points_3"]
     # after the plan no cell is farther than before, and some are nearer
     before, after = cells["minutes"].to_numpy(), cells["minutes_after"].to_numpy()
