@@ -18,8 +18,10 @@ the exit status and raise :class:`~geoplan._errors.GeoplanInputError` on bad inp
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +71,10 @@ def add_map_parsers(sub: Any) -> None:
                     "and upgraded sites with a before/after switch. Works offline.")
     _common(m)
     m.add_argument("--out", default="maps", help="output folder (default maps/)")
-    m.add_argument("--name", help="file name without .html (default from the title)")
+    m.add_argument("--name", help="file name without .html (default: the title, mode, "
+                                  "minutes and, with --sites, 'plan')")
+    m.add_argument("--force", action="store_true",
+                   help="replace a map of that name made by another command")
     m.add_argument("--online", action="store_true",
                    help="link Leaflet from its CDN instead of inlining it (needs internet)")
     m.set_defaults(func=map_command)
@@ -196,6 +201,7 @@ class _Analysis:
     gaps: gpd.GeoDataFrame
     plan: Any
     minutes: list[float]
+    gaps_after: gpd.GeoDataFrame | None = None
 
 
 def _read_sites(path: str, region: Any) -> gpd.GeoDataFrame:
@@ -305,8 +311,13 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
         covered = (float((pop * before_ok).sum()), float((pop * after_ok).sum()),
                    float(pop.sum()))
         plan = _plan(args, region, sites, by_unit.reset_index(), covered)
+    gaps_after = None
+    if plan is not None:                 # the after view shows the gaps the plan leaves
+        gaps_after = coverage.gaps(ctx, after_fac, minutes[-1], types=args.types,
+                                   min_population=1.0)
     return _Analysis(region=region, cells=cells, units=units, beds=beds,
-                     catchments=catch, gaps=gaps, plan=plan, minutes=minutes)
+                     catchments=catch, gaps=gaps, plan=plan, minutes=minutes,
+                     gaps_after=gaps_after)
 
 
 def _title(args: argparse.Namespace, a: _Analysis) -> tuple[str, str]:
@@ -329,9 +340,38 @@ def _canvas(args: argparse.Namespace, a: _Analysis) -> Any:
     data = MapInputs(boundaries=a.region.boundaries, population=a.cells,
                      facilities=a.region.facilities, candidates=a.region.candidates,
                      units=units + ([a.plan.by_unit] if a.plan is not None else []),
-                     catchments=a.catchments, gaps=a.gaps, plan=a.plan, minutes=a.minutes)
+                     catchments=a.catchments, gaps=a.gaps, plan=a.plan, minutes=a.minutes,
+                     gaps_after=a.gaps_after)
     return build_map(data, title=title, subtitle=subtitle, lang=args.lang,
                      basemap=args.basemap, vocabulary=a.region.vocabulary)
+
+
+def _command_signature(args: argparse.Namespace) -> str:
+    """What a map shows, as the command that asked for it (kept in the page's head)."""
+    parts = ["map", str(Path(args.region).resolve()), f"--mode {args.mode}",
+             "--minutes " + " ".join(f"{m:g}" for m in sorted(set(args.minutes)))]
+    for opt in ("types", "sites", "plan_summary", "lang", "basemap", "title"):
+        v = getattr(args, opt, None)
+        if v:
+            v = " ".join(v) if isinstance(v, list) else str(
+                Path(v).resolve() if opt in ("sites", "plan_summary") else v)
+            parts.append(f"--{opt.replace('_', '-')} {v}")
+    return " ".join(parts)
+
+
+def _check_replace(path: Path, command: str, force: bool) -> None:
+    """Refuse to replace a map another command made (a different mode, times, types or
+    plan): the planner would lose it without a word."""
+    if force or not path.is_file():
+        return
+    head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    m = re.search(r'<meta name="geoplan-command" content="([^"]*)"', head)
+    if m is not None and html.unescape(m.group(1)) == command:
+        return                                       # the same command: an update
+    made = html.unescape(m.group(1)) if m else "not geoplan map"
+    raise GeoplanInputError(
+        f"a different map already has this name (made by: {made})", path=path,
+        field="--name", hint="give another --name or --out, or --force to replace it")
 
 
 def map_command(args: argparse.Namespace) -> int:
@@ -350,11 +390,15 @@ def map_command(args: argparse.Namespace) -> int:
     from geoplan.maps.canvas import default_map_path, save_map  # noqa: PLC0415
 
     _check_first(args, report=False)
+    command = _command_signature(args)
     a = _analyse(args)
     canvas = _canvas(args, a)
+    mins = "-".join(f"{m:g}" for m in a.minutes)
     path = (Path(args.out) / f"{args.name}.html" if args.name
-            else default_map_path(canvas.title, args.out))
-    save_map(canvas, path, offline=not args.online)
+            else default_map_path(f"{canvas.title}-{args.mode}-{mins}min"
+                                  + ("-plan" if args.sites else ""), args.out))
+    _check_replace(path, command, args.force)
+    save_map(canvas, path, offline=not args.online, meta={"geoplan-command": command})
     print(f"map written: {path} ({path.stat().st_size / 1e6:,.1f} MB; layers: "
           f"{len(canvas.layers)})", file=sys.stdout)
     return 0

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1210,7 +1210,8 @@ def _finish(canvas: MapCanvas) -> None:
     fmap.add_child(Script(code), name="gp_finish")
 
 
-def render_map(canvas: MapCanvas, *, offline: bool = True) -> str:
+def render_map(canvas: MapCanvas, *, offline: bool = True,
+               meta: Mapping[str, str] | None = None) -> str:
     """Return the map as one HTML page.
 
     Parameters
@@ -1220,13 +1221,21 @@ def render_map(canvas: MapCanvas, *, offline: bool = True) -> str:
     offline
         Inline Leaflet (default) so the page works with no network; False links
         Leaflet from its CDN (smaller file, needs internet).
+    meta
+        Extra ``<meta name content>`` tags for the page head (e.g. ``geoplan-command``,
+        the command that made the page, which ``geoplan map`` compares before replacing
+        a file).
 
     Returns
     -------
     str
     """
     _finish(canvas)
-    return inline_assets(canvas.fmap.get_root().render(), offline=offline)
+    page = inline_assets(canvas.fmap.get_root().render(), offline=offline)
+    if meta:
+        tags = "".join(f'<meta name="{esc(k)}" content="{esc(v)}">' for k, v in meta.items())
+        page = page.replace("<head>", "<head>" + tags, 1)
+    return page
 
 
 def default_map_path(name: str, folder: str | Path = "maps") -> Path:
@@ -1248,7 +1257,7 @@ def default_map_path(name: str, folder: str | Path = "maps") -> Path:
 
 
 def save_map(canvas: MapCanvas, path: str | Path | None = None, *,
-             offline: bool = True) -> Path:
+             offline: bool = True, meta: Mapping[str, str] | None = None) -> Path:
     """Write the map as a self-contained HTML file, atomically.
 
     Parameters
@@ -1259,6 +1268,8 @@ def save_map(canvas: MapCanvas, path: str | Path | None = None, *,
         Target file; default :func:`default_map_path` of the title (under ``maps/``).
     offline
         Inline Leaflet (default); see :func:`render_map`.
+    meta
+        Extra ``<meta>`` tags (see :func:`render_map`).
 
     Returns
     -------
@@ -1271,7 +1282,7 @@ def save_map(canvas: MapCanvas, path: str | Path | None = None, *,
         If the folder cannot be written or the file cannot be replaced.
     """
     target = Path(path) if path is not None else default_map_path(canvas.title or "map")
-    page = render_map(canvas, offline=offline)
+    page = render_map(canvas, offline=offline, meta=meta)
     with atomic_path(target) as tmp:
         tmp.write_text(page, encoding="utf-8")
     return target
@@ -1311,7 +1322,8 @@ class MapInputs:
         (``population`` is a plan's cell table with ``standard_min``, ``meets_before``,
         ``meets_after``: per-cell standards drawn as such) instead of ``minutes``.
     gaps_after
-        A plan's gaps after it (people still outside the standard), under the switch.
+        A plan's gaps after it (people still outside the standard), under the switch;
+        ``gaps`` are then the gaps before it (never shown in the after view).
     worst_minutes
         A p-center plan's worst time: its farthest residents are drawn after the plan.
     """
@@ -1421,9 +1433,10 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
         add_worst(canvas, cells, data.worst_minutes, time_col=data.time_after_col)
     if data.isochrones is not None and len(data.isochrones):
         add_isochrones(canvas, data.isochrones)
-    if data.gaps is not None and len(data.gaps):
-        add_gaps(canvas, data.gaps)
-    if plan is not None and data.gaps_after is not None and len(data.gaps_after):
+    after_gaps = plan is not None and data.gaps_after is not None
+    if data.gaps is not None and len(data.gaps):   # with a plan's gaps: the before side
+        add_gaps(canvas, data.gaps, toggle="before" if after_gaps else None)
+    if after_gaps and len(data.gaps_after):
         add_gaps(canvas, data.gaps_after, toggle="after")
     if data.boundaries is not None:
         add_boundaries(canvas, data.boundaries)

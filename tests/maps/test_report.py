@@ -134,3 +134,38 @@ def test_cli_map_and_report_commands(tmp_path: Path, monkeypatch, capsys) -> Non
     units = pd.read_csv(tmp_path / "rep" / "tables" / "coverage_by_unit.csv",
                         encoding="utf-8-sig")
     assert {"share_before", "share_after"} <= set(units.columns)
+
+
+def test_cli_map_names_carry_mode_and_never_replace_another_map(tmp_path: Path, monkeypatch,
+                                                                 capsys) -> None:
+    """Two maps of different modes get different default names; a map of that name made
+    by another command (here: another mode under one --name) is refused, named, and kept;
+    the same command updates it; --force replaces it."""
+    out = tmp_path / "maps"
+    for mode in ("walk", "ebike"):
+        assert _run(["map", "demo", "--mode", mode, "--out", str(out)], monkeypatch) == 0
+    names = sorted(p.name for p in out.glob("*.html"))
+    assert len(names) == 2 and any("walk" in n for n in names) and any("ebike" in n for n in names)
+    args = ["map", "demo", "--out", str(out), "--name", "m"]
+    assert _run([*args, "--mode", "ebike"], monkeypatch) == 0
+    before = (out / "m.html").read_bytes()
+    with pytest.raises(GeoplanInputError, match="a different map already has this name") as e:
+        _run([*args, "--mode", "walk"], monkeypatch)
+    assert "--mode ebike" in str(e.value) and "--force" in str(e.value)
+    assert (out / "m.html").read_bytes() == before
+    assert _run([*args, "--mode", "ebike"], monkeypatch) == 0        # the same command
+    assert _run([*args, "--mode", "walk", "--force"], monkeypatch) == 0
+    assert "--mode walk" in (out / "m.html").read_text(encoding="utf-8")[:4000]
+
+
+def test_cli_plan_map_shows_before_gaps_only_before(tmp_path: Path, monkeypatch) -> None:
+    """With --sites the gaps before the plan sit under the 'before' switch and the gaps
+    the plan leaves under 'after' (the after view used to keep the before gaps)."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text("id,name,lon,lat,status\nN1,新站一,114.30,30.05,new\n", encoding="utf-8")
+    assert _run(["map", "demo", "--mode", "ebike", "--sites", str(sites), "--out",
+                 str(tmp_path / "maps"), "--name", "p"], monkeypatch) == 0
+    page = (tmp_path / "maps" / "p.html").read_text(encoding="utf-8")
+    from geoplan import labels
+    assert labels.text("map.gaps_before", "en") in page
+    assert labels.text("map.gaps_after", "en") in page
