@@ -111,6 +111,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "report.summary_coverage": ("{name}: share of residents within {mins}",
                                 "{name}：{mins}内可达的居民比例"),
     "report.summary_status": ("Status", "求解状态"),
+    "report.chart_before": ("Before / today", "规划前（现状）"),
+    "report.chart_after": ("After the plan", "规划后"),
     "report.reduction": ("demand {a:,} -> {b:,}, candidates {c:,} -> {d:,}",
                          "需求行 {a:,} → {b:,}，候选点 {c:,} → {d:,}"),
     # ---------------------------------------------------------------- figures of a plan

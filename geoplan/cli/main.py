@@ -573,6 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("runs", nargs="+", help="output folders of 'geoplan run'")
     cmp_.add_argument("--out", default="outputs/comparison", help="where to write the "
                       "table and chart (default outputs/comparison)")
+    cmp_.add_argument("--lang", default="en", choices=["en", "zh"],
+                      help="language of the chart (default en)")
     cmp_.set_defaults(func=cmd_compare)
     _add_init_parser(sub)
     return parser
@@ -823,7 +825,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     table = compare_runs(args.runs)
     _print_table(table.drop(columns=["scenario"]), "{:,.3f}")
-    files = write_comparison(table, args.out)
+    files = write_comparison(table, args.out, lang=args.lang)
     print(f"\nwritten: {files['csv']}, {files['chart']}")
     return 0
 

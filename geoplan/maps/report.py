@@ -43,6 +43,7 @@ from geoplan import labels
 from geoplan._atomic import atomic_path, write_table
 from geoplan._errors import GeoplanInputError
 from geoplan.labels import check_lang
+from geoplan.maps._charts import chart_context
 from geoplan.maps._html import esc
 from geoplan.maps.canvas import MapCanvas, plan_sites, render_map, type_label
 from geoplan.optimize.figures import plan_figures
@@ -329,25 +330,25 @@ def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
 
 def _draw_curve(xs: np.ndarray, ys: np.ndarray, optimal: np.ndarray, t: dict[str, str], *,
                 budget: bool, share: bool) -> io.StringIO:
-    import matplotlib  # noqa: PLC0415 - heavy, only for the chart
-    from matplotlib.figure import Figure  # noqa: PLC0415
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy, only for the chart
 
-    fig = Figure(figsize=(6.4, 3.4), dpi=100)
-    ax = fig.add_subplot()
-    ax.plot(xs, ys, "-", color="#2166ac", lw=1.8, zorder=1)
-    ax.scatter(xs[optimal], ys[optimal], color="#2166ac", s=28, zorder=2, label=t["optimal"])
-    if (~optimal).any():
-        ax.scatter(xs[~optimal], ys[~optimal], facecolor="white", edgecolor="#2166ac", s=28,
-                   zorder=3, label=t["not_optimal"])
-        ax.legend(loc="lower right", frameon=False)
-    ax.set_xlabel(t["x_budget"] if budget else t["x_sites"])
-    ax.set_ylabel(t["y_share"] if share else t["y_covered"])
-    ax.grid(alpha=0.3)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    fig.tight_layout()
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "geoplan"}):
+    with chart_context():                  # CJK labels as text, fonts found on the system
+        fig = Figure(figsize=(6.4, 3.4), dpi=100)
+        ax = fig.add_subplot()
+        ax.plot(xs, ys, "-", color="#2166ac", lw=1.8, zorder=1)
+        ax.scatter(xs[optimal], ys[optimal], color="#2166ac", s=28, zorder=2,
+                   label=t["optimal"])
+        if (~optimal).any():
+            ax.scatter(xs[~optimal], ys[~optimal], facecolor="white", edgecolor="#2166ac",
+                       s=28, zorder=3, label=t["not_optimal"])
+            ax.legend(loc="lower right", frameon=False)
+        ax.set_xlabel(t["x_budget"] if budget else t["x_sites"])
+        ax.set_ylabel(t["y_share"] if share else t["y_covered"])
+        ax.grid(alpha=0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
         # no RDF metadata block (creator, format): the page shows what the chart says
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None,
                                                  "Format": None, "Type": None})

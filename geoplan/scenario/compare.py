@@ -138,8 +138,13 @@ def compare_runs(paths: Sequence[str | Path]) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
+def write_comparison(table: pd.DataFrame, out: str | Path, *,
+                     lang: str = "en") -> dict[str, Path]:
     """Write the comparison as CSV and a bar chart (SVG) of covered shares.
+
+    The chart's words come from the label catalogue in ``lang``; its text stays text in
+    the SVG and names an installed CJK font first (:mod:`geoplan.maps._charts`), so
+    Chinese scenario names show as characters, not empty boxes.
 
     Parameters
     ----------
@@ -147,6 +152,8 @@ def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
         From :func:`compare_runs`.
     out
         Output folder.
+    lang
+        ``"zh"`` or ``"en"``.
 
     Returns
     -------
@@ -155,8 +162,12 @@ def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
     """
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
+    from geoplan import labels as catalogue
+    from geoplan.maps._charts import chart_context
+
+    lang = catalogue.check_lang(lang)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise GeoplanInputError("the output is not a folder (a file of that name exists)",
@@ -164,23 +175,26 @@ def write_comparison(table: pd.DataFrame, out: str | Path) -> dict[str, Path]:
     csv = out / "comparison.csv"
     write_table(table, csv)
     shares = table.dropna(subset=["share_before"]).copy()
-    labels = (shares["run"] + ": " + shares["item"].astype(str)
-              + shares["mode"].fillna("").map(lambda m: f" [{m}]" if m else "")).tolist()
-    fig, ax = plt.subplots(figsize=(9, 0.4 * max(len(labels), 3) + 1.2))
-    y = range(len(labels))
-    ax.barh([i + 0.2 for i in y], shares["share_before"] * 100, height=0.4,
-            label="before / today", color="#9ecae1")
-    after = pd.to_numeric(shares["share_after"], errors="coerce") * 100
-    ax.barh([i - 0.2 for i in y], after.fillna(0), height=0.4, label="after plan",
-            color="#08519c")
-    ax.set_yticks(list(y), labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("population covered (%)")
-    ax.set_xlim(0, 100)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    chart = out / "comparison.svg"
-    with atomic_path(chart) as tmp:
-        fig.savefig(tmp, format="svg")
-    plt.close(fig)
+    modes = shares["mode"].map(lambda m: f" [{catalogue.mode(m, lang)}]"
+                               if isinstance(m, str) and m else "")
+    labels = (shares["run"] + ": " + shares["item"].astype(str) + modes).tolist()
+    with chart_context():
+        fig = Figure(figsize=(9, 0.4 * max(len(labels), 3) + 1.2))
+        ax = fig.add_subplot()
+        y = range(len(labels))
+        ax.barh([i + 0.2 for i in y], shares["share_before"] * 100, height=0.4,
+                label=catalogue.text("report.chart_before", lang), color="#9ecae1")
+        after = pd.to_numeric(shares["share_after"], errors="coerce") * 100
+        ax.barh([i - 0.2 for i in y], after.fillna(0), height=0.4,
+                label=catalogue.text("report.chart_after", lang), color="#08519c")
+        ax.set_yticks(list(y), labels, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlabel(catalogue.text("report.y_share", lang))
+        ax.set_xlim(0, 100)
+        ax.legend(loc="lower right", fontsize=8)
+        fig.tight_layout()
+        chart = out / "comparison.svg"
+        with atomic_path(chart) as tmp:
+            fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None,
+                                                     "Format": None, "Type": None})
     return {"csv": csv, "chart": chart}
