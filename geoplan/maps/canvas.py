@@ -202,6 +202,13 @@ class MapCanvas:
         """Label ``map.<key>`` of the catalogue in the map's language."""
         return labels.text(f"map.{key}", self.lang, **kw)
 
+    def _repr_html_(self) -> str:
+        """The map inline in a notebook: its offline page in an ``<iframe srcdoc>`` (the
+        same page :func:`save_map` writes; no network needed, layers and switch work)."""
+        return (f'<iframe srcdoc="{esc(render_map(self, offline=True))}" '
+                f'style="width:100%;height:560px;border:1px solid #bbb" '
+                f'title="{esc(self.title or "map")}"></iframe>')
+
 
 def _basemap(name: str) -> str:
     key = BASEMAPS.get(str(name).strip().lower())

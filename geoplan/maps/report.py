@@ -43,7 +43,7 @@ from geoplan import labels
 from geoplan._atomic import atomic_path, write_table
 from geoplan._errors import GeoplanInputError
 from geoplan.labels import check_lang
-from geoplan.maps._charts import chart_context
+from geoplan.maps.charts import chart_context
 from geoplan.maps._html import esc
 from geoplan.maps.canvas import MapCanvas, plan_sites, render_map, type_label
 from geoplan.optimize.figures import plan_figures

@@ -143,7 +143,7 @@ def write_comparison(table: pd.DataFrame, out: str | Path, *,
     """Write the comparison as CSV and a bar chart (SVG) of covered shares.
 
     The chart's words come from the label catalogue in ``lang``; its text stays text in
-    the SVG and names an installed CJK font first (:mod:`geoplan.maps._charts`), so
+    the SVG and names an installed CJK font first (:mod:`geoplan.maps.charts`), so
     Chinese scenario names show as characters, not empty boxes.
 
     Parameters
@@ -165,7 +165,7 @@ def write_comparison(table: pd.DataFrame, out: str | Path, *,
     from matplotlib.figure import Figure
 
     from geoplan import labels as catalogue
-    from geoplan.maps._charts import chart_context
+    from geoplan.maps.charts import chart_context
 
     lang = catalogue.check_lang(lang)
     out = Path(out)

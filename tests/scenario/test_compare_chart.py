@@ -28,7 +28,7 @@ def test_chart_words_are_the_catalogues_and_chinese_is_text(tmp_path, monkeypatc
                                                              fonts):
     """With or without a CJK font on the machine: no glyph warning, names kept as text."""
     if fonts == "none":
-        monkeypatch.setattr("geoplan.maps._charts.cjk_fonts", lambda: ())
+        monkeypatch.setattr("geoplan.maps.charts.cjk_fonts", lambda: ())
     runs = [_run(tmp_path / "方案甲", 0.95), _run(tmp_path / "方案乙", 0.90)]
     table = compare_runs(runs)
     with warnings.catch_warnings():
