@@ -87,3 +87,22 @@ def plan_inputs():
     return MapInputs(boundaries=r.boundaries, population=d.plan_cells,
                      facilities=r.facilities, candidates=r.candidates, plan=d.plan,
                      minutes=(15,))
+
+
+def run_map_cli(argv: list[str], monkeypatch) -> int:
+    """Run ``geoplan map``/``geoplan report`` on the demo region of :func:`demo`."""
+    import argparse
+    from pathlib import Path
+
+    from geoplan.cli.maps import add_map_parsers
+
+    d = demo()
+    monkeypatch.setattr("geoplan.inputs.region.load_region", lambda *a, **k: d.region)
+    # the synthetic region has no manifest: the commands' early checks see one with
+    # boundaries (as the region has)
+    monkeypatch.setattr("geoplan.inputs.region.read_manifest",
+                        lambda *a, **k: ({"boundaries": {}}, Path("demo/region.toml")))
+    parser = argparse.ArgumentParser(prog="geoplan")
+    add_map_parsers(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(argv)
+    return args.func(args)

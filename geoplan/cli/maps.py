@@ -75,6 +75,9 @@ def add_map_parsers(sub: Any) -> None:
                                   "minutes and, with --sites, 'plan')")
     m.add_argument("--force", action="store_true",
                    help="replace a map of that name made by another command")
+    m.add_argument("--png", metavar="WIDTHxHEIGHT", nargs="?", const="1600x1000",
+                   help="also save the map as a PNG for slides (default size 1600x1000; "
+                        "needs Chromium or Chrome)")
     m.add_argument("--online", action="store_true",
                    help="link Leaflet from its CDN instead of inlining it (needs internet)")
     m.set_defaults(func=map_command)
@@ -89,6 +92,8 @@ def add_map_parsers(sub: Any) -> None:
     r.add_argument("--link-maps", action="store_true",
                    help="save maps beside the report and link them instead of embedding")
     r.add_argument("--no-xlsx", action="store_true", help="do not write report.xlsx")
+    r.add_argument("--pdf", action="store_true", help="also print the report to report.pdf "
+                   "(A4, for a committee; needs Chromium or Chrome)")
     r.set_defaults(func=report_command)
 
 
@@ -174,6 +179,10 @@ def _check_first(args: argparse.Namespace, *, report: bool) -> None:
     if out.exists() and not out.is_dir():
         raise GeoplanInputError("the output is not a folder (a file of that name exists)",
                                 path=out, field="out", hint="give a folder with --out")
+    args.png_size = _png_size(getattr(args, "png", None))
+    if getattr(args, "png", None) or getattr(args, "pdf", False):
+        from geoplan.maps.export import find_chromium  # noqa: PLC0415
+        find_chromium()                  # a missing browser is said before any work
     if args.plan_summary and not args.sites:
         raise GeoplanInputError("--plan-summary describes the plan whose sites --sites gives; "
                                 "without --sites it would be ignored", field="--plan-summary",
@@ -359,6 +368,17 @@ def _command_signature(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def _png_size(text: str | None) -> tuple[int, int] | None:
+    """``--png WIDTHxHEIGHT`` as two whole numbers of pixels."""
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d{3,5})\s*[xX×]\s*(\d{3,5})\s*", text)
+    if m is None or not all(100 <= int(v) <= 10_000 for v in m.groups()):
+        raise GeoplanInputError(f"--png {text!r} is not a size in pixels", field="--png",
+                                hint="write WIDTHxHEIGHT, each 100 to 10,000, e.g. 1600x1000")
+    return int(m.group(1)), int(m.group(2))
+
+
 def _check_replace(path: Path, command: str, force: bool) -> None:
     """Refuse to replace a map another command made (a different mode, times, types or
     plan): the planner would lose it without a word."""
@@ -401,6 +421,11 @@ def map_command(args: argparse.Namespace) -> int:
     save_map(canvas, path, offline=not args.online, meta={"geoplan-command": command})
     print(f"map written: {path} ({path.stat().st_size / 1e6:,.1f} MB; layers: "
           f"{len(canvas.layers)})", file=sys.stdout)
+    if args.png_size is not None:
+        from geoplan.maps.export import html_to_png  # noqa: PLC0415
+        png = html_to_png(path, path.with_suffix(".png"), width=args.png_size[0],
+                          height=args.png_size[1])
+        print(f"image written: {png}", file=sys.stdout)
     return 0
 
 
@@ -440,4 +465,7 @@ def report_command(args: argparse.Namespace) -> int:
                          xlsx=not args.no_xlsx)
     print(f"report written: {files.html} ({files.html.stat().st_size / 1e6:,.1f} MB), "
           f"{len(files.csv)} CSV table(s)" + (f", {files.xlsx}" if files.xlsx else ""))
+    if args.pdf:
+        from geoplan.maps.export import html_to_pdf  # noqa: PLC0415
+        print(f"PDF written: {html_to_pdf(files.html, files.html.with_suffix('.pdf'))}")
     return 0

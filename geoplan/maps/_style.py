@@ -195,8 +195,8 @@ HEAD = """
 .gp-icon { background: none; border: none; }
 .gp-label { background: none; border: none; }
 .gp-label span { display: inline-block; transform: translate(-50%, -50%); white-space: nowrap;
-  font: bold 12px/1.2 sans-serif; color: #67000d; background: rgba(255,255,255,.85);
-  border: 1px solid #de2d26; border-radius: 3px; padding: 1px 4px; }
+  font: bold 12px/1.2 sans-serif; color: #4a148c; background: rgba(255,255,255,.85);
+  border: 1px solid #6a1b9a; border-radius: 3px; padding: 1px 4px; }
 .gp-label.gp-plan span { color: #7a0177; border-color: #ff00cc;
   transform: translate(-50%, -190%); }
 .gp-title { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
@@ -218,6 +218,13 @@ HEAD = """
 .leaflet-control-layers { font-size: 12px; line-height: 1.25; }
 .leaflet-control-layers-expanded { max-height: 62vh; overflow-y: auto; padding: 4px 8px; }
 .leaflet-control-layers label { margin: 1px 0; }
+@media print {
+  /* a printed map is a figure: no zoom buttons, layer list or before/after switch */
+  .leaflet-control-zoom, .leaflet-control-layers, .gp-toggle { display: none !important; }
+  .gp-legend { max-height: none; overflow: visible; box-shadow: none;
+    border: 1px solid #999; }
+  .gp-title { box-shadow: none; border: 1px solid #999; }
+}
 </style>
 <script>
 function geoplanPoint(f, ll, icons, pane) {

@@ -264,7 +264,10 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
                       control_scale=False, max_zoom=19, prefer_canvas=False)
     fmap.default_js = [("leaflet", "https://cdn.jsdelivr.net/npm/leaflet/dist/leaflet.js")]
     fmap.default_css = [("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet/dist/leaflet.css")]
-    fmap.fit_bounds([[s, w], [n, e]])
+    # room beside the study area for the legend (bottom left) and the layer list (top
+    # right), so they cover less of it on screen and in print
+    fmap.fit_bounds([[s, w], [n, e]], padding_top_left=(200, 30),
+                    padding_bottom_right=(140, 10))
     root = fmap.get_root()
     root.title = title or "geoplan"
     root.header.add_child(Element(HEAD), name="geoplan_head")

@@ -436,7 +436,14 @@ table.figures td { font-weight: bold; }
 .chart svg { max-width: 100%; height: auto; }
 nav a { margin-right: 14px; }
 footer { margin-top: 36px; color: #777; font-size: 12px; }
-@media print { .map { height: 520px; page-break-inside: avoid; } }
+@page { size: A4; margin: 12mm 10mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 12px; }
+  nav { display: none; }
+  h2 { page-break-after: avoid; } h3 { page-break-after: avoid; }
+  table { page-break-inside: auto; } tr { page-break-inside: avoid; }
+  .map { height: 640px; page-break-inside: avoid; }
+}
 """
 
 

@@ -317,4 +317,8 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             units=units, plans=plans, tradeoff=tradeoff, maps=maps)
         files = write_report(data, out / "report", lang=lang, embed_maps=True)
         written["report"] = files.html.relative_to(out).as_posix()
+        if sc.pdf:
+            from geoplan.maps.export import html_to_pdf
+            pdf = html_to_pdf(files.html, files.html.with_suffix(".pdf"))
+            written["report_pdf"] = pdf.relative_to(out).as_posix()
     return written

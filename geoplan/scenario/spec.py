@@ -16,6 +16,7 @@ Format (paths are relative to the scenario file)::
     language = "zh"                 # "zh" or "en" for maps and the report
     maps = true                     # render maps (default true)
     report = true                   # write the HTML report (default true)
+    pdf = false                     # also print it to report.pdf (needs Chromium/Chrome)
 
     [inputs]                        # optional: replace region layers by other files
     facilities = "facilities_2030.csv"
@@ -144,6 +145,7 @@ TOP_KEYS: dict[str, _Key] = {
     "language": _Key("str", choices=("zh", "en"), default="en"),
     "maps": _Key("bool", default=True),
     "report": _Key("bool", default=True),
+    "pdf": _Key("bool", default=False),
     "inputs": _Key("table"),
     "travel": _Key("table"),
     "coverage": _Key("table_list"),
@@ -464,6 +466,9 @@ class Scenario:
         ``"zh"`` or ``"en"``.
     maps, report
         Whether to render maps and the report.
+    pdf
+        Whether to print the report to ``report/report.pdf`` as well (A4, with headless
+        Chromium: :func:`geoplan.maps.export.html_to_pdf`).
     inputs
         Layer overrides (absolute paths) and their options.
     travel
@@ -490,6 +495,7 @@ class Scenario:
     description_zh: str | None = None
     maps: bool = True
     report: bool = True
+    pdf: bool = False
     inputs: dict[str, Any] = field(default_factory=dict)
     travel: dict[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Any] | None = None
@@ -811,6 +817,19 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
     if not coverage and not models:
         raise GeoplanInputError("the scenario asks nothing: add a [[coverage]] or [[model]]",
                                 path=p)
+    if top["pdf"]:
+        if not top["report"]:
+            raise GeoplanInputError("pdf = true prints the report, but report = false",
+                                    path=p, row=_where(text, None, None, "pdf"), field="pdf",
+                                    hint="set report = true, or leave pdf out")
+        from geoplan.maps.export import find_chromium
+        try:
+            find_chromium()              # a missing browser is said at load, not at the end
+        except GeoplanInputError as exc:
+            raise GeoplanInputError(exc.reason, path=p,
+                                    row=_where(text, None, None, "pdf"), field="pdf",
+                                    hint="install Chromium (apt-get install chromium) or set "
+                                         "GEOPLAN_CHROMIUM, or leave pdf out") from None
     out = Path(output) if output is not None else (
         Path(top["output"]) if "output" in top else Path("outputs") / p.stem)
     if "output" in top and output is None and not out.is_absolute():
@@ -819,7 +838,8 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
                   description=top.get("description"),
                   description_zh=top.get("description_zh"), region=region,
                   output=out.resolve(), language=top["language"], maps=top["maps"],
-                  report=top["report"], inputs=inputs, travel=travel, profiles=profiles,
+                  report=top["report"], pdf=top["pdf"], inputs=inputs, travel=travel,
+                  profiles=profiles,
                   coverage=coverage, models=models, raw=data)
     # every name the scenario uses in its region (types, levels, candidate sets, ids)
     from geoplan.scenario.resolve import resolve_against_region

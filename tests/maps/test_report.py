@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 import html
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from maps_fixtures import demo, plan_inputs
+from maps_fixtures import demo, plan_inputs, run_map_cli
 
 from geoplan import GeoplanInputError
-from geoplan.cli.maps import add_map_parsers
 from geoplan.maps import canvas as maps
 from geoplan.maps import report
 from geoplan.maps._html import external_references
@@ -103,16 +101,7 @@ def test_missing_map_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def _run(argv: list[str], monkeypatch) -> int:
-    d = demo()
-    monkeypatch.setattr("geoplan.inputs.region.load_region", lambda *a, **k: d.region)
-    # the synthetic region has no manifest: the commands' early checks see one with
-    # boundaries (as the region has)
-    monkeypatch.setattr("geoplan.inputs.region.read_manifest",
-                        lambda *a, **k: ({"boundaries": {}}, Path("demo/region.toml")))
-    parser = argparse.ArgumentParser(prog="geoplan")
-    add_map_parsers(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return run_map_cli(argv, monkeypatch)
 
 
 def test_cli_map_and_report_commands(tmp_path: Path, monkeypatch, capsys) -> None:

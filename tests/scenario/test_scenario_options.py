@@ -128,6 +128,7 @@ ELSEWHERE = {
     "description_zh": "test_labels.py::test_chinese_report_page_has_no_english",
     "maps": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
     "report": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
+    "pdf": "maps/test_export.py::test_a_scenario_prints_its_report_and_refuses_pdf_without_one",
     "inputs": HERE + "test_inputs_override_the_region_layers",
     "travel": RUNS + "test_travel_profiles_of_a_scenario_are_applied",
     "coverage": RUNS + "test_run_writes_tables_summary_and_log",
