@@ -458,8 +458,16 @@ def _matrix(ctx: TravelContext, sel: gpd.GeoDataFrame, cutoff_s: float) -> spars
     return travel_time_matrix(ctx.net, fac, ctx.cells, cutoff_s, direction=direction)
 
 
+#: Columns and attrs of raster cells kept on per-cell tables: gap areas and map layers
+#: trace them on the raster itself (milliseconds) instead of unioning cell squares
+#: (seconds per county-wide gap).
+_RASTER_COLUMNS = ("row", "col", "cell_area_m2")
+_RASTER_ATTRS = ("raster_crs", "raster_transform", "raster_shape")
+
+
 def _cell_frame(ctx: TravelContext) -> gpd.GeoDataFrame:
-    """Return the identifying columns of the cells (a new frame, population's CRS)."""
+    """Return the identifying columns of the cells (a new frame, population's CRS, with
+    the raster's ``attrs`` for raster cells)."""
     pop = ctx.population
     assert pop is not None
     out = gpd.GeoDataFrame(
@@ -467,6 +475,7 @@ def _cell_frame(ctx: TravelContext) -> gpd.GeoDataFrame:
              (np.arange(len(pop)) if c == "cell_id" else np.full(len(pop), None, object)))
          for c in _CELL_COLUMNS}, geometry=pop.geometry.values, crs=pop.crs)
     out["population"] = out["population"].astype(float)
+    out.attrs.update({k: pop.attrs[k] for k in _RASTER_ATTRS if k in pop.attrs})
     return out
 
 
@@ -596,6 +605,7 @@ def coverage_by_cell(
         One row per cell: ``cell_id``, ``admin_code``, ``admin_name``, ``population``,
         ``minutes`` (to the nearest facility; NaN if none can be reached),
         ``facility_id`` (None if none), ``covered_<T>min`` (bool, time <= T) per T;
+        for raster cells ``row``, ``col``, ``cell_area_m2`` (and the raster's ``attrs``);
         the cells' point geometry.
 
     Raises
@@ -612,8 +622,11 @@ def coverage_by_cell(
     out["facility_id"] = _ids_of(sel, idx)
     for t in ts:
         out[f"covered_{minutes_label(t)}"] = secs <= t * 60.0
+    raster = [c for c in _RASTER_COLUMNS if c in ctx.population.columns]
+    for c in raster:
+        out[c] = ctx.population[c].to_numpy()
     return out[[*_CELL_COLUMNS, "minutes", "facility_id",
-                *[f"covered_{minutes_label(t)}" for t in ts], "geometry"]]
+                *[f"covered_{minutes_label(t)}" for t in ts], *raster, "geometry"]]
 
 
 def coverage_by_unit(

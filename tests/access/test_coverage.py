@@ -491,3 +491,20 @@ def test_untagged_cells_and_facilities_are_tagged_by_location():
     # 7 per 1,000: A needs 2.1 -> 3 beds (has 2, short 1); B needs 4.9 (has 5)
     assert beds["beds_short"].tolist() == [1, 0, 0, 1, 2]
     assert beds["met"].tolist()[:3] == [False, True, True]
+
+
+def test_cell_tables_keep_the_raster_so_gaps_group_as_the_population_does(demo):
+    """coverage_by_cell keeps raster cells' row/col and the raster's attrs: gap areas of a
+    per-cell table are the 8-connected areas of the population raster (traced on it in
+    milliseconds), the same as grouping the population itself."""
+    from geoplan.access.gaps import group_gaps
+
+    region, ctx = demo
+    cells = cv.coverage_by_cell(ctx["walk"], region.facilities, 15,
+                                types="insurance_service_point")
+    assert {"row", "col", "cell_area_m2"} <= set(cells.columns)
+    assert cells.attrs["raster_transform"] == region.population.attrs["raster_transform"]
+    out = ~cells["covered_15min"].to_numpy()
+    a, b = group_gaps(cells, out), group_gaps(region.population, out)
+    np.testing.assert_allclose(a["population"], b["population"])
+    assert a["population"].sum() == pytest.approx(cells["population"][out].sum())
