@@ -122,6 +122,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "fig.cost": ("Cost", "费用"),
     "fig.covered_before": ("Residents within the standard, before", "规划前达标人口"),
     "fig.covered_after": ("Residents within the standard, after", "规划后达标人口"),
+    "fig.share": ("Share within the standard, before -> after", "达标比例（规划前 -> 规划后）"),
     "fig.share_before": ("Share within the standard, before", "规划前达标比例"),
     "fig.share_after": ("Share within the standard, after", "规划后达标比例"),
     "fig.uncovered_after": ("Residents still outside the standard", "规划后仍未达标人口"),

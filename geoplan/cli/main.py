@@ -721,19 +721,38 @@ def _print_run(res, seconds: float) -> None:
             shares = ", ".join(f"{k[6:]} {v:.1%}" for k, v in figs.items()
                                if k.startswith("share_") and v is not None)
             print(f"  coverage {cov['name']:<22} {mode:<6} {shares}")
+    lang = res.scenario.language
     for m in s.get("models", []):
-        parts = [f"{m['status']}"]
-        if m.get("new_sites") is not None:
-            parts.append(f"{m['new_sites']} new site(s)")
-        if m.get("beds_added"):
-            parts.append(f"{m['beds_added']:,} beds")
-        if m.get("share_after") is not None and m.get("share_before") is not None:
-            parts.append(f"covered {m['share_before']:.1%} -> {m['share_after']:.1%}")
-        if m.get("objective") is not None:
-            parts.append(f"objective {m['objective']:,.6g}")
-        if m.get("gap"):
-            parts.append(f"gap {m['gap']:.2%}")
-        print(f"  model    {m['name']:<22} " + ", ".join(parts))
+        print(f"  model    {m['name']:<22} " + ", ".join(_plan_line(m, lang)))
+
+
+#: The figures of a plan the run's summary line shows (the report shows them all).
+_LINE_FIGURES = ("new_sites", "upgraded_sites", "beds_added", "cost", "share_after",
+                 "mean_minutes", "worst_minutes", "units_met")
+
+
+def _plan_line(m: dict, lang: str) -> list[str]:
+    """A plan's status and key figures, with units, in the scenario's language (the
+    figures summary.json holds: :func:`geoplan.optimize.figures.plan_figures`)."""
+    from geoplan import labels
+    from geoplan.optimize.figures import UNITS
+
+    parts = [labels.value("status", m["status"], lang)]
+    figs = m.get("figures") or {}
+    for key in _LINE_FIGURES:
+        if key not in figs or figs[key] is None:
+            continue
+        label, shown = labels.figure(key, figs[key], UNITS[key], lang)
+        if key == "share_after" and figs.get("share_before") is not None:
+            label = labels.text("fig.share", lang)
+            shown = (labels.figure("share_before", figs["share_before"], "share", lang)[1]
+                     + " -> " + shown)
+        if key == "units_met" and figs.get("units") is not None:
+            shown = f"{shown} / {figs['units']:,.0f}"
+        parts.append(f"{label} {shown}")
+    if m.get("gap"):
+        parts.append(f"{labels.header('gap', lang)} {m['gap']:.2%}")
+    return parts
 
 
 _OPT_KEYS = ("mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
