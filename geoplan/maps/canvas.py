@@ -337,6 +337,13 @@ def _grid(canvas: MapCanvas, cells: gpd.GeoDataFrame) -> Grid:
     return canvas._grids[key]
 
 
+def _cells_area(canvas: MapCanvas, cells: gpd.GeoDataFrame, mask: np.ndarray) -> Any:
+    """The outline of the cells where ``mask`` holds, drawn on the map's display grid."""
+    grid = _grid(canvas, cells)
+    inside = grid.index >= 0
+    return grid_polygons(grid, np.where(inside, mask[np.clip(grid.index, 0, None)], False))
+
+
 def add_population(canvas: MapCanvas, cells: gpd.GeoDataFrame, *,
                    breaks: Sequence[float] | None = None, show: bool = True) -> str:
     """Draw population density as an image overlay with a class legend.
@@ -488,10 +495,7 @@ def add_standard(canvas: MapCanvas, cells: gpd.GeoDataFrame, when: str, *,
     meets = cells[f"meets_{when}"].to_numpy(bool)
     demand = np.isfinite(pd.to_numeric(cells["standard_min"], errors="coerce").to_numpy(float))
     pop = cells["population"].to_numpy(float)
-    grid = _grid(canvas, cells)
-    inside = grid.index >= 0
-    mask = np.where(inside, meets[np.clip(grid.index, 0, None)], False)
-    geom = grid_polygons(grid, mask)
+    geom = _cells_area(canvas, cells, meets)
     name = canvas.t(f"standard_{when}", std=standard_text(cells, canvas.lang))
     covered, total = float(pop[meets].sum()), float(pop[demand].sum())
     colour = (AFTER_COLOURS if when == "after" else COVER_COLOURS)[0]
@@ -534,9 +538,7 @@ def add_worst(canvas: MapCanvas, cells: gpd.GeoDataFrame, worst_minutes: float, 
     t = time_minutes(cells, time_col)
     threshold = share * float(worst_minutes)
     far = np.isfinite(t) & (t >= threshold)
-    grid = _grid(canvas, cells)
-    inside = grid.index >= 0
-    geom = grid_polygons(grid, np.where(inside, far[np.clip(grid.index, 0, None)], False))
+    geom = _cells_area(canvas, cells, far)
     name = canvas.t("worst_after", m=f"{threshold:.1f}")
     people = float(cells["population"].to_numpy(float)[far].sum())
     html = popup(name, [(canvas.t("covered_people"), f"{people:,.0f}")])

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from geoplan._atomic import atomic_path
@@ -117,15 +118,9 @@ def html_to_pdf(page: str | Path, pdf: str | Path, *, timeout: float = 180.0,
     GeoplanInputError
         No browser, the page missing, or the browser failed or timed out.
     """
-    src, target = _source(page), Path(pdf)
-    with atomic_path(target) as tmp:
-        _run([f"--virtual-time-budget={int(wait_ms)}", "--no-pdf-header-footer",
-              "--run-all-compositor-stages-before-draw", f"--print-to-pdf={tmp}",
-              src.as_uri()], target, "PDF export", timeout)
-        if not tmp.is_file() or tmp.stat().st_size == 0:
-            raise GeoplanInputError("PDF export: the browser wrote no PDF", path=target,
-                                    hint="check that the page opens in a browser")
-    return target
+    return _write(page, pdf, "PDF export", timeout, lambda tmp: [
+        f"--virtual-time-budget={int(wait_ms)}", "--no-pdf-header-footer",
+        "--run-all-compositor-stages-before-draw", f"--print-to-pdf={tmp}"])
 
 
 def html_to_png(page: str | Path, png: str | Path, *, width: int = 1600, height: int = 1000,
@@ -160,12 +155,20 @@ def html_to_png(page: str | Path, png: str | Path, *, width: int = 1600, height:
             raise GeoplanInputError(f"PNG {name} must be a whole number of pixels from 100 "
                                     f"to 10,000, got {v!r}", field=name,
                                     hint="e.g. 1600x1000 for a slide")
-    src, target = _source(page), Path(png)
+    return _write(page, png, "PNG export", timeout, lambda tmp: [
+        f"--virtual-time-budget={int(wait_ms)}", f"--window-size={width},{height}",
+        f"--screenshot={tmp}"])
+
+
+def _write(page: str | Path, out: str | Path, what: str, timeout: float,
+           flags: Callable[[Path], list[str]]) -> Path:
+    """Render ``page`` into ``out`` atomically with the browser ``flags`` for the
+    temporary file; a browser that writes nothing is an error."""
+    src, target = _source(page), Path(out)
     with atomic_path(target) as tmp:
-        _run([f"--virtual-time-budget={int(wait_ms)}", f"--window-size={width},{height}",
-              f"--screenshot={tmp}", src.as_uri()], target, "PNG export", timeout)
+        _run([*flags(tmp), src.as_uri()], target, what, timeout)
         if not tmp.is_file() or tmp.stat().st_size == 0:
-            raise GeoplanInputError("PNG export: the browser wrote no image", path=target,
+            raise GeoplanInputError(f"{what}: the browser wrote nothing", path=target,
                                     hint="check that the page opens in a browser")
     return target
 
