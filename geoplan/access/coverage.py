@@ -830,6 +830,8 @@ def gaps(
     *,
     types: str | Iterable[str] | None = None,
     min_population: float = 0.0,
+    by_unit: bool = True,
+    min_area_km2: float = 0.0,
 ) -> gpd.GeoDataFrame:
     """Uncovered people grouped into contiguous gap areas, largest first.
 
@@ -851,12 +853,17 @@ def gaps(
         Facility types that count as coverage; default all.
     min_population
         Drop gap areas with fewer people.
+    by_unit
+        Split areas at admin unit borders (default): each gap is one unit's to act on,
+        named by it; False groups across borders.
+    min_area_km2
+        Drop gap areas smaller than this.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``gap_id`` (1 = most people), ``population``, ``cells``, ``area_km2``,
-        ``admin_units``, polygon geometry (union of the cell squares).
+        ``admin_units``, ``admin_names``, polygon geometry (union of the cell squares).
 
     Raises
     ------
@@ -868,7 +875,8 @@ def gaps(
     sel = _select(facilities, types)
     secs, _ = _nearest(ctx, sel, cutoff_s=t * 60.0)
     assert ctx.population is not None
-    return group_gaps(ctx.population, ~(secs <= t * 60.0), min_population=min_population)
+    return group_gaps(ctx.population, ~(secs <= t * 60.0), min_population=min_population,
+                      by_unit=by_unit, min_area_km2=min_area_km2)
 
 
 # --------------------------------------------------------------------------- capacity

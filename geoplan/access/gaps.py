@@ -3,7 +3,8 @@
 A planner's question is not "which cells are uncovered" but "where are the pockets of
 people left out, and how big are they". Uncovered cells are linked to their neighbours
 (8-neighbourhood on a raster grid; within 1.5 cell spacings for other grids), each
-connected group is one gap area, and areas are ranked by population.
+connected group is one gap area, and areas are ranked by population. With ``by_unit``
+areas are split at admin unit borders, so each is one town's or subdistrict's to act on.
 """
 
 from __future__ import annotations
@@ -104,39 +105,64 @@ def _raster_union(cells: gpd.GeoDataFrame, sub: gpd.GeoDataFrame, labels: np.nda
     return gpd.GeoSeries(merged, crs=attrs["raster_crs"]).to_crs(cells.crs)
 
 
+def _names(values: pd.Series) -> str:
+    return ",".join(sorted({str(a) for a in values if a is not None and a == a}))
+
+
 def group_gaps(cells: gpd.GeoDataFrame, uncovered: ArrayLike,
-               min_population: float = 0.0) -> gpd.GeoDataFrame:
+               min_population: float = 0.0, *, by_unit: bool = False,
+               min_area_km2: float = 0.0) -> gpd.GeoDataFrame:
     """Group uncovered cells into contiguous gap areas ranked by population.
 
     Parameters
     ----------
     cells
-        Population cells (``population``, optional ``row``/``col``, ``admin_code``).
+        Population cells (``population``, optional ``row``/``col``, ``admin_code``,
+        ``admin_name``).
     uncovered
         Boolean per cell: True where the cell's people are not covered.
     min_population
         Drop gap areas with fewer people than this.
+    by_unit
+        Split areas at admin unit borders (cells link only within their ``admin_code``):
+        each area is one unit's to act on, named by it. A pocket that spans eight towns
+        is eight areas, each ranked by its own people.
+    min_area_km2
+        Drop gap areas smaller than this (with ``min_population``: single stray cells of
+        a few people are no planning question).
 
     Returns
     -------
     geopandas.GeoDataFrame
         One row per gap area, largest first: ``gap_id`` (1 = most people), ``population``,
-        ``cells``, ``area_km2``, ``admin_units`` (codes, comma-separated), polygon
-        geometry (union of the cell squares).
+        ``cells``, ``area_km2``, ``admin_units`` (codes, comma-separated), ``admin_names``
+        (their names, when the cells have ``admin_name``), polygon geometry (union of
+        the cell squares).
     """
     mask = np.asarray(uncovered, dtype=bool)
     sub = cells.loc[mask]
     columns = ["gap_id", "population", "cells", "area_km2", "admin_units", "geometry"]
+    if "admin_name" in cells.columns:
+        columns.insert(5, "admin_names")
     if sub.empty:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=cells.crs)
-    _, labels = connected_components(_links(sub), directed=False)
     admin = sub["admin_code"] if "admin_code" in sub else pd.Series(None, index=sub.index)
+    links = _links(sub)
+    if by_unit:                        # keep only links between cells of one unit
+        codes = pd.factorize(admin.astype(object).to_numpy(), use_na_sentinel=True)[0]
+        coo = links.tocoo()
+        same = codes[coo.row] == codes[coo.col]
+        links = sparse.csr_matrix((coo.data[same], (coo.row[same], coo.col[same])),
+                                  shape=links.shape)
+    _, labels = connected_components(links, directed=False)
     frame = pd.DataFrame({"label": labels, "population": sub["population"].to_numpy(),
                           "admin": admin.astype(object).to_numpy()})
+    if "admin_name" in sub.columns:
+        frame["name"] = sub["admin_name"].astype(object).to_numpy()
     agg = frame.groupby("label").agg(
         population=("population", "sum"), cells=("population", "size"),
-        admin_units=("admin", lambda s: ",".join(sorted({str(a) for a in s if a is not None
-                                                         and a == a}))))
+        admin_units=("admin", _names),
+        **({"admin_names": ("name", _names)} if "admin_name" in sub.columns else {}))
     traced = _raster_union(cells, sub, labels, agg.index.to_numpy())
     if traced is not None:
         geom_values = traced.values
@@ -144,8 +170,8 @@ def group_gaps(cells: gpd.GeoDataFrame, uncovered: ArrayLike,
         geoms = cell_polygons(sub).groupby(labels).agg(lambda g: shapely.union_all(g.values))
         geom_values = geoms.reindex(agg.index).values
     out = gpd.GeoDataFrame(agg, geometry=geom_values, crs=cells.crs)
-    out = out[out["population"] >= min_population]
+    out["area_km2"] = out.area / 1e6
+    out = out[(out["population"] >= min_population) & (out["area_km2"] >= min_area_km2)]
     out = out.sort_values(["population", "cells"], ascending=False).reset_index(drop=True)
     out.insert(0, "gap_id", np.arange(1, len(out) + 1))
-    out["area_km2"] = out.area / 1e6
     return out[columns]

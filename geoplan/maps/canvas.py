@@ -760,11 +760,15 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
             rows.append((canvas.t("area_km2"), num(row["area_km2"], 2)))
         if "cells" in row.index:
             rows.append((canvas.t("cells"), num(row["cells"])))
-        if "admin_units" in row.index and row["admin_units"]:
+        if "admin_names" in row.index and row["admin_names"]:        # names, not codes
+            rows.append((canvas.t("units"), str(row["admin_names"])))
+        elif "admin_units" in row.index and row["admin_units"]:
             rows.append((canvas.t("units"), str(row["admin_units"])))
         title = f"{canvas.t('gap')} #{rank}"
+        where = str(row.get("admin_names") or "")
+        where = f" {where}" if where and "," not in where else ""
         feats.append(feature(geoms[i], {"_p": popup(title, rows),
-                                         "_t": f"#{rank}: {num(row['population'])}"}))
+                                         "_t": f"#{rank}{where}: {num(row['population'])}"}))
         if i < top:
             feats.append(feature(labels[i], {"_l": esc(f"#{rank} {num(row['population'])}")}))
     name = canvas.t(f"gaps_{toggle}" if toggle else "gaps")

@@ -381,11 +381,12 @@ def plan_gaps(cells: Any, when: str = "after") -> Any:
     """Gap areas of a plan's cells: demand cells not within their standard.
 
     ``cells`` is :func:`plan_cells`'s table; ``when`` is ``"before"`` or ``"after"`` the
-    plan. Returns :func:`geoplan.access.gaps.group_gaps` (largest first).
+    plan. Returns :func:`geoplan.access.gaps.group_gaps` split at unit borders (largest
+    first; each area one unit's).
     """
     from geoplan.access.gaps import group_gaps
     if when not in ("before", "after"):
         raise GeoplanInputError(f"unknown side '{when}'", field="when",
                                 hint="use 'before' or 'after'")
     demand = np.isfinite(cells["standard_min"].to_numpy(float))
-    return group_gaps(cells, demand & ~cells[f"meets_{when}"].to_numpy())
+    return group_gaps(cells, demand & ~cells[f"meets_{when}"].to_numpy(), by_unit=True)

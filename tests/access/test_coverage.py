@@ -508,3 +508,24 @@ def test_cell_tables_keep_the_raster_so_gaps_group_as_the_population_does(demo):
     a, b = group_gaps(cells, out), group_gaps(region.population, out)
     np.testing.assert_allclose(a["population"], b["population"])
     assert a["population"].sum() == pytest.approx(cells["population"][out].sum())
+
+
+def test_gaps_split_at_unit_borders_are_each_one_units(demo):
+    """Gap areas split at admin unit borders (the default): every area lies in one unit and
+    is named by it, the people are the same as grouped across borders, no area is lost;
+    min_area_km2 drops the small ones."""
+    region, ctx = demo
+    per_unit = cv.gaps(ctx["walk"], region.facilities, 15, types="insurance_service_point")
+    across = cv.gaps(ctx["walk"], region.facilities, 15, types="insurance_service_point",
+                     by_unit=False)
+    assert (~per_unit["admin_units"].str.contains(",")).all()
+    assert per_unit["admin_names"].str.len().gt(0).all()
+    names = dict(zip(region.boundaries["admin_code"], region.boundaries["admin_name"],
+                     strict=True))
+    assert (per_unit["admin_units"].map(names) == per_unit["admin_names"]).all()
+    assert per_unit["population"].sum() == pytest.approx(across["population"].sum())
+    assert len(per_unit) > len(across) and across["admin_units"].str.contains(",").any()
+    assert (per_unit["population"].diff().dropna() <= 1e-9).all()      # ranked by people
+    big = cv.gaps(ctx["walk"], region.facilities, 15, types="insurance_service_point",
+                  min_area_km2=1.0)
+    assert (big["area_km2"] >= 1.0).all() and len(big) < len(per_unit)
