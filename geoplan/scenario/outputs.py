@@ -224,7 +224,9 @@ def _plan_layers(res: Any, m: Any, plan: Any, cells: Any) -> dict[str, Any]:
 def _plan_subtitle(m: Any, plan: Any, lang: str) -> str:
     """The model kind and the plan's headline figure (mean or worst time, share after)."""
     figs = {f.key: f for f in plan_figures(plan)}
-    parts = [labels.kind(m.kind, lang)]
+    # the problem solved (a p-center with a target share is a standards cover)
+    kind = plan.model if labels.has(f"kind.{plan.model}") else m.kind
+    parts = [labels.kind(kind, lang)]
     for key in ("share_after", "mean_minutes", "worst_minutes", "beds_added"):
         if key in figs:
             label, shown = labels.figure(key, figs[key].value, figs[key].unit, lang)
