@@ -140,6 +140,7 @@ __all__ = [
     "render_map",
     "save_map",
     "standard_text",
+    "unit_frame",
 ]
 
 #: Beds per 1,000 residents every district must reach (national planning target).
@@ -429,15 +430,12 @@ def add_coverage(canvas: MapCanvas, cells: gpd.GeoDataFrame, minutes: Sequence[f
     cells = projected_cells(cells)
     t = time_minutes(cells, time_col)
     pop = cells["population"].to_numpy(float)
-    grid = _grid(canvas, cells)
-    inside = grid.index >= 0
-    tpix = np.where(inside, t[np.clip(grid.index, 0, None)], np.inf)
     key = {"before": "covered_before", "after": "covered_after"}.get(toggle or "", "covered")
     palette = AFTER_COLOURS if toggle == "after" else COVER_COLOURS
     names = []
     total = float(pop.sum())
     for k, m in enumerate(sorted({float(x) for x in minutes})):
-        geom = grid_polygons(grid, tpix <= m)
+        geom = _cells_area(canvas, cells, t <= m)
         covered = float(pop[t <= m].sum())
         name = canvas.t(key, m=f"{m:g}")
         colour = palette[min(k, len(palette) - 1)]
@@ -1383,12 +1381,31 @@ def _with_catchments(facilities: gpd.GeoDataFrame,
     return out
 
 
+def unit_frame(by_unit: pd.DataFrame) -> pd.DataFrame:
+    """A plan's per-unit table with its unit codes as a column: a named or non-range index
+    (the codes) becomes one; a plain row-number index is dropped, never turned into an
+    ``index`` column the pages would show.
+
+    Parameters
+    ----------
+    by_unit
+        ``plan.by_unit``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with a row-number index.
+    """
+    named = by_unit.index.name is not None or not isinstance(by_unit.index, pd.RangeIndex)
+    keep = named and "admin_code" not in by_unit.columns
+    return by_unit.reset_index(drop=not keep)
+
+
 def _unit_tables(data: MapInputs) -> list[pd.DataFrame]:
     units = data.units
     plan = data.plan
     if units is None and plan is not None and getattr(plan, "by_unit", None) is not None:
-        by_unit = plan.by_unit
-        units = by_unit if "admin_code" in by_unit.columns else by_unit.reset_index()
+        units = unit_frame(plan.by_unit)
     if units is None:
         return []
     return [units] if isinstance(units, pd.DataFrame) else list(units)

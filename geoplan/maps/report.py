@@ -45,7 +45,7 @@ from geoplan._errors import GeoplanInputError
 from geoplan.labels import check_lang
 from geoplan.maps.charts import chart_context
 from geoplan.maps._html import esc
-from geoplan.maps.canvas import MapCanvas, plan_sites, render_map, type_label
+from geoplan.maps.canvas import MapCanvas, plan_sites, render_map, type_label, unit_frame
 from geoplan.optimize.figures import plan_figures
 
 __all__ = [
@@ -227,9 +227,7 @@ def _units_table(data: ReportInputs, plans: list[tuple[str, Any]]) -> pd.DataFra
                        None)
         if by_unit is None:
             return None
-        named = by_unit.index.name is not None or not isinstance(by_unit.index, pd.RangeIndex)
-        units = by_unit.reset_index() if named and "admin_code" not in by_unit.columns \
-            else by_unit.reset_index(drop=True)
+        units = unit_frame(by_unit)
     if {"share_before", "share_after"} <= set(units.columns) and "change" not in units.columns:
         units["change"] = units["share_after"] - units["share_before"]
     if (data.region is not None and data.region.boundaries is not None
@@ -256,13 +254,14 @@ def _plan_sites(data: ReportInputs, plan: Any) -> pd.DataFrame | None:
     return out
 
 
-def _plan_summary(plans: list[tuple[str, Any]]) -> pd.DataFrame:
+def _plan_summary(plans: list[tuple[str, Any]],
+                  figures: Mapping[str, list[Any]]) -> pd.DataFrame:
     """One row per plan: its status and its figures (:func:`plan_figures`), as the model
     computed them; solver details go to :func:`_solver_table`."""
     rows = []
     for name, plan in plans:
         row: dict[str, Any] = {"plan": name, "status": plan.status}
-        row.update({f.key: f.value for f in plan_figures(plan)})
+        row.update({f.key: f.value for f in figures[name]})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -282,13 +281,13 @@ def _solver_table(plans: list[tuple[str, Any]], lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _figures_html(plan: Any, lang: str) -> str:
+def _figures_html(plan: Any, figures: list[Any], lang: str) -> str:
     """A plan's figures as label / value rows; each value cell carries the figure's key and
     exact value (``data-fig``, ``data-value``) so tests can check the page against the
     plan."""
     rows = [f"<tr><th>{esc(labels.text('report.summary_status', lang))}</th>"
             f"<td>{esc(labels.value('status', plan.status, lang))}</td></tr>"]
-    for f in plan_figures(plan):
+    for f in figures:
         label, shown = labels.figure(f.key, f.value, f.unit, lang)
         rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='{f.key}' "
                     f"data-value='{f.value!r}'>{esc(shown)}</td></tr>")
@@ -300,14 +299,14 @@ def _coverage_summary(units: pd.DataFrame | None, lang: str) -> str:
     if units is None or "admin_code" not in units.columns:
         return ""
     totals = units[units["admin_code"].astype(str) == "total"]
-    shares = [c for c in units.columns if re.fullmatch(r"share_(\d+(\.\d+)?)min", str(c))]
+    shares = {str(c): m.group(1) for c in units.columns
+              if (m := re.fullmatch(r"share_(\d+(?:\.\d+)?)min", str(c)))}
     if totals.empty or not shares:
         return ""
     rows = []
     for _, row in totals.iterrows():
         mode = labels.mode(str(row["mode"]), lang) if "mode" in units.columns else ""
-        for c in shares:
-            m = re.fullmatch(r"share_(\d+(?:\.\d+)?)min", c).group(1)
+        for c, m in shares.items():
             label = labels.text("report.summary_coverage", lang, name=mode,
                                 mins=labels.text("unit.minutes", lang, v=m))
             rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='{c}' "
@@ -317,11 +316,11 @@ def _coverage_summary(units: pd.DataFrame | None, lang: str) -> str:
 
 
 def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
-                  lang: str) -> str:
+                  figures: Mapping[str, list[Any]], lang: str) -> str:
     t = labels.templates("report.", lang)
     parts = [_coverage_summary(units, lang)]
     for i, (name, plan) in enumerate(plans, start=1):
-        parts.append(f"<h3>{esc(t['plan'])} {i}: {esc(name)}</h3>" + _figures_html(plan, lang))
+        parts.append(f"<h3>{esc(t['plan'])} {i}: {esc(name)}</h3>" + _figures_html(plan, figures[name], lang))
         if getattr(plan, "explanation", None) is not None and not isinstance(
                 plan.explanation, pd.DataFrame):
             parts.append(f"<p class='explain'>{esc(plan.explanation)}</p>")
@@ -452,10 +451,10 @@ def _section(anchor: str, title: str, body: str) -> str:
 
 
 def _plans_html(data: ReportInputs, plans: list[tuple[str, Any]], lang: str,
-                tables: dict[str, pd.DataFrame]) -> str:
+                tables: dict[str, pd.DataFrame], figures: Mapping[str, list[Any]]) -> str:
     t = labels.templates("report.", lang)
     sites = {name: _plan_sites(data, plan) for name, plan in plans}
-    summary = _plan_summary(plans)
+    summary = _plan_summary(plans, figures)
     tables["plans"] = summary
     parts = [_table(summary, lang)]
     for i, (name, plan) in enumerate(plans, start=1):
@@ -507,7 +506,8 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
     sections = []
     plans = _plans(data)
     units = _units_table(data, plans)
-    summary = _summary_html(units, plans, lang)
+    figures = {name: plan_figures(plan) for name, plan in plans}    # once per plan
+    summary = _summary_html(units, plans, figures, lang)
     if summary:
         sections.append(("summary", t["summary"], summary))
     inputs = _inputs_table(data, lang)
@@ -525,7 +525,8 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
         tables["coverage_by_unit"] = units
         sections.append(("coverage", t["coverage"], _table(units, lang)))
     if plans:
-        sections.append(("plans", t["plans"], _plans_html(data, plans, lang, tables)))
+        sections.append(("plans", t["plans"], _plans_html(data, plans, lang, tables,
+                                                             figures)))
     if data.tradeoff is not None and len(data.tradeoff):
         tables["tradeoff"] = data.tradeoff
         chart = f"<div class='chart'>{tradeoff_svg(data.tradeoff, lang=lang)}</div>"

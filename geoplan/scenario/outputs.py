@@ -201,7 +201,8 @@ def _unique(label: str, taken: dict[str, Any]) -> str:
     return out
 
 
-def _plan_layers(res: Any, m: Any, plan: Any, cells: Any) -> dict[str, Any]:
+def _plan_layers(res: Any, m: Any, plan: Any, cells: Any,
+                 figs: dict[str, Any]) -> dict[str, Any]:
     """What a plan's map draws, by what the model decided on (its figures).
 
     Covering models: the cells within the standard each was held to, before and after
@@ -209,7 +210,6 @@ def _plan_layers(res: Any, m: Any, plan: Any, cells: Any) -> dict[str, Any]:
     time and the residents nearest to it. p-median: travel-time bands up to the search
     limit (a limit, not a standard). Beds plans: the beds layers of the units.
     """
-    figs = {f.key: f.value for f in plan_figures(plan)}
     if cells is None or not isinstance(m, SiteModelSpec):
         return {"minutes": (15.0,)}
     if plan.model in COVERING_MODELS and "meets_after" in cells.columns:
@@ -217,13 +217,12 @@ def _plan_layers(res: Any, m: Any, plan: Any, cells: Any) -> dict[str, Any]:
     limit = float(m.minutes)
     bands = tuple(limit * k / 4 for k in (1, 2, 3, 4))
     if plan.model == "p_center" and "worst_minutes" in figs:
-        return {"minutes": bands, "worst_minutes": figs["worst_minutes"]}
+        return {"minutes": bands, "worst_minutes": figs["worst_minutes"].value}
     return {"minutes": bands}
 
 
-def _plan_subtitle(m: Any, plan: Any, lang: str) -> str:
+def _plan_subtitle(m: Any, plan: Any, figs: dict[str, Any], lang: str) -> str:
     """The model kind and the plan's headline figure (mean or worst time, share after)."""
-    figs = {f.key: f for f in plan_figures(plan)}
     # the problem solved (a p-center with a target share is a standards cover)
     kind = plan.model if labels.has(f"kind.{plan.model}") else m.kind
     parts = [labels.kind(kind, lang)]
@@ -290,13 +289,14 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
         if plan.sites is None or not plan.feasible:
             continue
         cells = res.cells.get(f"plan_{m.name}")
+        figs = {f.key: f for f in plan_figures(plan)}                 # once per plan
         canvas = build_map(MapInputs(
             boundaries=region.boundaries, population=cells if cells is not None
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
-            **_plan_layers(res, m, plan, cells)),
+            **_plan_layers(res, m, plan, cells, figs)),
             title=labels.text("map.title", lang, scenario=sc.label(), name=m.label(lang)),
-            subtitle=_plan_subtitle(m, plan, lang), lang=lang,
+            subtitle=_plan_subtitle(m, plan, figs, lang), lang=lang,
             vocabulary=region.vocabulary)
         if sc.maps:
             name = f"map_{m.name}.html"
