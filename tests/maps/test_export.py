@@ -8,6 +8,7 @@ both (``.ci/run``), so a green CI run includes these tests.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -120,3 +121,25 @@ def test_a_scenario_prints_its_report_and_refuses_pdf_without_one(tmp_path, monk
     monkeypatch.setenv("GEOPLAN_CHROMIUM", str(tmp_path / "none"))
     with pytest.raises(GeoplanInputError, match=r"s.toml, line 3.*field 'pdf'"):
         read_scenario(p)
+
+
+def _fake_browser(tmp_path, body: str) -> Path:
+    exe = tmp_path / "fake-chromium"
+    exe.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
+    exe.chmod(0o755)
+    return exe
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("echo 'renderer crashed' >&2; exit 3", "the browser failed (exit 3: renderer crashed)"),
+    ("exit 0", "the browser wrote nothing"),
+    ("sleep 5", "did not finish in 1 s"),
+])
+def test_a_browser_that_fails_writes_nothing_and_says_so(tmp_path, monkeypatch, printed,
+                                                         body, words):
+    page = printed[0]
+    monkeypatch.setenv("GEOPLAN_CHROMIUM", str(_fake_browser(tmp_path, body)))
+    with pytest.raises(GeoplanInputError, match=re.escape(words)):
+        html_to_pdf(page, tmp_path / "r.pdf", timeout=1)
+    assert not (tmp_path / "r.pdf").exists()
+    assert not list(tmp_path.glob(".r.*"))                 # no temporary file left

@@ -40,3 +40,14 @@ def test_chart_words_are_the_catalogues_and_chinese_is_text(tmp_path, monkeypatc
     # names are text the browser draws, not glyph outlines (which lose CJK characters)
     assert "方案甲: 最少站点" in svg and "方案乙: 现状覆盖" in svg
     assert labels.mode("walk", lang) in svg
+
+
+def test_cli_compare_lang_reaches_the_chart(tmp_path):
+    from geoplan.cli.main import main
+
+    runs = [_run(tmp_path / "a", 0.95), _run(tmp_path / "b", 0.90)]
+    for lang in ("zh", "en"):
+        assert main(["compare", *map(str, runs), "--lang", lang, "--out",
+                     str(tmp_path / lang)]) == 0
+        svg = (tmp_path / lang / "comparison.svg").read_text(encoding="utf-8")
+        assert labels.text("report.chart_after", lang) in svg
