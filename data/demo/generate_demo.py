@@ -1096,8 +1096,22 @@ def build_roads(geo: Geography, rng) -> tuple[RoadNet, dict]:
     return net, stats
 
 
-def osm_xml(node_xy: np.ndarray, ways) -> bytes:
-    """Serialise nodes and ways as OSM XML 0.6 (WGS-84, 7 decimals)."""
+def place_nodes(geo: Geography) -> list[tuple[np.ndarray, dict]]:
+    """Named ``place=*`` nodes, as real extracts carry them: the city, towns, villages.
+
+    Not part of any way (routing ignores them); they name gap areas on maps and in
+    reports ("near 李家岭村").
+    """
+    out = [(np.zeros(2), {"place": "city", "name": "青山市", "name:en": "Qingshan"})]
+    out += [(t.xy, {"place": "town", "name": f"{t.zh}镇", "name:en": t.py,
+                    "population": str(t.pop)}) for t in geo.towns]
+    out += [(v.xy, {"place": "village", "name": f"{v.zh}村", "name:en": v.py,
+                    "population": str(v.pop)}) for v in geo.villages]
+    return out
+
+
+def osm_xml(node_xy: np.ndarray, ways, places=()) -> bytes:
+    """Serialise nodes, ways and place nodes as OSM XML 0.6 (WGS-84, 7 decimals)."""
     lon, lat = to_lonlat(node_xy)
     out = io.StringIO()
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
@@ -1107,6 +1121,14 @@ def osm_xml(node_xy: np.ndarray, ways) -> bytes:
     common = f'version="1" timestamp="{TIMESTAMP}"'
     for k in range(len(node_xy)):
         out.write(f'  <node id="{k + 1}" {common} lat="{lat[k]:.7f}" lon="{lon[k]:.7f}"/>\n')
+    if places:
+        plon, plat = to_lonlat(np.array([xy for xy, _ in places], dtype=float))
+        for k, (_, tags) in enumerate(places):
+            out.write(f'  <node id="{len(node_xy) + k + 1}" {common} lat="{plat[k]:.7f}" '
+                      f'lon="{plon[k]:.7f}">\n')
+            for key, val in tags.items():
+                out.write(f'    <tag k="{escape(key)}" v="{escape(str(val))}"/>\n')
+            out.write("  </node>\n")
     for w, (ids, tags) in enumerate(ways, start=1):
         out.write(f'  <way id="{w}" {common}>\n')
         for nid in ids:
@@ -1525,6 +1547,7 @@ class _OsmCounter(osmium.SimpleHandler):
 def check_network(path: Path) -> dict:
     """Load the file with osmnx and pyosmium; measure connectivity and edges per class."""
     g = ox.graph_from_xml(path, simplify=True, retain_all=True)
+    g.remove_nodes_from(list(nx.isolates(g)))      # place nodes: in no way, not roads
     comps = sorted((len(c) for c in nx.weakly_connected_components(g)), reverse=True)
     edges: dict[str, int] = {}
     for _u, _v, hw in g.edges(data="highway"):
@@ -1603,7 +1626,8 @@ def main(argv: list[str] | None = None) -> None:
     net, net_stats = build_roads(geo, rngs["roads"])
     node_xy, ways = net.finalize(rngs["jitter"])
     roads_path = OUT / "roads.osm.bz2"
-    roads_path.write_bytes(bz2.compress(osm_xml(node_xy, ways), 9))
+    places = place_nodes(geo)
+    roads_path.write_bytes(bz2.compress(osm_xml(node_xy, ways, places), 9))
 
     popr = build_population(geo, units, rngs["population"])
     write_population(OUT / "population.tif", popr)
@@ -1624,7 +1648,7 @@ def main(argv: list[str] | None = None) -> None:
     check_sites(cands, lonlat["candidates"], units, nodes, "candidate")
     net_check = check_network(roads_path)
     assert net_check["largest_share"] > 0.98, net_check["largest_share"]
-    assert net_check["osmium"] == (len(node_xy), len(ways)), net_check["osmium"]
+    assert net_check["osmium"] == (len(node_xy) + len(places), len(ways)), net_check["osmium"]
 
     summary = summarise({"geo": geo, "units": units, "popr": popr, "net_stats": net_stats,
                          "net_check": net_check, "facs": facs, "cands": cands,

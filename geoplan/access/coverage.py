@@ -58,7 +58,7 @@ from scipy import sparse
 
 from geoplan._errors import GeoplanInputError, GeoplanWarning
 from geoplan.access.accessibility import Decay, capacity_coverage, two_step_fca
-from geoplan.access.gaps import group_gaps
+from geoplan.access.gaps import gap_centres, gap_members, group_gaps, name_gaps
 from geoplan.inputs.facility_types import default_vocabulary
 from geoplan.inputs.readers import tag_admin_units
 from geoplan.travel.network import CompiledNetwork, compile_network_cached
@@ -83,6 +83,7 @@ __all__ = [
     "beds_per_1000",
     "catchments",
     "clear_snap_cache",
+    "closing_sites",
     "coverage_by_cell",
     "coverage_by_unit",
     "coverage_with_capacity",
@@ -832,6 +833,9 @@ def gaps(
     min_population: float = 0.0,
     by_unit: bool = True,
     min_area_km2: float = 0.0,
+    candidates: gpd.GeoDataFrame | None = None,
+    places: gpd.GeoDataFrame | None = None,
+    top_sites: int = 3,
 ) -> gpd.GeoDataFrame:
     """Uncovered people grouped into contiguous gap areas, largest first.
 
@@ -858,12 +862,23 @@ def gaps(
         named by it; False groups across borders.
     min_area_km2
         Drop gap areas smaller than this.
+    candidates
+        Candidate sites: with them, each gap lists the sites that would close it
+        (:func:`closing_sites`, within the same T).
+    places
+        Named places (:func:`geoplan.inputs.osm.places_of`): with them, each gap is named
+        by the nearest (:func:`geoplan.access.gaps.name_gaps`).
+    top_sites
+        At most this many closing sites per gap.
 
     Returns
     -------
     geopandas.GeoDataFrame
         ``gap_id`` (1 = most people), ``population``, ``cells``, ``area_km2``,
-        ``admin_units``, ``admin_names``, polygon geometry (union of the cell squares).
+        ``admin_units``, ``admin_names``, polygon geometry (union of the cell squares);
+        with ``places`` also ``near_place``, ``near_place_en``, ``near_place_km``; with
+        ``candidates`` also ``closing_sites``, ``closing_names``, ``closing_people``,
+        ``closed_people``, ``closed_share``.
 
     Raises
     ------
@@ -875,8 +890,115 @@ def gaps(
     sel = _select(facilities, types)
     secs, _ = _nearest(ctx, sel, cutoff_s=t * 60.0)
     assert ctx.population is not None
-    return group_gaps(ctx.population, ~(secs <= t * 60.0), min_population=min_population,
-                      by_unit=by_unit, min_area_km2=min_area_km2)
+    out = group_gaps(ctx.population, ~(secs <= t * 60.0), min_population=min_population,
+                     by_unit=by_unit, min_area_km2=min_area_km2)
+    if places is not None:
+        out = name_gaps(out, ctx.population, places)
+    if candidates is not None:
+        out = closing_sites(ctx, out, candidates, t, top=top_sites)
+    return out
+
+
+def closing_sites(
+    ctx: TravelContext,
+    gaps: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame | None,
+    minutes: float | ArrayLike,
+    *,
+    top: int = 3,
+) -> gpd.GeoDataFrame:
+    """The candidate sites that would close each gap area, best first.
+
+    Why: a gap is only actionable with a place to build. For each gap area, sites are
+    picked greedily: the candidate whose catchment (cells within the standard of it)
+    holds most of the gap's still-uncovered people, ties to the one nearest the gap's
+    population-weighted centre, then the next on the people left, up to ``top`` sites
+    or until the gap is closed; a site that would add less than one person, or less
+    than 1 % of the gap's people, is no suggestion and ends the list. Greedy is a suggestion per gap, not an optimum over
+    gaps: the site models (``geoplan.optimize``) answer "which sites, all gaps at once".
+
+    Parameters
+    ----------
+    ctx
+        The travel context the gaps were measured in (population cells, mode, direction).
+    gaps
+        Gap areas of ``ctx.population`` (:func:`gaps`, :func:`geoplan.access.gaps.group_gaps`).
+    candidates
+        Candidate sites (``id``, optional ``name``, points); None or empty: columns empty.
+    minutes
+        The standard: one cut-off, or one per population cell (NaN: never covered).
+    top
+        At most this many sites per gap.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``gaps`` with ``closing_sites`` (ids, comma-separated, in order of choice),
+        ``closing_names`` (``|``-separated), ``closing_people`` (people each adds,
+        comma-separated),
+        ``closed_people`` and ``closed_share`` (of the gap's people, all listed sites
+        together) added.
+    """
+    out = gaps.copy()
+    n = len(out)
+    out["closing_sites"] = ""
+    out["closing_names"] = ""
+    out["closing_people"] = ""
+    out["closed_people"] = 0.0
+    out["closed_share"] = 0.0
+    if int(top) != top or top < 1:
+        raise GeoplanInputError(f"top must be a positive integer, got {top!r}", field="top")
+    pop = _population(ctx)
+    std = np.broadcast_to(np.asarray(minutes, dtype=float), (len(pop),))
+    if candidates is None or candidates.empty or n == 0 or not np.isfinite(std).any():
+        return out
+    cell_pos, gap_pos = gap_members(gaps, ctx.population)
+    if not len(cell_pos):
+        return out
+    secs = _matrix(ctx, candidates, float(np.nanmax(std)) * 60.0)[:, cell_pos].tocsc()
+    ok = secs.data <= np.repeat(std[cell_pos], np.diff(secs.indptr)) * 60.0
+    reach = sparse.csc_matrix((ok.astype(np.float64), secs.indices, secs.indptr),
+                              shape=secs.shape)
+    reach.eliminate_zeros()
+    w_all = pop[cell_pos].astype(float)
+    starts = np.searchsorted(gap_pos, np.arange(n + 1))
+    metric = (ctx.population.crs if ctx.population.crs.is_projected
+              else ctx.population.estimate_utm_crs())
+    cxy = shapely.get_coordinates(gap_centres(gaps, ctx.population).to_crs(metric).values)
+    sxy = shapely.get_coordinates(candidates.geometry.to_crs(metric).values)
+    ids = candidates["id"].astype(str).to_numpy()
+    names = (candidates["name"].fillna("").astype(str).to_numpy() if "name" in candidates
+             else np.full(len(ids), "", dtype=object))
+    cols = {k: out[k].to_numpy(dtype=object) for k in
+            ("closing_sites", "closing_names", "closing_people")}
+    closed = np.zeros(n)
+    for g in range(n):
+        a, b = starts[g], starts[g + 1]
+        if a == b:
+            continue
+        sub = reach[:, a:b].tocsr()
+        w = w_all[a:b].copy()
+        dist = np.hypot(sxy[:, 0] - cxy[g, 0], sxy[:, 1] - cxy[g, 1])
+        chosen: list[tuple[int, float]] = []
+        for _ in range(int(top)):
+            gain = sub @ w
+            best = np.lexsort((dist, -gain))[0]
+            if gain[best] < max(1.0, 0.01 * w_all[a:b].sum()):
+                break
+            chosen.append((int(best), float(gain[best])))
+            w[sub.indices[sub.indptr[best]:sub.indptr[best + 1]]] = 0.0
+            if not w.any():
+                break
+        cols["closing_sites"][g] = ",".join(ids[k] for k, _ in chosen)
+        cols["closing_names"][g] = "|".join(names[k].replace("|", "/") for k, _ in chosen)
+        cols["closing_people"][g] = ",".join(f"{v:.0f}" for _, v in chosen)
+        closed[g] = sum(v for _, v in chosen)
+    for k, v in cols.items():
+        out[k] = v
+    out["closed_people"] = closed
+    people = out["population"].to_numpy(float)
+    out["closed_share"] = np.divide(closed, people, out=np.zeros(n), where=people > 0)
+    return out
 
 
 # --------------------------------------------------------------------------- capacity

@@ -5,6 +5,11 @@ people left out, and how big are they". Uncovered cells are linked to their neig
 (8-neighbourhood on a raster grid; within 1.5 cell spacings for other grids), each
 connected group is one gap area, and areas are ranked by population. With ``by_unit``
 areas are split at admin unit borders, so each is one town's or subdistrict's to act on.
+
+Then each area is made something to act on: :func:`name_gaps` names it by the nearest
+named place (OSM ``place=*`` nodes of the network file, :func:`geoplan.inputs.osm.places_of`)
+to its population-weighted centre, and :func:`geoplan.access.coverage.closing_sites` lists
+the candidate sites that would cover its people.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-__all__ = ["cell_polygons", "group_gaps"]
+__all__ = ["cell_polygons", "gap_centres", "gap_members", "group_gaps", "name_gaps"]
 
 
 def _spacing(xy: np.ndarray) -> float:
@@ -175,3 +180,99 @@ def group_gaps(cells: gpd.GeoDataFrame, uncovered: ArrayLike,
     out = out.sort_values(["population", "cells"], ascending=False).reset_index(drop=True)
     out.insert(0, "gap_id", np.arange(1, len(out) + 1))
     return out[columns]
+
+
+def gap_members(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Which cells make up which gap area.
+
+    A cell belongs to a gap when its centre lies inside the gap's polygon (gap polygons
+    are unions of whole cell squares, so centres are never on an edge); works on any gap
+    table, also one read back from a file.
+
+    Parameters
+    ----------
+    gaps
+        Output of :func:`group_gaps`.
+    cells
+        The population cells the gaps were grouped from.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(cell_positions, gap_positions)``: positional indices into ``cells`` and
+        ``gaps``, sorted by gap then cell.
+    """
+    if gaps.empty or cells.empty:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    pts = cells.geometry if gaps.crs == cells.crs else cells.geometry.to_crs(gaps.crs)
+    cell_pos, gap_pos = gaps.sindex.query(pts.values, predicate="within")
+    order = np.lexsort((cell_pos, gap_pos))
+    return cell_pos[order].astype(np.intp), gap_pos[order].astype(np.intp)
+
+
+def gap_centres(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Population-weighted centre of each gap area (its polygon's centroid if empty).
+
+    Parameters
+    ----------
+    gaps, cells
+        As for :func:`gap_members`.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Points in the gaps' CRS, one per gap row.
+    """
+    centres = gaps.geometry.centroid.values.copy()
+    cell_pos, gap_pos = gap_members(gaps, cells)
+    if len(cell_pos):
+        pts = cells.geometry if gaps.crs == cells.crs else cells.geometry.to_crs(gaps.crs)
+        xy = shapely.get_coordinates(pts.values[cell_pos])
+        w = cells["population"].to_numpy(float)[cell_pos]
+        n = len(gaps)
+        tot = np.bincount(gap_pos, w, n)
+        ok = tot > 0
+        cx = np.bincount(gap_pos, w * xy[:, 0], n)
+        cy = np.bincount(gap_pos, w * xy[:, 1], n)
+        centres[ok] = shapely.points(cx[ok] / tot[ok], cy[ok] / tot[ok])
+    return gpd.GeoSeries(centres, index=gaps.index, crs=gaps.crs)
+
+
+def name_gaps(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
+              places: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    """Name each gap area by the named place nearest its population-weighted centre.
+
+    Parameters
+    ----------
+    gaps
+        Output of :func:`group_gaps`.
+    cells
+        The population cells the gaps were grouped from.
+    places
+        Named places (``name``, optional ``name_en``, points in any CRS), e.g.
+        :func:`geoplan.inputs.osm.places_of`. None or empty: the columns are added empty.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``gaps`` with ``near_place``, ``near_place_en`` and ``near_place_km`` (distance
+        from the gap's centre, km) added.
+    """
+    out = gaps.copy()
+    out["near_place"] = ""
+    out["near_place_en"] = ""
+    out["near_place_km"] = np.nan
+    if places is None or places.empty or gaps.empty:
+        return out
+    centres = gap_centres(gaps, cells)
+    metric = centres.crs if centres.crs is not None and centres.crs.is_projected \
+        else centres.estimate_utm_crs()
+    cxy = shapely.get_coordinates(centres.to_crs(metric).values)
+    pxy = shapely.get_coordinates(places.geometry.to_crs(metric).values)
+    dist, idx = cKDTree(pxy).query(cxy)
+    out["near_place"] = places["name"].astype(str).to_numpy()[idx]
+    if "name_en" in places.columns:
+        out["near_place_en"] = places["name_en"].fillna("").astype(str).to_numpy()[idx]
+    out["near_place_km"] = np.round(dist / 1000.0, 2)
+    return out

@@ -28,12 +28,15 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
 import networkx as nx
+import pandas as pd
 
 from geoplan._errors import GeoplanInputError, GeoplanWarning
 
-__all__ = ["SEGMENT_TAGS", "ClipReport", "graph_from_osm_file"]
+__all__ = ["PLACE_KINDS", "SEGMENT_TAGS", "ClipReport", "graph_from_osm_file", "places_of"]
 
 #: Edge tags a travel profile reads (``geoplan/travel/profiles.py``: class, posted speed,
 #: the ``no_snap_tags`` and ``access_tags`` of the shipped profiles) plus direction: each is
@@ -42,6 +45,13 @@ __all__ = ["SEGMENT_TAGS", "ClipReport", "graph_from_osm_file"]
 SEGMENT_TAGS: tuple[str, ...] = ("highway", "maxspeed", "oneway", "bridge", "tunnel",
                                   "access", "foot", "vehicle", "bicycle", "motor_vehicle",
                                   "motorcar")
+
+
+#: OSM ``place=*`` values kept as named places (settlements and parts of them), which name
+#: gap areas on maps and in reports ("near 李家岭村"); ``locality`` and the like are not
+#: settlements and are left out.
+PLACE_KINDS: tuple[str, ...] = ("city", "town", "village", "hamlet", "suburb", "quarter",
+                                "neighbourhood", "isolated_dwelling")
 
 
 @dataclass(frozen=True)
@@ -88,9 +98,10 @@ def _runs(refs: list[int], present: set[int]) -> list[list[int]]:
     return out
 
 
-def _clean_xml(src: Path, out: Path) -> ClipReport:
+def _clean_xml(src: Path, out: Path,
+               places: list[dict[str, Any]] | None = None) -> ClipReport:
     """Write the highway ways of ``src`` and their nodes to ``out`` (OSM XML), cut at the
-    extract's edge."""
+    extract's edge; append the file's named place nodes to ``places``."""
     import osmium
 
     ways: list[tuple[int, list[int], dict[str, str]]] = []
@@ -111,6 +122,12 @@ def _clean_xml(src: Path, out: Path) -> ClipReport:
             if n.id in wanted:
                 present.add(n.id)
                 writer.add_node(n)
+            if places is not None and n.tags.get("place") in PLACE_KINDS:
+                name = n.tags.get("name:zh") or n.tags.get("name")
+                if name and n.location.valid():
+                    places.append({"name": name, "name_en": n.tags.get("name:en", ""),
+                                   "place": n.tags["place"], "lon": n.location.lon,
+                                   "lat": n.location.lat})
         for wid, refs, tags in ways:
             absent = sum(1 for r in refs if r not in present)
             if absent:
@@ -172,10 +189,11 @@ def graph_from_osm_file(p: Path) -> tuple[nx.MultiDiGraph, ClipReport]:
     """
     import osmnx as ox
 
+    places: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="geoplan-") as tmp:
         xml = Path(tmp) / "roads.osm"
         try:
-            rep = _clean_xml(p, xml)
+            rep = _clean_xml(p, xml, places)
         except RuntimeError as exc:
             msg = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             raise GeoplanInputError(f"cannot read the OSM file ({msg})", path=p,
@@ -194,4 +212,29 @@ def graph_from_osm_file(p: Path) -> tuple[nx.MultiDiGraph, ClipReport]:
         finally:
             ox.settings.useful_tags_way = kept
     G = ox.simplify_graph(G, edge_attrs_differ=list(SEGMENT_TAGS))
+    G.graph["places"] = places
     return G, rep
+
+
+def places_of(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """The named places (OSM ``place=*`` nodes of :data:`PLACE_KINDS`) read with a network.
+
+    :func:`graph_from_osm_file` keeps them in ``G.graph["places"]`` (they are in no way,
+    so not in the graph itself); a network from elsewhere (GraphML, a download) has none.
+
+    Parameters
+    ----------
+    G
+        A graph from :func:`geoplan.inputs.readers.read_network`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``name`` (``name:zh`` where tagged, else ``name``), ``name_en``, ``place`` and
+        point geometry in WGS-84; empty when the file had no named places.
+    """
+    rows = G.graph.get("places") or []
+    frame = pd.DataFrame(rows, columns=["name", "name_en", "place", "lon", "lat"])
+    return gpd.GeoDataFrame(frame[["name", "name_en", "place"]],
+                            geometry=gpd.points_from_xy(frame["lon"], frame["lat"]),
+                            crs=4326)

@@ -762,9 +762,15 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
             rows.append((canvas.t("units"), str(row["admin_names"])))
         elif "admin_units" in row.index and row["admin_units"]:
             rows.append((canvas.t("units"), str(row["admin_units"])))
+        place = _gap_place(row, canvas.lang)
+        if place:
+            rows.append((canvas.t("near_place"),
+                         canvas.t("place_km", name=place, km=num(row["near_place_km"], 1))))
+        rows += _closing_rows(canvas, row)
         title = f"{canvas.t('gap')} #{rank}"
         where = str(row.get("admin_names") or "")
         where = f" {where}" if where and "," not in where else ""
+        where += f" · {place}" if place else ""
         feats.append(feature(geoms[i], {"_p": popup(title, rows),
                                          "_t": f"#{rank}{where}: {num(row['population'])}"}))
         if i < top:
@@ -777,6 +783,32 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
     _add_layer(canvas, GeoLayer(name, feats, style=style, show=show and toggle != "before"),
                legend, toggle, key="gaps")
     return name
+
+
+def _gap_place(row: pd.Series, lang: str) -> str:
+    """The gap's nearest place in the page's language ('' if the gaps were not named)."""
+    name = str(row.get("near_place") or "")
+    if lang == "en" and str(row.get("near_place_en") or ""):
+        name = str(row["near_place_en"])
+    return name
+
+
+def _closing_rows(canvas: MapCanvas, row: pd.Series) -> list[tuple[str, str]]:
+    """Popup rows naming the candidate sites that would close a gap (if listed)."""
+    if "closing_sites" not in row.index:
+        return []
+    ids = [s for s in str(row["closing_sites"] or "").split(",") if s]
+    if not ids:
+        return [(canvas.t("closing_sites"), canvas.t("no_closing_site"))]
+    names = str(row.get("closing_names") or "").split("|")
+    people = str(row.get("closing_people") or "").split(",")
+    items = []
+    for k, sid in enumerate(ids):
+        name = names[k] if k < len(names) and names[k] else sid
+        add = num(float(people[k])) if k < len(people) and people[k] else "–"
+        items.append(canvas.t("site_adds", name=f"{name} [{sid}]", people=add))
+    return [(canvas.t("closing_sites"), "; ".join(items)),
+            (canvas.t("closed_share"), pct(float(row.get("closed_share", 0.0))))]
 
 
 def add_boundaries(canvas: MapCanvas, boundaries: gpd.GeoDataFrame, *,

@@ -21,7 +21,7 @@ from geoplan._errors import GeoplanInputError
 from geoplan.inputs.region import Region
 from geoplan.scenario.spec import ModelSpec, SiteModelSpec, _plain
 
-__all__ = ["plan_cells", "run_model", "site_problem", "site_types"]
+__all__ = ["plan_cells", "plan_gaps", "run_model", "site_problem", "site_types"]
 
 
 def _facilities_of(region: Region, types: list[str] | None, what: str,
@@ -98,6 +98,15 @@ def _profile(mode: str, profiles: Mapping[str, Any] | None) -> Any:
     return profiles[mode] if profiles is not None else mode
 
 
+def _as_site_model(m: SiteModelSpec) -> SiteModelSpec:
+    """The model with its sites spelled out: a function-centre model's hosts are existing
+    institutions of the host types (its candidates, upgraded)."""
+    if m.kind == "function_centres":
+        return replace(m, upgrade_types=m.host_types, candidate_types=None,
+                       existing_types=None)
+    return m
+
+
 def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0,
                  profiles: Mapping[str, Any] | None = None) -> Any:
     """Build the :class:`~geoplan.optimize.gis.SiteProblem` of a site-choosing model.
@@ -118,10 +127,7 @@ def site_problem(region: Region, m: SiteModelSpec, *, max_snap_m: float = 1000.0
     geoplan.optimize.gis.SiteProblem
     """
     from geoplan.optimize.gis import build_problem
-    if m.kind == "function_centres":
-        # the hosts are existing institutions of the host types (the candidates here)
-        m = replace(m, upgrade_types=m.host_types, candidate_types=None,
-                    existing_types=None)
+    m = _as_site_model(m)
     existing = _facilities_of(region, m.existing_types, "existing_types", m.name)
     return build_problem(_demand(region, m), _candidates_of(region, m), region.network,
                          _profile(m.mode, profiles), float(m.minutes), existing=existing,
@@ -377,16 +383,34 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     return cells
 
 
-def plan_gaps(cells: Any, when: str = "after") -> Any:
+def plan_gaps(cells: Any, when: str = "after", *, region: Region | None = None,
+              m: SiteModelSpec | None = None, chosen: Any = (), max_snap_m: float = 1000.0,
+              profiles: Mapping[str, Any] | None = None) -> Any:
     """Gap areas of a plan's cells: demand cells not within their standard.
 
     ``cells`` is :func:`plan_cells`'s table; ``when`` is ``"before"`` or ``"after"`` the
     plan. Returns :func:`geoplan.access.gaps.group_gaps` split at unit borders (largest
-    first; each area one unit's).
+    first; each area one unit's). With ``region`` and the model ``m``, each area is also
+    named by its nearest place (:func:`geoplan.access.gaps.name_gaps`, places of the
+    network file) and lists the model's candidate sites not ``chosen`` (ids) by the plan
+    that would close it within each cell's standard
+    (:func:`geoplan.access.coverage.closing_sites`).
     """
-    from geoplan.access.gaps import group_gaps
+    from geoplan.access.coverage import closing_sites, travel_context
+    from geoplan.access.gaps import group_gaps, name_gaps
+    from geoplan.inputs.osm import places_of
     if when not in ("before", "after"):
         raise GeoplanInputError(f"unknown side '{when}'", field="when",
                                 hint="use 'before' or 'after'")
-    demand = np.isfinite(cells["standard_min"].to_numpy(float))
-    return group_gaps(cells, demand & ~cells[f"meets_{when}"].to_numpy(), by_unit=True)
+    std = cells["standard_min"].to_numpy(float)
+    out = group_gaps(cells, np.isfinite(std) & ~cells[f"meets_{when}"].to_numpy(),
+                     by_unit=True)
+    if region is None or m is None or region.network is None:
+        return out
+    out = name_gaps(out, cells, places_of(region.network))
+    m = _as_site_model(m)
+    cands = _candidates_of(region, m)
+    cands = cands[~cands["id"].astype(str).isin({str(c) for c in chosen})]
+    ctx = travel_context(region.network, _profile(m.mode, profiles), region.population,
+                         max_snap_m=max_snap_m)
+    return closing_sites(ctx, out, cands, std)

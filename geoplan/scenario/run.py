@@ -4,11 +4,15 @@ Why: a planning question ("fewest new insurance points to reach 95 %") is answer
 chain of steps; running the chain from one validated file (:mod:`geoplan.scenario.spec`)
 makes the answer reproducible. Every run writes, into its output folder:
 
-- ``coverage_<name>.csv`` / ``.gpkg`` per coverage question, ``gaps_<name>.gpkg``;
+- ``coverage_<name>.csv`` / ``.gpkg`` per coverage question, ``gaps_<name>_<mode>.gpkg``
+  (gap areas split by unit, named by the nearest place, with the candidate sites that
+  would close each);
 - per model: ``plan_<name>_sites.csv`` / ``.gpkg`` (every site with ``lon_wgs84``,
   ``lat_wgs84`` and, for inputs read in GCJ-02/BD-09, ``lon_gcj02``, ``lat_gcj02`` /
   ``lon_bd09``, ``lat_bd09``), ``plan_<name>_new_sites.geojson`` / ``.kml`` (the new sites
-  in WGS-84, for GIS and Google Earth) and ``plan_<name>_units.csv``;
+  in WGS-84, for GIS and Google Earth) and ``plan_<name>_units.csv``; with maps or a
+  report, covering models also write ``plan_<name>_gaps_after.gpkg`` (what the plan
+  leaves, as the coverage gaps);
 - maps and ``report.html`` unless switched off: ``map_<question>_<mode>.html`` (one per
   coverage question and travel mode) and ``map_<model>.html`` (one per plan);
 - ``summary.json``: the key figures (deterministic: the same inputs give the same file);
@@ -42,7 +46,7 @@ import pandas as pd
 
 from geoplan._atomic import staged_folder, write_table
 from geoplan.inputs.region import Region, load_region
-from geoplan.optimize.figures import plan_figures
+from geoplan.optimize.figures import COVERING_MODELS, plan_figures
 from geoplan.scenario.spec import CoverageSpec, ModelSpec, Scenario, read_scenario
 
 __all__ = ["RunResult", "package_versions", "run_scenario", "staged_folder"]
@@ -90,9 +94,9 @@ class RunResult:
         """Gap areas of a plan: its demand cells not within their standard, ``before`` or
         ``after`` the plan (largest first; :func:`geoplan.access.gaps.group_gaps`).
 
-        Grouped from ``cells["plan_<model>"]`` on first use and kept in ``tables`` as
-        ``gaps_plan_<model>_<when>`` (grouping a county-wide gap takes seconds, so only
-        pages that draw it pay for it).
+        Kept in ``tables`` as ``gaps_plan_<model>_<when>``: the run fills ``after``
+        itself (named by the nearest place, with the sites that would close each area);
+        ``before`` is grouped from ``cells["plan_<model>"]`` on first use, unnamed.
 
         Raises
         ------
@@ -232,6 +236,7 @@ def _region(sc: Scenario, cache: dict[Any, Region] | None) -> Region:
 def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
                    res: RunResult) -> dict[str, Any]:
     from geoplan.access.coverage import coverage_by_cell, coverage_by_unit, gaps, travel_context
+    from geoplan.inputs.osm import places_of
     figures: dict[str, Any] = {"name": q.name, "types": q.types, "modes": {}}
     frames = []
     for mode in q.modes:
@@ -245,7 +250,8 @@ def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
         figures["modes"][mode] = {
             f"share_{m:g}min": float(total[f"share_{m:g}min"]) for m in q.minutes}
         if q.gaps:
-            g = gaps(ctx, region.facilities, max(q.minutes), types=q.types)
+            g = gaps(ctx, region.facilities, max(q.minutes), types=q.types,
+                     candidates=region.candidates, places=places_of(region.network))
             write_table(g, out / f"gaps_{q.name}_{mode}.gpkg")
             figures["modes"][mode]["gap_areas"] = len(g)
             figures["modes"][mode]["largest_gap_population"] = (
@@ -267,7 +273,8 @@ _MODEL_STEPS: dict[str, Callable[..., Any]] = {}
 
 def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                 res: RunResult) -> dict[str, Any]:
-    from geoplan.scenario.models import plan_cells, run_model
+    from geoplan.maps.canvas import plan_sites
+    from geoplan.scenario.models import plan_cells, plan_gaps, run_model
     plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
                              problems=res.problems, profiles=sc.profiles)
     res.plans[m.name] = plan
@@ -276,6 +283,14 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                            profiles=sc.profiles)
         if cells is not None:
             res.cells[f"plan_{m.name}"] = cells
+        if cells is not None and plan.model in COVERING_MODELS:
+            # the gaps left after the plan, named, with the sites that would close them
+            # (covering models only: the others hold no one to a standard)
+            chosen = plan_sites(plan, region.candidates, region.facilities)["id"]
+            after = plan_gaps(cells, "after", region=region, m=m, chosen=chosen,
+                              max_snap_m=sc.travel["max_snap_m"], profiles=sc.profiles)
+            res.tables[f"gaps_plan_{m.name}_after"] = after
+            write_table(after, out / f"plan_{m.name}_gaps_after.gpkg")
     sites = None
     if plan.sites is not None:       # + lon/lat in WGS-84 and in the inputs' own system
         from geoplan.scenario.outputs import site_table, write_site_files

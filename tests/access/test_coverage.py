@@ -529,3 +529,113 @@ def test_gaps_split_at_unit_borders_are_each_one_units(demo):
     big = cv.gaps(ctx["walk"], region.facilities, 15, types="insurance_service_point",
                   min_area_km2=1.0)
     assert (big["area_km2"] >= 1.0).all() and len(big) < len(per_unit)
+
+
+# ------------------------------------------------------------- actionable gaps
+
+
+def _gap_cells(gaps, cells):
+    """Gap row -> positions of the cells whose centre lies in its polygon (brute force)."""
+    xy = _xy(cells)
+    return [np.flatnonzero(shapely.contains_xy(g, xy[:, 0], xy[:, 1]))
+            for g in gaps.geometry.values]
+
+
+def _site_reach(ctx, cands, minutes):
+    """Cells within ``minutes`` of each candidate on its own (coverage_by_cell, one site
+    at a time: the nearest-facility search, not the matrix closing_sites uses)."""
+    return np.array([cv.coverage_by_cell(ctx, cands.iloc[[k]], [minutes])[
+        f"covered_{minutes:g}min"].to_numpy() for k in range(len(cands))])
+
+
+def test_gaps_are_named_by_the_nearest_place_to_their_people(demo):
+    """Each gap is named by the OSM place node nearest its population-weighted centre: the
+    demo's roads file carries the city, its 10 towns and 150 villages as place nodes;
+    checked against a brute-force distance to every place."""
+    from geoplan.access.gaps import name_gaps
+    from geoplan.inputs.osm import places_of
+
+    region, ctx = demo
+    places = places_of(region.network)
+    assert len(places) == 161 and set(places["place"]) == {"city", "town", "village"}
+    assert places.crs.to_epsg() == 4326 and places["name"].str.len().gt(0).all()
+    pop = region.population[region.population["admin_code"] == "990104102"]
+    wctx = cv.travel_context(region.network, "walk", pop)
+    gaps = cv.gaps(wctx, region.facilities, 15, types="village_clinic")
+    named = name_gaps(gaps, pop, places)
+    assert named["near_place"].str.len().gt(0).all()
+    pxy = _xy(places.to_crs(pop.crs))
+    for g, members in zip(named.itertuples(), _gap_cells(gaps, pop), strict=True):
+        w = pop["population"].to_numpy()[members]
+        centre = (_xy(pop)[members] * w[:, None]).sum(0) / w.sum()
+        d = np.hypot(*(pxy - centre).T)
+        assert g.near_place == places["name"].iloc[int(np.argmin(d))]
+        assert g.near_place_km == pytest.approx(d.min() / 1000, abs=0.006)
+    # no places (a GraphML network, a download): the columns are there, empty
+    bare = name_gaps(gaps, pop, None)
+    assert (bare["near_place"] == "").all() and bare["near_place_km"].isna().all()
+
+
+def test_closing_sites_are_the_greedy_best_by_an_independent_search(demo):
+    """For every gap, the first closing site covers the most of its people of all
+    candidates, each next one the most of the people still left (each site's reach from
+    coverage_by_cell, one site at a time), the listed people add up, and the sites
+    together cover exactly ``closed_people`` of the gap."""
+    region, _ = demo
+    pop = region.population[region.population["admin_code"].isin(["990104102", "990104100"])]
+    ctx = cv.travel_context(region.network, "walk", pop)
+    cands = load_region(DEMO, layers=("candidates",)).candidates
+    cands = cands[cands["admin_code"].isin(["990104102", "990104100"])].head(40)
+    gaps = cv.gaps(ctx, region.facilities, 15, types="village_clinic", candidates=cands)
+    assert gaps["closing_sites"].str.len().gt(0).any()
+    reach = _site_reach(ctx, cands, 15)
+    people = pop["population"].to_numpy()
+    ids = cands["id"].astype(str).to_numpy()
+    for g, members in zip(gaps.itertuples(), _gap_cells(gaps, pop), strict=True):
+        left = np.zeros(len(people), bool)
+        left[members] = True
+        chosen = [s for s in g.closing_sites.split(",") if s]
+        adds = [float(v) for v in g.closing_people.split(",") if v]
+        assert len(chosen) == len(adds) <= 3
+        for sid, add in zip(chosen, adds, strict=True):
+            gains = (reach & left) @ people
+            k = int(np.flatnonzero(ids == sid)[0])
+            assert gains[k] == pytest.approx(gains.max()) and round(gains[k]) == add
+            left &= ~reach[k]
+        if len(chosen) < 3:         # stopped: nothing worth a site is left
+            gains = (reach & left) @ people
+            assert gains.max() < max(1.0, 0.01 * g.population) + 1e-9
+        union = reach[[int(np.flatnonzero(ids == s)[0]) for s in chosen]].any(0) \
+            if chosen else np.zeros(len(people), bool)
+        assert g.closed_people == pytest.approx(people[members][union[members]].sum())
+        assert g.closed_share == pytest.approx(g.closed_people / g.population)
+
+
+def test_closing_sites_hold_each_cell_to_its_own_standard(demo):
+    """Per-cell standards (urban 10 / rural 20 min): a site closes a cell only within that
+    cell's own standard; NaN standards are never closed."""
+    region, _ = demo
+    pop = region.population[region.population["admin_code"] == "990104102"]
+    ctx = cv.travel_context(region.network, "walk", pop)
+    cands = load_region(DEMO, layers=("candidates",)).candidates
+    cands = cands[cands["admin_code"] == "990104102"].head(15)
+    gaps = cv.gaps(ctx, region.facilities, 20, types="village_clinic")
+    std = np.where(np.arange(len(pop)) % 2 == 0, 10.0, 20.0)
+    std[::7] = np.nan
+    out = cv.closing_sites(ctx, gaps, cands, std)
+    r10, r20 = _site_reach(ctx, cands, 10), _site_reach(ctx, cands, 20)
+    reach = np.where(std == 10.0, r10, r20) & np.isfinite(std)
+    people = pop["population"].to_numpy()
+    ids = cands["id"].astype(str).to_numpy()
+    for g, members in zip(out.itertuples(), _gap_cells(gaps, pop), strict=True):
+        chosen = [int(np.flatnonzero(ids == s)[0]) for s in g.closing_sites.split(",") if s]
+        first = (reach[:, members] @ people[members]).max() if len(members) else 0.0
+        if chosen:
+            assert float(g.closing_people.split(",")[0]) == round(
+                reach[chosen[0], members] @ people[members]) == round(first)
+        union = reach[chosen].any(0) if chosen else np.zeros(len(people), bool)
+        assert g.closed_people == pytest.approx(people[members][union[members]].sum())
+    with pytest.raises(GeoplanInputError, match="top"):
+        cv.closing_sites(ctx, gaps, cands, 15, top=0)
+    none = cv.closing_sites(ctx, gaps, cands.iloc[:0], 15)
+    assert (none["closing_sites"] == "").all() and (none["closed_share"] == 0).all()

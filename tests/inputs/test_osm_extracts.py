@@ -257,3 +257,37 @@ def test_access_tags_decide_per_mode(tmp_path, tags, walk, ebike, drive):
         net = compile_network(G, mode, warn=False)
         i, j = node_indices(net, [1, 4])
         assert bool(np.isfinite(dijkstra(net.forward, indices=i)[j])) is usable, mode
+
+
+def test_named_places_are_kept_beside_the_graph_not_in_it(tmp_path):
+    """place=* nodes with a name come back from places_of (name:zh first, name:en kept);
+    unnamed ones and non-settlements (locality) are left out; none becomes a graph node
+    (a place node snapped to would be a road to nowhere)."""
+    from osm_fixtures import grid_osm
+
+    from geoplan.inputs.osm import places_of
+    from geoplan.inputs.readers import read_network
+
+    extra = (
+        '  <node id="901" version="1" lat="30.0505" lon="114.3005"><tag k="place" v="village"/>'
+        '<tag k="name" v="Lijialing"/><tag k="name:zh" v="李家岭村"/>'
+        '<tag k="name:en" v="Lijialing"/></node>\n'
+        '  <node id="902" version="1" lat="30.0515" lon="114.3015"><tag k="place" v="town"/>'
+        '<tag k="name" v="柳林镇"/></node>\n'
+        '  <node id="903" version="1" lat="30.0510" lon="114.3010"><tag k="place" v="hamlet"/>'
+        '</node>\n'
+        '  <node id="904" version="1" lat="30.0520" lon="114.3020"><tag k="place" v="locality"/>'
+        '<tag k="name" v="老鹰岩"/></node>\n')
+    text = grid_osm().replace("</osm>", extra + "</osm>")
+    (tmp_path / "r.osm").write_text(text, "utf-8")
+    plain = tmp_path / "plain.osm"
+    plain.write_text(grid_osm(), "utf-8")
+    G = read_network(tmp_path / "r.osm")
+    assert G.number_of_nodes() == read_network(plain).number_of_nodes()
+    places = places_of(G)
+    assert places["name"].tolist() == ["李家岭村", "柳林镇"]
+    assert places["name_en"].tolist() == ["Lijialing", ""]
+    assert places["place"].tolist() == ["village", "town"]
+    assert places.crs.to_epsg() == 4326
+    assert places.geometry.x.tolist() == pytest.approx([114.3005, 114.3015])
+    assert places_of(read_network(plain)).empty
