@@ -148,6 +148,20 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "unit.minutes": ("{v} min", "{v} 分钟"),
     "unit.units": ("{v} units", "{v} 个"),
     "report.coverage": ("Coverage by admin unit", "各行政单元覆盖情况"),
+    "report.gaps": ("Largest gaps and the sites that would close them",
+                    "主要覆盖缺口及可填补的候选点"),
+    "report.gaps_note": (
+        "Uncovered people grouped into contiguous areas within one admin unit, largest first "
+        "(the {n} largest of each); each is named by the nearest place to its people, with "
+        "up to three candidate sites that would cover most of its people (chosen one after "
+        "another, a suggestion per gap: the plans above choose sites for all gaps at once).",
+        "未覆盖人口按行政单元内连片区域归并，按人口从多到少排列（每项列出最大的 {n} 个）；"
+        "以距缺口人口中心最近的地名命名，并列出最多三个可覆盖其大部分人口的候选点"
+        "（逐个选取，仅为单个缺口的建议；统筹所有缺口的选址见上文规划方案）。"),
+    "report.gaps_after": ("{name}: still outside the standard after the plan",
+                          "{name}：规划后仍未达标"),
+    "report.site_adds": ("{name} (+{people})", "{name}（+{people}人）"),
+    "report.no_gaps": ("No one is left outside the standard.", "无未达标人口。"),
     "report.plans": ("Plans", "规划方案"),
     "report.plan": ("Plan", "方案"),
     "report.sites": ("Sites", "选址"),
@@ -192,6 +206,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "sheet.plan_sites": ("Plan {i} sites", "方案{i}选址"),
     "sheet.tradeoff": ("Trade-off", "权衡曲线"),
     "sheet.solver": ("Solver details", "求解信息"),
+    "sheet.gaps": ("Gaps {i}", "覆盖缺口{i}"),
     # ---------------------------------------------------------------- column headers
     "col.key": ("Item", "项目"),
     "col.value": ("Value", "数值"),
@@ -265,6 +280,19 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "col.lon": ("Longitude", "经度"),
     "col.lat": ("Latitude", "纬度"),
     "col.area_km2": ("Area (km²)", "面积（平方公里）"),
+    "col.gap_id": ("Gap", "缺口"),
+    "col.near_place": ("Nearest place", "最近地名"),
+    "col.closing": ("Sites that would close it (people each adds)",
+                    "可填补缺口的候选点（各增覆盖人口）"),
+    "col.closed_share": ("Share of the gap they would cover", "可覆盖缺口人口比例"),
+    "col.admin_units": ("Unit codes", "单元代码"),
+    "col.admin_names": ("Admin units", "行政单元"),
+    "col.near_place_en": ("Nearest place (English)", "最近地名（英文）"),
+    "col.near_place_km": ("Distance to the nearest place (km)", "距最近地名（公里）"),
+    "col.closing_sites": ("Closing sites (ids)", "可填补候选点编号"),
+    "col.closing_names": ("Closing sites (names)", "可填补候选点名称"),
+    "col.closing_people": ("People each site adds", "各候选点新增覆盖人口"),
+    "col.closed_people": ("People they would cover", "可覆盖人口"),
     "col.index": ("No.", "序号"),
     "col.covered_t": ("Covered ≤ {t} min", "{t}分钟覆盖人口"),
     "col.share_t": ("Share ≤ {t} min", "{t}分钟覆盖率"),

@@ -149,6 +149,75 @@ def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
                     assert v == pytest.approx(value, rel=1e-5)
                     assert text == f"{v:.1%}"
                     n += 1
+    return n + check_gap_tables(out, spec, html, lang)
+
+
+class _GapTables(HTMLParser):
+    """The rows of the tables in the report's gaps section."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._in = False
+        self._cell: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section":
+            self._in = dict(attrs).get("id") == "gaps"
+        if self._in and tag == "table":
+            self.tables.append([])
+        if self._in and tag == "tr":
+            self.tables[-1].append([])
+        if self._in and tag == "td":
+            self._cell = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.tables[-1][-1].append(self._cell)
+            self._cell = None
+        if tag == "section":
+            self._in = False
+
+
+def _gap_files(out: Path, spec: dict[str, Any]) -> list[Path]:
+    """The run's gap files in the order the report lists them: coverage questions and
+    their modes in file order, then the covering plans' after-plan gaps."""
+    files = [out / f"gaps_{q['name']}_{mode}.gpkg" for q in spec.get("coverage", [])
+             if q.get("gaps", True) for mode in q["modes"]]
+    files += [out / f"plan_{m['name']}_gaps_after.gpkg" for m in spec.get("model", [])]
+    return [f for f in files if f.is_file()]
+
+
+def check_gap_tables(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
+    """Each gap row on the page is the gap file's row: rank, people, the closing sites
+    with the people each adds, the share they close; the 10 largest, largest first."""
+    import geopandas as gpd
+
+    parser = _GapTables()
+    parser.feed(html)
+    files = _gap_files(out, spec)
+    body = [t[1:] for t in parser.tables]                   # drop the header row
+    assert len(body) == len(files), (len(body), [f.name for f in files])
+    person = "人" if lang == "zh" else ""
+    n = 0
+    for f, rows in zip(files, body, strict=True):
+        g = gpd.read_file(f).sort_values("population", ascending=False).head(10)
+        assert len(rows) == len(g), f.name
+        for row, want in zip(rows, g.itertuples(), strict=True):
+            text = " | ".join(row)
+            assert row[0] == f"{want.gap_id:,}", (f.name, text)
+            assert f"{want.population:,.0f}" in row, (f.name, text)
+            names = [x for x in str(want.closing_names or "").split("|") if x]
+            adds = [float(x) for x in str(want.closing_people or "").split(",") if x]
+            for name, add in zip(names, adds, strict=True):
+                assert f"{name}（+{add:,.0f}{person}）" in text or \
+                    f"{name} (+{add:,.0f})" in text, (f.name, name, text)
+            assert row[-1] == f"{want.closed_share:.1%}", (f.name, text)
+            n += 1
     return n
 
 

@@ -58,6 +58,9 @@ __all__ = [
 ]
 
 _SHARE_COLS = re.compile(r"^(share.*|gap|change|.*_share)$")
+_PEOPLE_COLS = re.compile(r"^(population|people|covered.*|uncovered.*|.*_people)$")
+#: Gap areas listed per gap table in a report (the CSV/XLSX keep them all).
+REPORT_GAPS = 10
 
 
 # --------------------------------------------------------------------------- inputs
@@ -88,6 +91,9 @@ class ReportInputs:
         (``status`` optional: points not proven optimal are drawn hollow).
     maps
         ``{caption: MapCanvas | path of a saved map | HTML text}``.
+    gaps
+        ``{caption: gap table}`` (:func:`geoplan.access.coverage.gaps`, a plan's gaps
+        after): the largest of each, named, with the sites that would close them.
     notes
         Paragraphs of text at the end.
     """
@@ -102,6 +108,7 @@ class ReportInputs:
     facilities: gpd.GeoDataFrame | None = None
     tradeoff: pd.DataFrame | None = None
     maps: Mapping[str, Any] = field(default_factory=dict)
+    gaps: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: Sequence[str] = ()
 
 
@@ -142,8 +149,8 @@ def _fmt_float(col: str, v: float) -> str:
         return f"{v:,.1f}"
     if col.endswith("_s"):
         return f"{v:,.2f}"
-    if abs(v) >= 100 or v == int(v):
-        return f"{v:,.0f}"
+    if abs(v) >= 100 or v == int(v) or _PEOPLE_COLS.match(col):
+        return f"{v:,.0f}"       # people are whole: no one reads 45.32 residents
     return f"{v:,.2f}"
 
 
@@ -446,6 +453,51 @@ footer { margin-top: 36px; color: #777; font-size: 12px; }
 """
 
 
+def gap_rows(gaps: pd.DataFrame, lang: str, top: int = REPORT_GAPS) -> pd.DataFrame:
+    """The report's view of a gap table: the ``top`` largest areas, one row each, with
+    their unit, nearest place, people, area and the sites that would close them."""
+    g = gaps.sort_values("population", ascending=False).head(top)
+    out = pd.DataFrame({"gap_id": g["gap_id"].astype(int).to_numpy()})
+    if "admin_names" in g.columns:
+        out["admin_name"] = g["admin_names"].astype(str).to_numpy()
+    if "near_place" in g.columns:
+        place = g["near_place"].fillna("").astype(str)
+        if lang == "en" and "near_place_en" in g.columns:
+            en = g["near_place_en"].fillna("").astype(str)
+            place = en.where(en != "", place)
+        out["near_place"] = place.to_numpy()
+    out["population"] = g["population"].astype(float).to_numpy()
+    if "area_km2" in g.columns:
+        out["area_km2"] = g["area_km2"].astype(float).to_numpy()
+    if "closing_sites" in g.columns:
+        text = []
+        for ids, names, people in zip(g["closing_sites"], g["closing_names"],
+                                      g["closing_people"], strict=True):
+            ids_l = [i for i in str(ids or "").split(",") if i]
+            names_l = str(names or "").split("|")
+            people_l = str(people or "").split(",")
+            text.append("; ".join(labels.text(
+                "report.site_adds", lang,
+                name=(names_l[k] or i) if k < len(names_l) else i,
+                people=f"{float(people_l[k]):,.0f}") for k, i in enumerate(ids_l)) or "–")
+        out["closing"] = text
+        out["closed_share"] = g["closed_share"].astype(float).to_numpy()
+    return out
+
+
+def _gaps_html(data: ReportInputs, lang: str, tables: dict[str, pd.DataFrame]) -> str:
+    t = labels.templates("report.", lang)
+    parts = [f"<p class='sub'>{esc(t['gaps_note'].format(n=REPORT_GAPS))}</p>"]
+    for i, (caption, g) in enumerate(data.gaps.items(), start=1):
+        if g is None:
+            continue
+        tables[f"gaps{i}"] = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
+        parts.append(f"<h3>{esc(caption)}</h3>")
+        parts.append(_table(gap_rows(g, lang), lang) if len(g)
+                     else f"<p>{esc(t['no_gaps'])}</p>")
+    return "".join(parts)
+
+
 def _section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}"><h2>{esc(title)}</h2>{body}</section>'
 
@@ -527,6 +579,8 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
     if plans:
         sections.append(("plans", t["plans"], _plans_html(data, plans, lang, tables,
                                                              figures)))
+    if data.gaps:
+        sections.append(("gaps", t["gaps"], _gaps_html(data, lang, tables)))
     if data.tradeoff is not None and len(data.tradeoff):
         tables["tradeoff"] = data.tradeoff
         chart = f"<div class='chart'>{tradeoff_svg(data.tradeoff, lang=lang)}</div>"
@@ -565,9 +619,13 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
 
 def _sheet_name(name: str, lang: str) -> str:
     """The workbook sheet of report table ``name`` in ``lang`` (Excel allows 31 characters)."""
-    m = re.fullmatch(r"plan(\d+)_sites", name)
-    label = (labels.text("sheet.plan_sites", lang, i=m.group(1)) if m
-             else labels.text(f"sheet.{name}", lang))
+    sites, gaps = re.fullmatch(r"plan(\d+)_sites", name), re.fullmatch(r"gaps(\d+)", name)
+    if sites:
+        label = labels.text("sheet.plan_sites", lang, i=sites.group(1))
+    elif gaps:
+        label = labels.text("sheet.gaps", lang, i=gaps.group(1))
+    else:
+        label = labels.text(f"sheet.{name}", lang)
     return label[:31]
 
 
@@ -575,6 +633,8 @@ def _readable(df: pd.DataFrame, lang: str, vocab: Any = None) -> pd.DataFrame:
     """A table for people: headers and status/mode/model values in ``lang`` (the CSV files
     keep machine names and raw values for scripts)."""
     out = df.drop(columns=["type"]) if {"type", "label"} <= set(df.columns) else df.copy()
+    if lang != "en":          # English spellings of names (near_place_en, ...) are for en
+        out = out.drop(columns=[c for c in out.columns if str(c).endswith("_en")])
     for col in out.columns:
         if col in ("status", "mode", "model", "kind", "solver", "type"):
             out[col] = [v if v is None or v != v else _fmt(col, str(v), lang, vocab)

@@ -201,6 +201,24 @@ def _unique(label: str, taken: dict[str, Any]) -> str:
     return out
 
 
+def report_gaps(sc: Any, res: Any, lang: str) -> dict[str, Any]:
+    """The run's gap tables a report lists, by caption: each coverage question per mode,
+    then what each covering plan leaves (``gaps_plan_<model>_after``)."""
+    out: dict[str, Any] = {}
+    for q in sc.coverage:
+        for mode in q.modes:
+            g = res.tables.get(f"gaps_{q.name}_{mode}")
+            if g is not None:
+                within = labels.text("unit.minutes", lang, v=f"{max(q.minutes):g}")
+                out[_unique(f"{q.label(lang)} · {labels.mode(mode, lang)} · {within}",
+                            out)] = g
+    for m in sc.models:
+        g = res.tables.get(f"gaps_plan_{m.name}_after")
+        if g is not None:
+            out[_unique(labels.text("report.gaps_after", lang, name=m.label(lang)), out)] = g
+    return out
+
+
 def _plan_layers(res: Any, m: Any, plan: Any, cells: Any,
                  figs: dict[str, Any]) -> dict[str, Any]:
     """What a plan's map draws, by what the model decided on (its figures).
@@ -316,7 +334,8 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
         data = ReportInputs(
             title=sc.label(), subtitle=sc.describe(), region=region,
             inputs={labels.text("report.scenario_file", lang): sc.path.name},
-            units=units, plans=plans, tradeoff=tradeoff, maps=maps)
+            units=units, plans=plans, tradeoff=tradeoff, maps=maps,
+            gaps=report_gaps(sc, res, lang))
         files = write_report(data, out / "report", lang=lang, embed_maps=True)
         written["report"] = files.html.relative_to(out).as_posix()
         if sc.pdf:
