@@ -18,6 +18,8 @@ Keys are grouped by a prefix that says where they are read:
 ``mode.``    travel modes; ``kind.`` scenario model kinds
 ``solver.``  phrases of a plan's solver text (the English is the phrase itself)
 ``site.``    names geoplan gives to sites it creates
+``centre.``  function-centre types (values of ``centre`` columns; others shown as written)
+``sitetype.`` common candidate site categories (others shown as written)
 ``fig.``     figures of a plan (:mod:`geoplan.optimize.figures`); ``unit.`` their units
 ``cli.``     command-line output
 
@@ -70,6 +72,13 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "map.basemap_osm": ("OpenStreetMap", "OpenStreetMap"),
     "map.basemap_gaode": ("Gaode (AutoNavi)", "高德地图"),
     "map.basemap_none": ("No basemap", "无底图"),
+    "map.basemap_roads": ("Roads (offline)", "路网底图（离线）"),
+    "map.tiles_unavailable_roads": (
+        "Map tiles could not be loaded (offline?): showing the region's own roads.",
+        "在线底图无法加载（可能未联网），已改用本地路网底图。"),
+    "map.tiles_unavailable": (
+        "Map tiles could not be loaded (offline?): no background shown.",
+        "在线底图无法加载（可能未联网），当前无底图。"),
     "map.before": ("Before", "规划前"),
     "map.after": ("After plan", "规划后"),
     "map.name": ("Name", "名称"),
@@ -281,6 +290,23 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "col.lat": ("Latitude", "纬度"),
     "col.area_km2": ("Area (km²)", "面积（平方公里）"),
     "col.gap_id": ("Gap", "缺口"),
+    "col.centre": ("Centre", "功能中心"),
+    # common categories of candidate sites (a file's own site types show as written)
+    "sitetype.village_committee": ("Village committee", "村委会"),
+    "sitetype.township_land": ("Township land", "乡镇储备用地"),
+    "sitetype.community_building": ("Community building", "社区用房"),
+    "sitetype.vacant_land": ("Vacant land", "空地"),
+    "sitetype.school": ("School", "学校"),
+    "sitetype.pharmacy": ("Pharmacy", "药店"),
+    # function centres the plans name (a scenario's own centre_types show as written)
+    "centre.endoscopy": ("Endoscopy centre", "内镜中心"),
+    "centre.rehabilitation_pain": ("Rehabilitation and pain centre", "康复疼痛中心"),
+    "centre.dialysis": ("Dialysis centre", "血液透析中心"),
+    "centre.chest_pain": ("Chest pain centre", "胸痛中心"),
+    "centre.stroke": ("Stroke centre", "卒中中心"),
+    "centre.trauma": ("Trauma centre", "创伤中心"),
+    "centre.maternal_critical_care": ("Critical maternal care centre", "危重孕产妇救治中心"),
+    "centre.neonatal_critical_care": ("Critical neonatal care centre", "危重新生儿救治中心"),
     "col.near_place": ("Nearest place", "最近地名"),
     "col.closing": ("Sites that would close it (people each adds)",
                     "可填补缺口的候选点（各增覆盖人口）"),
@@ -515,7 +541,8 @@ def value(col: str, v: Any, lang: str = "en") -> str:
     Parameters
     ----------
     col
-        The column the value is in (``status``, ``mode``, ``model``/``kind``).
+        The column the value is in (``status``, ``mode``, ``model``/``kind``,
+        ``solver``, ``centre``: function-centre types of the catalogue).
     v
         The value; other columns' values are returned as ``str(v)``.
     lang
@@ -530,6 +557,8 @@ def value(col: str, v: Any, lang: str = "en") -> str:
         return kind(s, lang)
     if col == "solver":
         return solver(s, lang)
+    if col == "centre" and f"centre.{s}" in _CATALOGUE:
+        return text(f"centre.{s}", lang)
     return s
 
 

@@ -123,7 +123,8 @@ def data_values(region) -> list[str]:
     """Strings of the user's input files that pages show as given, longest first."""
     values: set[str] = set()
     for layer, cols in ((region.facilities, ("id", "name")),
-                        (region.candidates, ("id", "name", "site_type")),
+                        # not site_type: its common categories read in Chinese
+                        (region.candidates, ("id", "name")),
                         (region.boundaries, ("admin_code", "admin_name", "district_code",
                                              "district_name", "town_code", "town_name"))):
         if layer is None:

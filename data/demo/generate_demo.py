@@ -1758,7 +1758,9 @@ README_FILES = [
      "`motorway_link` ramps), national/provincial roads (`trunk`/`primary`), county ring "
      "(`secondary`), township roads (`tertiary`), urban grid, town grids, village roads "
      "(`unclassified`, `residential` loops, `track`). River crossings are separate ways "
-     "tagged `bridge=yes` + `layer=1`; some core streets are `oneway=yes`.",
+     "tagged `bridge=yes` + `layer=1`; some core streets are `oneway=yes`. Named "
+     "`place=city/town/village` nodes (with `name:en` and `population`), in no way, name "
+     "gap areas and label the offline roads basemap.",
      "WGS-84, 7 decimals"),
     ("population.tif",
      "WorldPop-like population grid: float32 **people per cell**, 3 arc-second cells "

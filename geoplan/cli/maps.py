@@ -49,9 +49,10 @@ def _common(p: argparse.ArgumentParser) -> None:
                                    "columns status new/existing and beds_added optional)")
     p.add_argument("--plan-summary", help="the plan's JSON summary (model, status, gap, ...)")
     p.add_argument("--lang", default="en", choices=["en", "zh"], help="label language")
-    p.add_argument("--basemap", default="osm", choices=["osm", "gaode", "none"],
-                   help="osm (OpenStreetMap), gaode (Gaode/AutoNavi, overlays in GCJ-02) "
-                        "or none (offline)")
+    p.add_argument("--basemap", default="osm", choices=["osm", "gaode", "roads", "none"],
+                   help="osm (OpenStreetMap), gaode (Gaode/AutoNavi, overlays in GCJ-02), "
+                        "roads (the region's own road network and place names, offline) "
+                        "or none; without internet osm/gaode switch to roads by themselves")
     p.add_argument("--title", help="title (default: region name and target)")
 
 
@@ -283,6 +284,7 @@ def _new_facilities(sites: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
 
 def _analyse(args: argparse.Namespace) -> _Analysis:
     from geoplan.access import coverage  # noqa: PLC0415
+    from geoplan.inputs.osm import places_of  # noqa: PLC0415
     from geoplan.inputs.region import load_region  # noqa: PLC0415
 
     region = load_region(args.region)
@@ -300,7 +302,9 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
     if region.boundaries is not None and "district_code" in region.boundaries.columns:
         beds = coverage.beds_per_1000(region.population, fac, region.boundaries)
     catch = coverage.catchments(ctx, fac, types=args.types).facilities
-    gaps = coverage.gaps(ctx, fac, minutes[-1], types=args.types, min_population=1.0)
+    places = places_of(region.network)
+    gaps = coverage.gaps(ctx, fac, minutes[-1], types=args.types, min_population=1.0,
+                         candidates=region.candidates, places=places)
     plan = None
     if args.sites:
         sites = args.sites_table                     # read and checked by _check_first
@@ -322,8 +326,11 @@ def _analyse(args: argparse.Namespace) -> _Analysis:
         plan = _plan(args, region, sites, by_unit.reset_index(), covered)
     gaps_after = None
     if plan is not None:                 # the after view shows the gaps the plan leaves
+        left = region.candidates        # candidates the plan did not take
+        if left is not None and "id" in args.sites_table.columns:
+            left = left[~left["id"].astype(str).isin(args.sites_table["id"].astype(str))]
         gaps_after = coverage.gaps(ctx, after_fac, minutes[-1], types=args.types,
-                                   min_population=1.0)
+                                   min_population=1.0, candidates=left, places=places)
     return _Analysis(region=region, cells=cells, units=units, beds=beds,
                      catchments=catch, gaps=gaps, plan=plan, minutes=minutes,
                      gaps_after=gaps_after)
@@ -340,6 +347,8 @@ def _title(args: argparse.Namespace, a: _Analysis) -> tuple[str, str]:
 
 
 def _canvas(args: argparse.Namespace, a: _Analysis) -> Any:
+    from geoplan.inputs.osm import places_of  # noqa: PLC0415
+    from geoplan.maps.basemap import road_lines  # noqa: PLC0415
     from geoplan.maps.canvas import MapInputs, build_map  # noqa: PLC0415
 
     title, subtitle = _title(args, a)
@@ -350,7 +359,8 @@ def _canvas(args: argparse.Namespace, a: _Analysis) -> Any:
                      facilities=a.region.facilities, candidates=a.region.candidates,
                      units=units + ([a.plan.by_unit] if a.plan is not None else []),
                      catchments=a.catchments, gaps=a.gaps, plan=a.plan, minutes=a.minutes,
-                     gaps_after=a.gaps_after)
+                     gaps_after=a.gaps_after, roads=road_lines(a.region.network),
+                     places=places_of(a.region.network))
     return build_map(data, title=title, subtitle=subtitle, lang=args.lang,
                      basemap=args.basemap, vocabulary=a.region.vocabulary)
 

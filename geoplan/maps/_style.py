@@ -172,6 +172,92 @@ class BlankBase(Layer):
         self._name = "GeoplanBlank"
 
 
+class RoadsBase(Layer):
+    """A base layer drawn from the region's own roads and place names (offline basemap).
+
+    ``roads`` is ``[[style, [line, ...]], ...]`` with each line a flat list of integer
+    coordinates in 1e-5 degrees, the first pair absolute and the others deltas (a third
+    of the size of GeoJSON). ``places`` is ``[[name, lon, lat, minor], ...]``: minor
+    places (villages) are labelled from zoom 13, the others always.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var group = L.layerGroup(), minor = L.layerGroup(), map = null;
+            {{ this.roads }}.forEach(function (c) {
+                var lines = c[1].map(function (f) {
+                    var x = 0, y = 0, out = [];
+                    for (var i = 0; i < f.length; i += 2) {
+                        x += f[i]; y += f[i + 1]; out.push([y / 1e5, x / 1e5]);
+                    }
+                    return out;
+                });
+                var st = c[0]; st.pane = "gpBase"; st.interactive = false;
+                group.addLayer(L.polyline(lines, st));
+            });
+            {{ this.places }}.forEach(function (p) {
+                var m = L.marker([p[2], p[1]], {pane: "gpBaseLabels", interactive: false,
+                    keyboard: false, icon: L.divIcon({className: p[3] ? "gp-place gp-minor"
+                        : "gp-place", html: '<span data-p="' + (p[3] ? 200 : 100) + '">'
+                        + p[0] + "</span>", iconSize: null})});
+                (p[3] ? minor : group).addLayer(m);
+            });
+            function zoom() {
+                if (map && map.hasLayer(group) && map.getZoom() >= 13) { map.addLayer(minor); }
+                else if (map) { map.removeLayer(minor); }
+            }
+            group.on("add", function (e) { map = e.target._map || map; zoom();
+                                           map.on("zoomend", zoom); });
+            group.on("remove", function () { if (map) { map.off("zoomend", zoom);
+                                             map.removeLayer(minor); } });
+            return group;
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, name: str, roads: str, places: str, show: bool) -> None:
+        super().__init__(name=name, overlay=False, control=True, show=show)
+        self._name = "GeoplanRoads"
+        self.roads = roads
+        self.places = places
+
+
+class TileFallback(MacroElement):
+    """Switch from a tiled basemap to ``fallback`` when its tiles cannot be loaded.
+
+    After three tile errors with no tile loaded, the tile layer is removed, ``fallback``
+    (the roads basemap, or the blank one) added, and a notice says so on the page.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var t = {{ this.tiles }}, map = {{ this.map }}, ok = 0, bad = 0, done = false;
+            t.on("tileload", function () { ok += 1; });
+            t.on("tileerror", function () {
+                bad += 1;
+                if (done || ok > 0 || bad < 3) { return; }
+                done = true;
+                map.removeLayer(t);
+                map.addLayer({{ this.fallback }});
+                var n = L.DomUtil.create("div", "gp-notice", map.getContainer());
+                n.textContent = {{ this.notice }};
+                map.fire("gp-tiles-unavailable");
+            });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, tiles: str, fmap: str, fallback: str, notice: str) -> None:
+        super().__init__()
+        self._name = "GeoplanTileFallback"
+        self.tiles = tiles
+        self.map = fmap
+        self.fallback = fallback
+        self.notice = js_json(notice)
+
+
 class Script(MacroElement):
     """Raw JavaScript added after the layers (legend, toggle, title)."""
 
@@ -215,6 +301,14 @@ HEAD = """
   box-shadow: 0 1px 5px rgba(0,0,0,.4); font-size: 13px; }
 .gp-toggle label { margin-right: 8px; cursor: pointer; }
 .gp-popup td { padding: 1px 6px 1px 0; vertical-align: top; }
+.gp-place { background: none; border: none; pointer-events: none; }
+.gp-place span { display: inline-block; transform: translate(-50%, -50%); white-space: nowrap;
+  font: 13px/1.2 "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif;
+  color: #4d4a44; text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
+.gp-place.gp-minor span { font-size: 11px; color: #6d6a63; }
+.gp-notice { position: absolute; bottom: 28px; left: 50%; transform: translateX(-50%);
+  z-index: 1000; background: #fff8e1; border: 1px solid #c9a45c; border-radius: 4px;
+  padding: 4px 10px; font-size: 12px; color: #5d4300; pointer-events: none; }
 .leaflet-control-layers { font-size: 12px; line-height: 1.25; }
 .leaflet-control-layers-expanded { max-height: 62vh; overflow-y: auto; padding: 4px 8px; }
 .leaflet-control-layers label { margin: 1px 0; }
@@ -232,12 +326,32 @@ function geoplanPoint(f, ll, icons, pane) {
   if (p._c) { p._c.pane = pane; return L.circleMarker(ll, p._c); }
   if (p._l) {
     return L.marker(ll, {interactive: false, keyboard: false, pane: "markerPane",
-      icon: L.divIcon({html: "<span>" + p._l + "</span>", className: p._lc || "gp-label",
-                       iconSize: null})});
+      icon: L.divIcon({html: '<span data-p="' + (p._lp === undefined ? 50 : p._lp) + '">'
+                       + p._l + "</span>", className: p._lc || "gp-label", iconSize: null})});
   }
   var ic = icons[p._i] || icons["default"];
   return L.marker(ll, {title: p._t || "", icon: L.divIcon({html: ic[0], className: "gp-icon",
     iconSize: [ic[1], ic[1]], iconAnchor: [ic[1] / 2, ic[1] / 2], popupAnchor: [0, -ic[1] / 2]})});
+}
+// Labels never overlap: the most important first (data-p: plan figures 0, gap ranks 1..,
+// major places 100, villages 200), each next one hidden where it would touch one shown.
+function geoplanDeclutter(map) {
+  var spans = map.getContainer().querySelectorAll(".gp-label span, .gp-place span");
+  var items = Array.prototype.map.call(spans, function (s, i) {
+    s.style.visibility = "";
+    return [Number(s.getAttribute("data-p") || 50), i, s];
+  });
+  items.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+  var shown = [];
+  items.forEach(function (it) {
+    var r = it[2].getBoundingClientRect();
+    if (!r.width) { return; }
+    var hit = shown.some(function (q) {
+      return r.left < q.right + 2 && q.left < r.right + 2 && r.top < q.bottom + 1
+        && q.top < r.bottom + 1;
+    });
+    if (hit) { it[2].style.visibility = "hidden"; } else { shown.push(r); }
+  });
 }
 </script>
 """

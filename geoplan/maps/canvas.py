@@ -108,7 +108,9 @@ from geoplan.maps._style import (
     BlankBase,
     GeoLayer,
     ImageLayer,
+    RoadsBase,
     Script,
+    TileFallback,
     feature,
     num,
     pct,
@@ -116,6 +118,7 @@ from geoplan.maps._style import (
     svg_marker,
     swatch,
 )
+from geoplan.maps.basemap import encode_places, encode_roads
 
 __all__ = [
     "BASEMAPS",
@@ -150,7 +153,8 @@ BEDS_TARGET = 7.0
 BASEMAPS = {
     "osm": "osm", "openstreetmap": "osm",
     "gaode": "gaode", "amap": "gaode", "autonavi": "gaode", "高德": "gaode",
-    "none": "none", "blank": "none", "offline": "none",
+    "roads": "roads", "offline": "roads", "路网": "roads",
+    "none": "none", "blank": "none",
 }
 
 _GAODE_URL = ("https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1"
@@ -216,7 +220,8 @@ def _basemap(name: str) -> str:
     if key is None:
         raise GeoplanInputError(f"unknown basemap '{name}'", field="basemap",
                                 hint="use 'osm' (OpenStreetMap), 'gaode' (Gaode/AutoNavi, "
-                                     "GCJ-02) or 'none' (no tiles, offline)")
+                                     "GCJ-02), 'roads' (the region's own roads, offline) "
+                                     "or 'none' (no background)")
     return key
 
 
@@ -228,8 +233,16 @@ def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
 
 
 def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
-            subtitle: str = "", lang: str = "en", basemap: str = "osm") -> MapCanvas:
+            subtitle: str = "", lang: str = "en", basemap: str = "osm",
+            roads: gpd.GeoDataFrame | None = None,
+            places: gpd.GeoDataFrame | None = None) -> MapCanvas:
     """Start a map covering ``extent`` with a basemap, scale bar and title.
+
+    With ``roads`` the map also carries the offline roads basemap
+    (:mod:`geoplan.maps.basemap`): shown when ``basemap="roads"``, offered in the layer
+    list otherwise, and switched to by itself (with a notice on the page) when the tiles
+    of ``"osm"``/``"gaode"`` cannot be loaded. Without it a failing tiled basemap falls
+    back to the blank background, also with the notice.
 
     Parameters
     ----------
@@ -241,7 +254,14 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
     lang
         Label language, ``"zh"`` or ``"en"``.
     basemap
-        ``"osm"``, ``"gaode"`` (overlays shifted to GCJ-02) or ``"none"``.
+        ``"osm"``, ``"gaode"`` (overlays shifted to GCJ-02), ``"roads"`` (needs
+        ``roads``) or ``"none"``.
+    roads
+        Road lines by class, :func:`geoplan.maps.basemap.road_lines` of the region's
+        network.
+    places
+        Named places for the roads basemap's labels
+        (:func:`geoplan.inputs.osm.places_of`).
 
     Returns
     -------
@@ -250,10 +270,15 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
     Raises
     ------
     GeoplanInputError
-        Unknown language or basemap, or a layer without CRS.
+        Unknown language or basemap, ``"roads"`` without roads, or a layer without CRS.
     """
     lang = check_lang(lang)
     base = _basemap(basemap)
+    if base == "roads" and roads is None:
+        raise GeoplanInputError("the roads basemap needs the region's road network",
+                                field="basemap",
+                                hint="pass roads=geoplan.maps.basemap.road_lines(network) "
+                                     "(MapInputs.roads), or use basemap 'none'")
     if isinstance(extent, gpd.GeoDataFrame | gpd.GeoSeries):
         w, s, e, n = _lonlat_bounds(extent)  # type: ignore[arg-type]
     else:
@@ -273,14 +298,35 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
     root.title = title or "geoplan"
     root.header.add_child(Element(HEAD), name="geoplan_head")
     canvas = MapCanvas(fmap=fmap, lang=lang, basemap=base, title=title, subtitle=subtitle)
+    fmap.add_child(Script(
+        f"{fmap.get_name()}.createPane('gpBase').style.zIndex = 360;\n"
+        f"{fmap.get_name()}.createPane('gpBaseLabels').style.zIndex = 390;\n"
+        f"{fmap.get_name()}.getPane('gpBaseLabels').style.pointerEvents = 'none';"),
+        name="gp_base_panes")
+    tiles = None
     if base == "osm":
-        folium.TileLayer(_OSM_URL, name=canvas.t("basemap_osm"), max_zoom=19,
-                         attr='&copy; <a href="https://www.openstreetmap.org/copyright">'
-                              "OpenStreetMap</a> contributors").add_to(fmap)
+        tiles = folium.TileLayer(
+            _OSM_URL, name=canvas.t("basemap_osm"), max_zoom=19,
+            attr='&copy; <a href="https://www.openstreetmap.org/copyright">'
+                 "OpenStreetMap</a> contributors").add_to(fmap)
     elif base == "gaode":
-        folium.TileLayer(_GAODE_URL, name=canvas.t("basemap_gaode"), subdomains="1234",
-                         max_zoom=18, attr="&copy; 高德地图 AutoNavi (GCJ-02)").add_to(fmap)
-    BlankBase(canvas.t("basemap_none"), show=base == "none").add_to(fmap)
+        tiles = folium.TileLayer(_GAODE_URL, name=canvas.t("basemap_gaode"), subdomains="1234",
+                                 max_zoom=18, attr="&copy; 高德地图 AutoNavi (GCJ-02)").add_to(fmap)
+    road_base = None
+    if roads is not None:
+        road_base = RoadsBase(canvas.t("basemap_roads"),
+                              encode_roads(roads, gcj02=canvas.gcj02),
+                              encode_places(places, lang, gcj02=canvas.gcj02),
+                              show=base == "roads")
+        road_base.add_to(fmap)
+    blank = BlankBase(canvas.t("basemap_none"), show=base == "none")
+    blank.add_to(fmap)
+    if tiles is not None:
+        fallback = road_base if road_base is not None else blank
+        fmap.add_child(TileFallback(
+            tiles.get_name(), fmap.get_name(), fallback.get_name(),
+            canvas.t("tiles_unavailable_roads" if road_base is not None
+                     else "tiles_unavailable")), name="gp_tile_fallback")
     fmap.add_child(Script(
         f"{fmap.get_name()}.createPane('gpPopulation').style.zIndex = 350;\n"
         f"{fmap.get_name()}.createPane('gpUnits').style.zIndex = 380;\n"
@@ -599,12 +645,16 @@ def _icon_table(keys: set[str], upgraded: bool = False) -> dict[str, tuple[str, 
 
 def type_label(code: str, lang: str, vocab: Vocabulary | None = None) -> str:
     """A site's type for reading: a facility type's label (``vocab``), a site geoplan
-    creates (a beds plan's new hospital) in ``lang``, a candidate site type from the
-    user's file as written."""
+    creates (a beds plan's new hospital) in ``lang``, a common candidate site category
+    (``sitetype.`` labels: village committee, township land, ...) in ``lang``, any other
+    candidate site type from the user's file as written."""
     if code == "new hospital":
         return labels.text("site.new_hospital", lang)
     vocab = vocab or default_vocabulary()
-    return vocab.label(code, lang) if code in vocab.types else code
+    if code in vocab.types:
+        return vocab.label(code, lang)
+    key = "sitetype." + code.strip().lower().replace(" ", "_")
+    return labels.text(key, lang) if labels.has(key) else code
 
 
 def _facility_popup(canvas: MapCanvas, row: pd.Series, vocab: Vocabulary,
@@ -774,7 +824,8 @@ def add_gaps(canvas: MapCanvas, gaps: gpd.GeoDataFrame, *, top: int = 10,
         feats.append(feature(geoms[i], {"_p": popup(title, rows),
                                          "_t": f"#{rank}{where}: {num(row['population'])}"}))
         if i < top:
-            feats.append(feature(labels[i], {"_l": esc(f"#{rank} {num(row['population'])}")}))
+            feats.append(feature(labels[i], {"_l": esc(f"#{rank} {num(row['population'])}"),
+                                             "_lp": rank}))
     name = canvas.t(f"gaps_{toggle}" if toggle else "gaps")
     legend = f"<h4>{esc(name)}</h4>" + swatch(
         GAP_COLOUR, canvas.t("legend_gaps", n=f"{len(ordered):,}"), 0.6)
@@ -1172,7 +1223,7 @@ def add_plan(canvas: MapCanvas, plan: Any, *, candidates: gpd.GeoDataFrame | Non
                 "_i": types[i], "_p": _facility_popup(canvas, row, vocab, extra),
                 "_t": f"{row['name']} +{num(row['beds_added'])}"}))
             feats.append(feature(geoms[i], {"_l": esc(f"+{num(row['beds_added'])}"),
-                                             "_lc": "gp-label gp-plan"}))
+                                             "_lc": "gp-label gp-plan", "_lp": 0}))
         name = canvas.t("upgraded", n=len(up))
         ring = svg_marker("circle", "#ffffff", 16, ring=UPGRADED_RING)
         legend = f"<div>{ring}{esc(name)}</div>"
@@ -1252,7 +1303,16 @@ def _finish(canvas: MapCanvas) -> None:
     map.fire("gp-toggle");
   }};
 """
-    code += "  window.geoplanMap = map;\n})();"
+    code += """  var pending = null;
+  function declutter() {
+    if (pending) { return; }
+    pending = setTimeout(function () { pending = null; geoplanDeclutter(map); }, 0);
+  }
+  map.on("zoomend moveend overlayadd overlayremove baselayerchange gp-toggle "
+         + "gp-tiles-unavailable", declutter);
+  declutter();
+  window.geoplanMap = map;
+})();"""
     fmap.add_child(Script(code), name="gp_finish")
 
 
@@ -1372,6 +1432,9 @@ class MapInputs:
         ``gaps`` are then the gaps before it (never shown in the after view).
     worst_minutes
         A p-center plan's worst time: its farthest residents are drawn after the plan.
+    roads, places
+        The offline roads basemap (:func:`geoplan.maps.basemap.road_lines` of the
+        network, :func:`geoplan.inputs.osm.places_of`): see :func:`new_map`.
     """
 
     boundaries: gpd.GeoDataFrame | None = None
@@ -1390,6 +1453,8 @@ class MapInputs:
     standard: bool = False
     gaps_after: gpd.GeoDataFrame | None = None
     worst_minutes: float | None = None
+    roads: gpd.GeoDataFrame | None = None
+    places: gpd.GeoDataFrame | None = None
 
 
 def _extent(data: MapInputs) -> gpd.GeoDataFrame:
@@ -1462,7 +1527,7 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
     lang
         ``"zh"`` or ``"en"``.
     basemap
-        ``"osm"``, ``"gaode"`` or ``"none"``.
+        ``"osm"``, ``"gaode"``, ``"roads"`` (needs ``data.roads``) or ``"none"``.
     vocabulary
         Facility types for labels.
 
@@ -1476,7 +1541,8 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
     GeoplanInputError
         Nothing to map, unknown language or basemap, missing columns.
     """
-    canvas = new_map(_extent(data), title=title, subtitle=subtitle, lang=lang, basemap=basemap)
+    canvas = new_map(_extent(data), title=title, subtitle=subtitle, lang=lang, basemap=basemap,
+                     roads=data.roads, places=data.places)
     cells = data.population
     plan = data.plan
     if cells is not None and len(cells):

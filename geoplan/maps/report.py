@@ -636,7 +636,7 @@ def _readable(df: pd.DataFrame, lang: str, vocab: Any = None) -> pd.DataFrame:
     if lang != "en":          # English spellings of names (near_place_en, ...) are for en
         out = out.drop(columns=[c for c in out.columns if str(c).endswith("_en")])
     for col in out.columns:
-        if col in ("status", "mode", "model", "kind", "solver", "type"):
+        if col in ("status", "mode", "model", "kind", "solver", "type", "centre"):
             out[col] = [v if v is None or v != v else _fmt(col, str(v), lang, vocab)
                         for v in out[col]]
         elif not pd.api.types.is_numeric_dtype(out[col]):  # the total row of a unit table

@@ -271,9 +271,14 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
     dict
         Names of the files written (relative to ``out``).
     """
+    from geoplan.inputs.osm import places_of
+    from geoplan.maps.basemap import road_lines
     from geoplan.maps.canvas import MapInputs, build_map, save_map
     from geoplan.maps.report import ReportInputs, write_report
     lang = sc.language
+    # the offline basemap every page carries (drawn, or switched to without tiles)
+    base = {"roads": road_lines(region.network), "places": places_of(region.network)} \
+        if region.network is not None else {}
     maps: dict[str, Any] = {}
     written: dict[str, Any] = {"maps": []}
     for q in sc.coverage:                       # one map per (question, mode)
@@ -288,8 +293,8 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             canvas = build_map(MapInputs(
                 boundaries=region.boundaries, population=cells, facilities=fac,
                 units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
-                minutes=q.minutes), title=title, subtitle=labels.mode(mode, lang), lang=lang,
-                vocabulary=region.vocabulary)
+                minutes=q.minutes, **base), title=title, subtitle=labels.mode(mode, lang),
+                lang=lang, basemap=sc.basemap, vocabulary=region.vocabulary)
             if sc.maps:
                 name = f"map_{q.name}_{mode}.html"
                 save_map(canvas, out / name)
@@ -312,9 +317,9 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             boundaries=region.boundaries, population=cells if cells is not None
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
-            **_plan_layers(res, m, plan, cells, figs)),
+            **_plan_layers(res, m, plan, cells, figs), **base),
             title=labels.text("map.title", lang, scenario=sc.label(), name=m.label(lang)),
-            subtitle=_plan_subtitle(m, plan, figs, lang), lang=lang,
+            subtitle=_plan_subtitle(m, plan, figs, lang), lang=lang, basemap=sc.basemap,
             vocabulary=region.vocabulary)
         if sc.maps:
             name = f"map_{m.name}.html"

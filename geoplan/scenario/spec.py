@@ -17,6 +17,7 @@ Format (paths are relative to the scenario file)::
     maps = true                     # render maps (default true)
     report = true                   # write the HTML report (default true)
     pdf = false                     # also print it to report.pdf (needs Chromium/Chrome)
+    basemap = "osm"                 # osm, gaode, roads (the region's own, offline) or none
 
     [inputs]                        # optional: replace region layers by other files
     facilities = "facilities_2030.csv"
@@ -146,6 +147,7 @@ TOP_KEYS: dict[str, _Key] = {
     "maps": _Key("bool", default=True),
     "report": _Key("bool", default=True),
     "pdf": _Key("bool", default=False),
+    "basemap": _Key("str", choices=("osm", "gaode", "roads", "none"), default="osm"),
     "inputs": _Key("table"),
     "travel": _Key("table"),
     "coverage": _Key("table_list"),
@@ -469,6 +471,10 @@ class Scenario:
     pdf
         Whether to print the report to ``report/report.pdf`` as well (A4, with headless
         Chromium: :func:`geoplan.maps.export.html_to_pdf`).
+    basemap
+        The maps' background: ``"osm"``/``"gaode"`` tiles (switching to the region's
+        own roads when the tiles cannot be loaded), ``"roads"`` (always the region's
+        own roads, offline) or ``"none"``.
     inputs
         Layer overrides (absolute paths) and their options.
     travel
@@ -496,6 +502,7 @@ class Scenario:
     maps: bool = True
     report: bool = True
     pdf: bool = False
+    basemap: str = "osm"
     inputs: dict[str, Any] = field(default_factory=dict)
     travel: dict[str, Any] = field(default_factory=dict)
     profiles: Mapping[str, Any] | None = None
@@ -838,7 +845,8 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
                   description=top.get("description"),
                   description_zh=top.get("description_zh"), region=region,
                   output=out.resolve(), language=top["language"], maps=top["maps"],
-                  report=top["report"], pdf=top["pdf"], inputs=inputs, travel=travel,
+                  report=top["report"], pdf=top["pdf"], basemap=top["basemap"],
+                  inputs=inputs, travel=travel,
                   profiles=profiles,
                   coverage=coverage, models=models, raw=data)
     # every name the scenario uses in its region (types, levels, candidate sets, ids)
