@@ -20,6 +20,7 @@ Keys are grouped by a prefix that says where they are read:
 ``site.``    names geoplan gives to sites it creates
 ``centre.``  function-centre types (values of ``centre`` columns; others shown as written)
 ``sitetype.`` common candidate site categories (others shown as written)
+``road.``     OSM road classes (values of ``highway`` columns)
 ``fig.``     figures of a plan (:mod:`geoplan.optimize.figures`); ``unit.`` their units
 ``cli.``     command-line output
 
@@ -291,6 +292,38 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "col.area_km2": ("Area (km²)", "面积（平方公里）"),
     "col.gap_id": ("Gap", "缺口"),
     "col.centre": ("Centre", "功能中心"),
+    "col.population_share": ("Share of the population", "人口占比"),
+    "col.density_km2": ("People per km²", "人口密度（人/平方公里）"),
+    "col.highway": ("Road class", "道路等级"),
+    "col.edges": ("Edges", "路段数"),
+    "col.km": ("km", "公里"),
+    "col.oneway_share": ("One-way share", "单行比例"),
+    "col.count": ("Count", "数量"),
+    "col.district_name_en": ("District (English)", "区县（英文）"),
+    "col.name_en": ("Name (English)", "名称（英文）"),
+    "col.level": ("Level", "级别"),
+    # OSM road classes (values of highway columns; others shown as written)
+    "road.motorway": ("motorway", "高速公路"),
+    "road.motorway_link": ("motorway link", "高速公路匝道"),
+    "road.trunk": ("trunk road", "干线公路"),
+    "road.trunk_link": ("trunk link", "干线公路匝道"),
+    "road.primary": ("primary road", "一级公路/主干路"),
+    "road.primary_link": ("primary link", "主干路匝道"),
+    "road.secondary": ("secondary road", "二级公路/次干路"),
+    "road.secondary_link": ("secondary link", "次干路匝道"),
+    "road.tertiary": ("tertiary road", "三级公路/支路"),
+    "road.tertiary_link": ("tertiary link", "支路匝道"),
+    "road.unclassified": ("minor road", "乡村道路"),
+    "road.residential": ("residential street", "居住区道路"),
+    "road.living_street": ("living street", "生活街道"),
+    "road.service": ("service road", "服务性道路"),
+    "road.track": ("track", "机耕路"),
+    "road.road": ("road (unknown class)", "道路（等级不明）"),
+    "road.pedestrian": ("pedestrian street", "步行街"),
+    "road.footway": ("footway", "人行道"),
+    "road.path": ("path", "小路"),
+    "road.cycleway": ("cycleway", "自行车道"),
+    "road.steps": ("steps", "台阶"),
     # common categories of candidate sites (a file's own site types show as written)
     "sitetype.village_committee": ("Village committee", "村委会"),
     "sitetype.township_land": ("Township land", "乡镇储备用地"),
@@ -374,6 +407,46 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "explain.end": (".", "。"),
     # ---------------------------------------------------------------- command line
     "cli.all_facilities": ("all facilities", "全部设施"),
+    # geoplan inspect: section titles, their keys, and phrases of their values
+    "cli.region": ("region {name}", "区域 {name}"),
+    "cli.population_by_unit": ("population by admin unit", "各行政单元人口"),
+    "cli.facilities_by_type": ("facilities by type", "各类设施"),
+    "cli.candidate_sites": ("candidate sites", "候选点"),
+    "cli.road_network": ("road network", "路网"),
+    "cli.by_unit": ("by admin unit:", "按行政单元："),
+    "cli.file_network": ("{path}: road network", "{path}：路网"),
+    "cli.file_population": ("{path}: population", "{path}：人口"),
+    "cli.file_boundaries": ("{path}: admin units", "{path}：行政单元"),
+    "cli.file_facilities": ("{path}: facilities", "{path}：设施"),
+    "cli.file_candidates": ("{path}: candidate sites", "{path}：候选点"),
+    "cli.k.manifest": ("manifest", "清单文件"),
+    "cli.k.crs": ("crs", "坐标系"),
+    "cli.k.area": ("area", "面积"),
+    "cli.k.units": ("units", "行政单元数"),
+    "cli.k.total": ("total", "合计"),
+    "cli.k.population": ("population", "人口"),
+    "cli.k.cost": ("cost", "费用"),
+    "cli.k.features": ("features", "要素数"),
+    "cli.k.extent": ("extent", "范围（米）"),
+    "cli.k.extent_lonlat": ("extent_lonlat", "经纬度范围"),
+    "cli.k.size": ("size", "大小"),
+    "cli.k.nodes": ("nodes", "节点数"),
+    "cli.k.edges": ("edges", "路段数"),
+    "cli.k.length": ("length", "总长度"),
+    "cli.k.components": ("components", "连通分量"),
+    "cli.v.people_in_cells": ("{people} people in {cells} populated cells",
+                              "{people} 人，分布于 {cells} 个有人口的网格"),
+    "cli.v.directed": ("{km} km (directed)", "{km} 公里（按单向路段计）"),
+    "cli.v.components": ("{n} (largest holds {share} of nodes)",
+                         "{n} 个（最大分量含 {share} 的节点）"),
+    "cli.v.extent": ("x {x0}..{x1}, y {y0}..{y1} m", "X {x0}..{x1}，Y {y0}..{y1} 米"),
+    "cli.v.size": ("{w} km x {h} km", "{w} 公里 × {h} 公里"),
+    "cli.v.lonlat": ("lon {lon0}..{lon1}, lat {lat0}..{lat1}",
+                     "经度 {lon0}..{lon1}，纬度 {lat0}..{lat1}"),
+    "cli.v.area_km2": ("{v} km²", "{v} 平方公里"),
+    "cli.v.cost": ("{total} in all ({n} sites with a cost)", "合计 {total}（{n} 个点有费用）"),
+    "cli.v.none": ("(none)", "（无）"),
+    "cli.v.outside_units": ("(outside all units)", "（不在任何单元内）"),
     "cli.coverage_head": ("== {mode}: people within {span} min of {types}",
                           "== {mode}：{span} 分钟内可达人口（{types}）"),
     "cli.written": ("written:", "结果已写入："),
@@ -559,6 +632,8 @@ def value(col: str, v: Any, lang: str = "en") -> str:
         return solver(s, lang)
     if col == "centre" and f"centre.{s}" in _CATALOGUE:
         return text(f"centre.{s}", lang)
+    if col == "highway" and f"road.{s}" in _CATALOGUE:
+        return text(f"road.{s}", lang)
     return s
 
 

@@ -85,16 +85,36 @@ def _solver_output_to_stderr(active: bool) -> Iterator[None]:
             os.close(saved)
 
 
-def _print_table(df: pd.DataFrame, floatfmt: str = "{:,.1f}") -> None:
+def _print_table(df: pd.DataFrame, floatfmt: str = "{:,.1f}", lang: str = "en") -> None:
+    """Print a table with its headers, road classes, totals and shares in ``lang``."""
+    from geoplan import labels
+
+    out = df.copy()
+    for col in out.columns:
+        if col == "highway":
+            out[col] = [labels.value(col, v, lang) for v in out[col]]
+        elif col.endswith("share"):
+            out[col] = [f"{v:.1%}" if v == v else "–" for v in out[col]]
+        elif not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].where(out[col].notna(), "–")
+            text = out[col].astype(str)
+            for raw, key in (("total", "report.total"), ("(none)", "cli.v.none"),
+                             ("(outside all units)", "cli.v.outside_units")):
+                out[col] = out[col].mask(text == raw, labels.text(key, lang))
+    out.columns = [labels.header(str(c), lang) for c in out.columns]
     with pd.option_context("display.max_rows", 200, "display.width", 160,
                            "display.max_columns", 20):
-        print(df.to_string(index=False, float_format=lambda x: floatfmt.format(x)))
+        print(out.to_string(index=False, float_format=lambda x: floatfmt.format(x)))
 
 
-def _print_kv(title: str, items: dict[str, str]) -> None:
+def _print_kv(title: str, items: dict[str, str], lang: str = "en") -> None:
+    """Print a titled list of ``key  value`` lines, keys in ``lang``."""
+    from geoplan import labels
+
     print(f"\n== {title}")
     for k, val in items.items():
-        print(f"  {k:<14} {val}")
+        key = labels.text(f"cli.k.{k}", lang) if labels.has(f"cli.k.{k}") else k
+        print(f"  {key:<14} {val}")
 
 
 #: The column options of ``geoplan inspect``: the fields of the facilities and candidates
@@ -151,49 +171,63 @@ def _check_inspect_options(args: argparse.Namespace, kinds: Sequence[str]) -> No
 
 
 def _inspect_file(path: str, kind: str, args: argparse.Namespace, boundaries) -> None:
+    from geoplan import labels
     from geoplan.inputs import readers as io
     from geoplan.inputs import summary
     from geoplan.inputs.facility_types import load_vocabulary
     from geoplan.inputs.studyarea import StudyArea
 
+    lang = args.lang
     area = StudyArea.from_geodataframe(boundaries, crs=boundaries.crs) if boundaries is not None \
         else None
+    title = labels.text(f"cli.file_{kind}", lang, path=path)
     if kind == "network":
         graph = io.read_network(path, area=area)
-        head, by_class = summary.network_summary(graph)
-        _print_kv(f"{path}: road network", head)
-        _print_table(by_class, "{:,.2f}")
+        head, by_class = summary.network_summary(graph, lang)
+        _print_kv(title, head, lang)
+        _print_table(by_class, "{:,.2f}", lang)
     elif kind == "population":
         pop = io.read_population(path, column=args.population_column, crs=args.crs, area=area,
                                  boundaries=boundaries, encoding=args.encoding,
                                  values=args.values)
-        _print_kv(f"{path}: population", summary.extent_summary(pop) | {
-            "population": f"{pop['population'].sum():,.0f} in {len(pop):,} populated cells"})
-        _print_table(summary.population_by_unit(pop, boundaries), "{:,.2f}")
+        _print_kv(title, summary.extent_summary(pop, lang) | {
+            "population": labels.text("cli.v.people_in_cells", lang,
+                                      people=f"{pop['population'].sum():,.0f}",
+                                      cells=f"{len(pop):,}")}, lang)
+        _print_table(summary.population_by_unit(pop, boundaries), "{:,.0f}", lang)
     elif kind == "boundaries":
         units = io.read_boundaries(path, code=args.code, name=args.name, crs=args.crs)
-        _print_kv(f"{path}: admin units", summary.extent_summary(units) | {
-            "area": f"{units.area.sum() / 1e6:,.1f} km²"})
+        _print_kv(title, summary.extent_summary(units, lang) | {
+            "area": labels.text("cli.v.area_km2", lang, v=f"{units.area.sum() / 1e6:,.1f}")},
+            lang)
         cols = [c for c in units.columns if c != units.geometry.name][:6]
-        _print_table(units[cols].assign(area_km2=units.area / 1e6))
+        _print_table(units[cols].assign(area_km2=units.area / 1e6), lang=lang)
     else:
         reader = io.read_facilities if kind == "facilities" else io.read_candidates
         extra = {"vocabulary": load_vocabulary(args.vocabulary)} if kind == "facilities" else {}
         pts = reader(path, crs=args.crs, area=area, boundaries=boundaries,
                      columns=_columns(args, kind), encoding=args.encoding, **extra)
-        _print_kv(f"{path}: {kind}", summary.extent_summary(pts))
+        head = summary.extent_summary(pts, lang)
+        if kind == "candidates":
+            head["cost"] = labels.text("cli.v.cost", lang, total=f"{pts['cost'].sum():,.1f}",
+                                       n=int(pts["cost"].notna().sum()))
+        _print_kv(title, head, lang)
         if kind == "facilities":
-            _print_table(summary.facility_summary(pts, extra["vocabulary"], args.lang), "{:,.0f}")
-        else:
-            print(f"  cost           {pts['cost'].sum():,.1f} in all "
-                  f"({pts['cost'].notna().sum()} sites with a cost)")
+            _print_table(_by_type(summary.facility_summary(pts, extra["vocabulary"], lang)),
+                         "{:,.0f}", lang)
         if boundaries is not None:
-            print("\n  by admin unit:")
+            print(f"\n  {labels.text('cli.by_unit', lang)}")
             _print_table(pts.groupby(pts["admin_code"].fillna("(none)")).size()
-                         .rename("count").reset_index())
+                         .rename("count").reset_index(), lang=lang)
+
+
+def _by_type(table: pd.DataFrame) -> pd.DataFrame:
+    """A facility summary with the types' labels in place of their codes."""
+    return table.drop(columns=["type"]).rename(columns={"label": "type"})
 
 
 def _inspect_region(path: str, args: argparse.Namespace) -> None:
+    from geoplan import labels
     from geoplan.inputs import summary
     from geoplan.inputs.region import load_region
 
@@ -210,31 +244,35 @@ def _inspect_region(path: str, args: argparse.Namespace) -> None:
             bar.set_postfix_str(name)
             bar.update(1)
 
+    lang = args.lang
     region = load_region(path, progress=note)
     if bar is not None:
         bar.close()
-    title = region.name + (f" / {region.name_zh}" if region.name_zh else "")
-    _print_kv(f"region {title}", {
-        "manifest": str(region.manifest), "crs": region.area.crs.to_string(),
-        "area": f"{region.area.area_km2:,.1f} km²"})
+    name = (region.name_zh or region.name) if lang == "zh" else region.name
+    head = {"manifest": str(region.manifest), "crs": region.area.crs.to_string(),
+            "area": labels.text("cli.v.area_km2", lang, v=f"{region.area.area_km2:,.1f}")}
     if region.boundaries is not None:
-        print(f"  units          {len(region.boundaries)}")
+        head["units"] = f"{len(region.boundaries)}"
+    _print_kv(labels.text("cli.region", lang, name=name), head, lang)
     if region.population is not None:
-        _print_kv("population by admin unit", {
-            "total": f"{region.population['population'].sum():,.0f} people in "
-                     f"{len(region.population):,} populated cells"})
+        _print_kv(labels.text("cli.population_by_unit", lang), {
+            "total": labels.text("cli.v.people_in_cells", lang,
+                                 people=f"{region.population['population'].sum():,.0f}",
+                                 cells=f"{len(region.population):,}")}, lang)
         _print_table(summary.population_by_unit(region.population, region.boundaries),
-                     "{:,.2f}")
+                     "{:,.0f}", lang)
     if region.facilities is not None:
-        _print_kv("facilities by type", summary.extent_summary(region.facilities))
-        _print_table(summary.facility_summary(region.facilities, region.vocabulary, args.lang),
-                     "{:,.0f}")
+        _print_kv(labels.text("cli.facilities_by_type", lang),
+                  summary.extent_summary(region.facilities, lang), lang)
+        _print_table(_by_type(summary.facility_summary(region.facilities, region.vocabulary,
+                                                       lang)), "{:,.0f}", lang)
     if region.candidates is not None:
-        _print_kv("candidate sites", summary.extent_summary(region.candidates))
+        _print_kv(labels.text("cli.candidate_sites", lang),
+                  summary.extent_summary(region.candidates, lang), lang)
     if region.network is not None:
-        head, by_class = summary.network_summary(region.network)
-        _print_kv("road network", head)
-        _print_table(by_class, "{:,.2f}")
+        head, by_class = summary.network_summary(region.network, lang)
+        _print_kv(labels.text("cli.road_network", lang), head, lang)
+        _print_table(by_class, "{:,.2f}", lang)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

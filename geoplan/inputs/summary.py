@@ -22,13 +22,15 @@ __all__ = [
 ]
 
 
-def extent_summary(gdf: gpd.GeoDataFrame) -> dict[str, str]:
+def extent_summary(gdf: gpd.GeoDataFrame, lang: str = "en") -> dict[str, str]:
     """CRS, feature count and extent (metres and lon/lat) of a layer.
 
     Parameters
     ----------
     gdf
         Any layer with a CRS.
+    lang
+        Language of the values' words (``"en"`` or ``"zh"``).
 
     Returns
     -------
@@ -40,9 +42,13 @@ def extent_summary(gdf: gpd.GeoDataFrame) -> dict[str, str]:
     return {
         "features": f"{len(gdf):,}",
         "crs": f"{gdf.crs.name} ({gdf.crs.to_string()})",
-        "extent": f"x {minx:,.0f}..{maxx:,.0f}, y {miny:,.0f}..{maxy:,.0f} m",
-        "extent_lonlat": f"lon {lon0:.5f}..{lon1:.5f}, lat {lat0:.5f}..{lat1:.5f}",
-        "size": f"{(maxx - minx) / 1000:,.1f} km x {(maxy - miny) / 1000:,.1f} km",
+        "extent": labels.text("cli.v.extent", lang, x0=f"{minx:,.0f}", x1=f"{maxx:,.0f}",
+                              y0=f"{miny:,.0f}", y1=f"{maxy:,.0f}"),
+        "extent_lonlat": labels.text("cli.v.lonlat", lang, lon0=f"{lon0:.5f}",
+                                     lon1=f"{lon1:.5f}", lat0=f"{lat0:.5f}",
+                                     lat1=f"{lat1:.5f}"),
+        "size": labels.text("cli.v.size", lang, w=f"{(maxx - minx) / 1000:,.1f}",
+                            h=f"{(maxy - miny) / 1000:,.1f}"),
     }
 
 
@@ -93,8 +99,8 @@ def population_by_unit(population: gpd.GeoDataFrame,
     Returns
     -------
     pandas.DataFrame
-        ``admin_code``, ``admin_name``, ``population``, ``cells``, ``share``,
-        (``area_km2``, ``density_km2`` with boundaries).
+        ``admin_code``, ``admin_name``, ``population``, ``cells``, ``population_share``
+        (of the whole population), (``area_km2``, ``density_km2`` with boundaries).
     """
     codes = population["admin_code"].astype(object).where(population["admin_code"].notna(),
                                                           "(none)")
@@ -109,25 +115,28 @@ def population_by_unit(population: gpd.GeoDataFrame,
     else:
         g["admin_name"] = population.groupby(codes)["admin_name"].first().reindex(g.index)
     total = g["population"].sum()
-    g["share"] = g["population"] / total if total > 0 else np.nan
+    g["population_share"] = g["population"] / total if total > 0 else np.nan
     g = g.reset_index()
-    front = ["admin_code", "admin_name", "population", "cells", "share"]
+    front = ["admin_code", "admin_name", "population", "cells", "population_share"]
     g = g[front + [c for c in g.columns if c not in front]]
     row = {"admin_code": "total", "admin_name": "", "population": total,
-           "cells": int(g["cells"].sum()), "share": 1.0}
+           "cells": int(g["cells"].sum()), "population_share": 1.0}
     if "area_km2" in g:
         row["area_km2"] = g["area_km2"].sum()
         row["density_km2"] = total / row["area_km2"] if row["area_km2"] else np.nan
     return pd.concat([g, pd.DataFrame([row])], ignore_index=True)
 
 
-def network_summary(graph: nx.MultiDiGraph) -> tuple[dict[str, str], pd.DataFrame]:
+def network_summary(graph: nx.MultiDiGraph,
+                    lang: str = "en") -> tuple[dict[str, str], pd.DataFrame]:
     """Size, connectivity and length by highway class of a road graph.
 
     Parameters
     ----------
     graph
         Output of :func:`geoplan.inputs.readers.read_network`.
+    lang
+        Language of the headline values' words (``"en"`` or ``"zh"``).
 
     Returns
     -------
@@ -150,9 +159,10 @@ def network_summary(graph: nx.MultiDiGraph) -> tuple[dict[str, str], pd.DataFram
     head = {
         "nodes": f"{graph.number_of_nodes():,}",
         "edges": f"{graph.number_of_edges():,}",
-        "length": f"{edges['length_m'].sum() / 1000:,.1f} km (directed)",
-        "components": f"{len(comps)} (largest holds {largest / max(graph.number_of_nodes(), 1):.1%}"
-                      " of nodes)",
+        "length": labels.text("cli.v.directed", lang,
+                              km=f"{edges['length_m'].sum() / 1000:,.1f}"),
+        "components": labels.text("cli.v.components", lang, n=len(comps),
+                                  share=f"{largest / max(graph.number_of_nodes(), 1):.1%}"),
         "crs": str(graph.graph.get("crs")),
     }
     return head, by_class

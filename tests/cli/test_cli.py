@@ -75,3 +75,42 @@ def test_warnings_are_printed(write, tmp_path, capsys):
     p = write("f.csv", "id,type,lon,lat\nA,村卫生室,114.3,30.05\nB,村卫生室,114.5,30.05\n")
     assert main(["inspect", str(p), "--boundaries", str(tmp_path / "u.geojson")]) == 0
     assert "warning: " in capsys.readouterr().err
+
+
+def test_inspect_speaks_one_language(capsys):
+    """`geoplan inspect --lang zh` of the demo region and of each of its files: titles,
+    keys, table headers, road classes, totals and value phrases in Chinese (only the data's
+    own values, file paths, CRS names and proper names stay as written); `--lang en`
+    shows no Chinese but the data's own names."""
+    import re
+
+    from conftest import DEMO
+    from zh_pages import data_values, english_words
+
+    from geoplan.inputs.region import load_region
+
+    import geopandas as gpd
+
+    region = load_region(DEMO)
+    raw = gpd.read_file(DEMO / "boundaries.geojson").drop(columns="geometry")  # as in the file
+    cells = {str(v) for c in raw.columns for v in raw[c].dropna()}
+    allowed = sorted({*data_values(region), *cells, str(DEMO), "WGS 84 / UTM zone 50N",
+                      "EPSG", "X", "Y", "region.toml"}, key=len, reverse=True)
+    files = [str(DEMO)] + [str(DEMO / f) for f in (
+        "boundaries.geojson", "population.tif", "facilities.csv", "candidates.csv",
+        "roads.osm.bz2")]
+    for f in files:
+        extra = ["--crs", "gcj02"] if f.endswith((".csv",)) else []
+        assert main(["inspect", f, "--lang", "zh", *extra]) == 0
+        out = capsys.readouterr().out
+        words = [w for line in out.splitlines()
+                 for w in english_words(line, [f, *allowed]) if not w.isdigit()]
+        assert not words, (f, sorted(set(words)))
+        assert main(["inspect", f, "--lang", "en", *extra]) == 0
+        out = capsys.readouterr().out
+        names = {*data_values(region), *cells, region.name_zh or ""}
+        for v in sorted(names, key=len, reverse=True):
+            out = out.replace(v, "") if v else out
+        # a unit's Chinese name is data; what is left must not be Chinese
+        assert not re.findall(r"[\u4e00-\u9fff]+", out), (f, re.findall(r"[\u4e00-\u9fff]+",
+                                                                         out)[:10])

@@ -129,6 +129,7 @@ ELSEWHERE = {
     "maps": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
     "report": RUNS + "test_a_run_with_maps_and_report_draws_what_it_computed",
     "pdf": "maps/test_export.py::test_a_scenario_prints_its_report_and_refuses_pdf_without_one",
+    "basemap": HERE + "test_basemap_reaches_every_map_and_a_bad_one_is_refused",
     "inputs": HERE + "test_inputs_override_the_region_layers",
     "travel": RUNS + "test_travel_profiles_of_a_scenario_are_applied",
     "coverage": RUNS + "test_run_writes_tables_summary_and_log",
@@ -370,6 +371,29 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return p
+
+
+def test_basemap_reaches_every_map_and_a_bad_one_is_refused(tmp_path, cache):
+    """basemap = "roads": the maps draw the region's own roads, no tiles to load; the
+    default (OSM) loads tiles and falls back to those roads; an unknown one is refused at
+    load with its line."""
+    from geoplan import GeoplanInputError
+
+    maps_on = _RUN.replace("maps = false", "maps = true")
+    _run(tmp_path, "roads", maps_on.replace('report = false\n',
+                                            'report = false\nbasemap = "roads"\n'), cache)
+    page = (tmp_path / "roads" / "map_insurance_ebike.html").read_text(encoding="utf-8")
+    assert "geoplan_roads_" in page and "tile.openstreetmap.org" not in page
+    _run(tmp_path, "tiles", maps_on, cache)
+    page = (tmp_path / "tiles" / "map_insurance_ebike.html").read_text(encoding="utf-8")
+    assert "tile.openstreetmap.org" in page and 't.on("tileerror"' in page
+    assert "geoplan_roads_" in page
+    bad = tmp_path / "bad.toml"
+    bad.write_text(maps_on.replace('report = false\n', 'report = false\nbasemap = "bing"\n'),
+                   encoding="utf-8")
+    with pytest.raises(GeoplanInputError, match="basemap") as e:
+        read_scenario(bad)
+    assert "line 6 (basemap)" in str(e.value) and "roads" in str(e.value)
 
 
 def test_output_over_a_regular_file_is_refused(tmp_path, capsys):
