@@ -439,7 +439,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.v.directed": ("{km} km (directed)", "{km} 公里（按单向路段计）"),
     "cli.v.components": ("{n} (largest holds {share} of nodes)",
                          "{n} 个（最大分量含 {share} 的节点）"),
-    "cli.v.extent": ("x {x0}..{x1}, y {y0}..{y1} m", "X {x0}..{x1}，Y {y0}..{y1} 米"),
+    "cli.v.extent": ("x {x0}..{x1}, y {y0}..{y1} m", "横坐标 {x0}..{x1}，纵坐标 {y0}..{y1}（米）"),
     "cli.v.size": ("{w} km x {h} km", "{w} 公里 × {h} 公里"),
     "cli.v.lonlat": ("lon {lon0}..{lon1}, lat {lat0}..{lat1}",
                      "经度 {lon0}..{lon1}，纬度 {lat0}..{lat1}"),

@@ -107,8 +107,8 @@ def test_init_on_renamed_gbk_files_reproduces_the_demo_beds_run(tmp_path, monkey
     assert "GBK/GB18030 (detected)" in text and "district_code" in text
     # what it matched, the inspection, the next command
     assert "beds=实际开放床位" in out and "encoding GBK/GB18030" in out
-    assert "facilities by type" in out and "road network" in out
-    assert f"manifest       {data / 'region.toml'}" in out
+    assert "各类设施" in out and "== 路网" in out                 # inspected in --lang zh
+    assert f"清单文件           {data / 'region.toml'}" in out
     assert f"geoplan run {data / 'scenarios'}" in out
 
     # every starter validates where it was written, as geoplan run reads it
