@@ -1,8 +1,6 @@
 """Run the geoplan command line from a source checkout: ``python cli.py --help``."""
 
-import sys
-
-from geoplan.cli.main import main
+from geoplan.cli.main import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -1,7 +1,5 @@
 """``python -m geoplan`` runs the command line."""
 
-import sys
+from geoplan.cli.main import run
 
-from geoplan.cli.main import main
-
-sys.exit(main())
+run()

@@ -115,3 +115,30 @@ def zh_run(tmp_path_factory):
     from zh_pages import run_zh_pages
 
     return run_zh_pages(tmp_path_factory.mktemp("zh_pages"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium per test worker, offline (``tests/browser_pages.py``); the
+    test is skipped, saying why, where none is installed."""
+    from browser_pages import start_browser
+
+    yield from start_browser()
+
+
+@pytest.fixture(scope="session")
+def shipped_runs(tmp_path_factory):
+    """Every shipped demo scenario run once per worker, maps and report included (the
+    README's main job): ``(file, spec, RunResult, output folder)`` each."""
+    import tomllib
+
+    from geoplan.scenario.run import run_scenario
+
+    out = tmp_path_factory.mktemp("shipped")
+    cache: dict = {}
+    runs = []
+    for f in sorted((DEMO / "scenarios").glob("*.toml")):
+        spec = tomllib.loads(f.read_text(encoding="utf-8"))
+        res = run_scenario(f, output=out / f.stem, region_cache=cache)
+        runs.append((f, spec, res, out / f.stem))
+    return runs

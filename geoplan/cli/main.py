@@ -989,6 +989,27 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def run() -> None:
+    """The ``geoplan`` command (console script, ``python -m geoplan``, ``cli.py``).
+
+    Exits with :func:`main`'s status. An interrupted run (Ctrl-C, SIGTERM: 130) has
+    already removed its staged outputs and stopped its solver children while unwinding;
+    it then leaves without interpreter finalization, where a native library thread still
+    winding down (a HiGHS solve, an OSM reader) can abort the process ("Fatal Python
+    error: PyThreadState_Get", seen once under load) instead of exiting with 130.
+    """
+    import gc
+    import os
+
+    code = main()
+    if code == 130:
+        gc.collect()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 

@@ -241,7 +241,9 @@ class TileFallback(MacroElement):
                 done = true;
                 map.removeLayer(t);
                 map.addLayer({{ this.fallback }});
-                var n = L.DomUtil.create("div", "gp-notice", map.getContainer());
+                // under the title (room is kept for it above the study area)
+                var n = L.DomUtil.create("div", "gp-notice",
+                    map.getContainer().querySelector(".gp-title") || map.getContainer());
                 n.textContent = {{ this.notice }};
                 map.fire("gp-tiles-unavailable");
             });
@@ -306,9 +308,10 @@ HEAD = """
   font: 13px/1.2 "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif;
   color: #4d4a44; text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; }
 .gp-place.gp-minor span { font-size: 11px; color: #6d6a63; }
-.gp-notice { position: absolute; bottom: 28px; left: 50%; transform: translateX(-50%);
+.gp-notice { position: absolute; top: 10px; left: 50%; transform: translateX(-50%);
   z-index: 1000; background: #fff8e1; border: 1px solid #c9a45c; border-radius: 4px;
-  padding: 4px 10px; font-size: 12px; color: #5d4300; pointer-events: none; }
+  padding: 2px 8px; font-size: 12px; color: #5d4300; pointer-events: none; }
+.gp-title .gp-notice { position: static; transform: none; margin-top: 3px; }
 .leaflet-control-layers { font-size: 12px; line-height: 1.25; }
 .leaflet-control-layers-expanded { max-height: 62vh; overflow-y: auto; padding: 4px 8px; }
 .leaflet-control-layers label { margin: 1px 0; }

@@ -201,6 +201,13 @@ def _unique(label: str, taken: dict[str, Any]) -> str:
     return out
 
 
+def _map_title(sc: Any, name: str, lang: str) -> str:
+    """A map's title: the scenario and the question or plan (once when they are the same)."""
+    scenario = sc.label()
+    return scenario if name == scenario else labels.text("map.title", lang, scenario=scenario,
+                                                          name=name)
+
+
 def report_gaps(sc: Any, res: Any, lang: str) -> dict[str, Any]:
     """The run's gap tables a report lists, by caption: each coverage question per mode,
     then what each covering plan leaves (``gaps_plan_<model>_after``)."""
@@ -289,7 +296,7 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             cells = res.cells[f"coverage_{q.name}_{mode}"]
             units = res.tables[f"coverage_{q.name}"]
             units = units[units["mode"] == mode].drop(columns="mode")
-            title = labels.text("map.title", lang, scenario=sc.label(), name=q.label(lang))
+            title = _map_title(sc, q.label(lang), lang)
             canvas = build_map(MapInputs(
                 boundaries=region.boundaries, population=cells, facilities=fac,
                 units=units, gaps=res.tables.get(f"gaps_{q.name}_{mode}"),
@@ -318,7 +325,7 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
             **_plan_layers(res, m, plan, cells, figs), **base),
-            title=labels.text("map.title", lang, scenario=sc.label(), name=m.label(lang)),
+            title=_map_title(sc, m.label(lang), lang),
             subtitle=_plan_subtitle(m, plan, figs, lang), lang=lang, basemap=sc.basemap,
             vocabulary=region.vocabulary)
         if sc.maps:

@@ -268,18 +268,13 @@ p = 2
         read_scenario(p)
 
 
-def test_every_shipped_scenario_runs_and_meets_its_targets(tmp_path):
+def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
     """The README's main job: every scenario shipped with the demo runs, maps and report
     included, and each plan meets the target its file states, recomputed here from the
     plan's own per-unit table and sites (not from the solver's objective)."""
-    import tomllib
-
     import pandas as pd
-    cache: dict = {}
-    for f in sorted((DEMO / "scenarios").glob("*.toml")):
-        spec = tomllib.loads(f.read_text(encoding="utf-8"))
-        res = run_scenario(f, output=tmp_path / f.stem, region_cache=cache)
-        out = tmp_path / f.stem
+    assert len(shipped_runs) == len(list((DEMO / "scenarios").glob("*.toml"))) >= 5
+    for f, spec, res, out in shipped_runs:
         assert (out / "summary.json").is_file() and (out / "run_log.json").is_file()
         if spec.get("report", True):
             assert list(out.glob("*.html")), f"{f.name}: no page written"
@@ -343,3 +338,167 @@ def test_plan_maps_draw_what_each_model_decided(zh_run):
     cells = res.cells["plan_stations"]
     assert g["population"].sum() == pytest.approx(
         cells["population"][~cells["meets_after"]].sum())
+
+
+# ------------------------------------------------------- every shipped page, offline
+# (right after the run test above: one worker usually runs both on one shipped_runs)
+
+_LABEL_BOXES = """
+var c = window.geoplanMap.getContainer().getBoundingClientRect(), out = [];
+document.querySelectorAll('.gp-label span, .gp-place span').forEach(function (s) {
+  if (s.style.visibility === 'hidden') { return; }
+  var r = s.getBoundingClientRect();
+  if (!r.width || r.right < c.left || r.left > c.right || r.bottom < c.top
+      || r.top > c.bottom) { return; }
+  out.push([r.left, r.top, r.right, r.bottom, s.textContent,
+            s.parentElement.className]);
+});
+return out;
+"""
+
+_CONTROLS_OVER = """
+var map = window.geoplanMap, c = map.getContainer().getBoundingClientRect(), out = [];
+var pts = arguments[0];
+['.gp-legend', '.leaflet-control-layers', '.gp-title', '.gp-toggle', '.gp-notice']
+  .forEach(function (sel) {
+    var el = document.querySelector(sel);
+    if (!el || el.offsetParent === null) { return; }
+    var r = el.getBoundingClientRect();
+    var hits = pts.filter(function (ll) {
+      var p = map.latLngToContainerPoint(ll);
+      var x = p.x + c.left, y = p.y + c.top;
+      return x > r.left && x < r.right && y > r.top && y < r.bottom;
+    }).length;
+    if (hits) { out.push([sel, hits]); }
+  });
+return out;
+"""
+
+_BASE = """
+var checked = Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))
+  .filter(function (l) { return l.querySelector('input').checked; })
+  .map(function (l) { return l.textContent.trim(); });
+return {base: checked, notice: (document.querySelector('.gp-notice') || {}).textContent || '',
+        roads: document.querySelectorAll('.leaflet-gpBase-pane path').length,
+        places: document.querySelectorAll('.gp-place').length,
+        villages: document.querySelectorAll('.gp-place.gp-minor').length};
+"""
+
+
+def _overlapping(boxes: list) -> list:
+    """Pairs of label boxes that overlap (by more than a pixel's rounding)."""
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 \
+                    and b[1] < a[3] - 0.5:
+                out.append((a[4], b[4]))
+    return out
+
+
+def _expected_layers(spec: dict, summary: dict, out: Path, page: str) -> list[str]:
+    """The overlays a shipped plan map must have on when it opens, from the scenario file
+    and the run's own files (not from the page): the standard as the model used it and
+    the gaps it leaves (covering models), its worst-served residents (p-center)."""
+    from geoplan import labels
+    from geoplan.optimize.figures import COVERING_MODELS
+
+    models = {m["name"]: m for m in spec.get("model", [])}
+    name = page.removeprefix("map_")
+    if name not in models:
+        return []
+    m = models[name]
+    fig = next(x for x in summary["models"] if x["name"] == name)
+    want = []
+    if fig["model"] in COVERING_MODELS:
+        std = sorted({float(m[k]) for k in ("urban_minutes", "rural_minutes") if k in m}
+                     or {float(m["minutes"])})
+        want.append(labels.text("map.standard_after", "zh", std=labels.text(
+            "map.standard_min", "zh", m="/".join(f"{v:g}" for v in std))))
+        import geopandas as gpd
+
+        gaps = gpd.read_file(out / f"plan_{name}_gaps_after.gpkg")
+        if len(gaps):
+            want.append(labels.text("map.gaps_after", "zh"))
+    elif fig["model"] == "p_center":
+        want.append(labels.text("map.worst_after", "zh", m="")[:-4])   # "... (≥"
+    return want
+
+
+def test_every_shipped_page_offline(browser, shipped_runs) -> None:
+    """Every map and report page `geoplan run` writes for the shipped scenarios, opened
+    offline: no JavaScript error; the tiles fail, so the page switches to the region's own
+    roads and says so; the plan maps show the standard each model used and the gaps it
+    leaves (p-center: its farthest residents); no two labels overlap, at the opening view
+    and zoomed to street level in the city centre (villages labelled there); Chinese pages
+    carry no English word. Screenshots: test-artifacts/browser/shipped_*.png."""
+    import json
+    import time
+
+    from browser_pages import WORDS, open_page, screenshot
+    from zh_pages import data_values, english_words, page_text
+
+    from geoplan import labels
+    from geoplan.inputs.osm import places_of
+    from geoplan.inputs.region import load_region
+
+    region = load_region(DEMO)
+    allowed = data_values(region)
+    centre = places_of(region.network).query("place == 'city'").geometry.iloc[0]
+    edge = region.boundaries.to_crs(4326).union_all().exterior
+    outline = [[y, x] for x, y in edge.segmentize(0.002).coords]      # every ~200 m
+    notice = labels.text("map.tiles_unavailable_roads", "zh")
+    roads_name = labels.text("map.basemap_roads", "zh")
+    pages = 0
+    for f, spec, _, out in shipped_runs:
+        stem = f.stem
+        summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        # the scenario's own Chinese texts ("p中心模型") are the user's words
+        own = [t.get(k, "") for t in (spec, *spec.get("model", []), *spec.get("coverage", []))
+               for k in ("name_zh", "description_zh")]
+        allowed_here = sorted({*allowed, *own, f"{stem}.toml"} - {""}, key=len, reverse=True)
+        maps_ = sorted(out.glob("map_*.html"))
+        assert maps_, stem
+        for path in maps_:
+            name = f"shipped_{stem}_{path.stem}"
+            state, _ = open_page(browser, path, name, drawn=0.3)
+            for _ in range(50):                      # the tiles fail within a moment
+                base = browser.execute_script(_BASE)
+                if base["notice"]:
+                    break
+                time.sleep(0.1)
+            assert base["notice"] == notice, (name, base)
+            assert base["base"] == [roads_name] and base["roads"] >= 6, (name, base)
+            assert base["places"] >= 11, (name, base)     # the city and its 10 towns
+            on = {k for k, v in state["overlays"] if v}
+            for layer in _expected_layers(spec, summary, out, path.stem):
+                assert any(o.startswith(layer) for o in on), (name, layer, sorted(on))
+            # the legend, layer list and title stand clear of the study area's outline
+            covered = browser.execute_script(_CONTROLS_OVER, outline)
+            assert not covered, (name, covered)
+            time.sleep(0.2)
+            boxes = browser.execute_script(_LABEL_BOXES)
+            assert boxes and not _overlapping(boxes), (name, _overlapping(boxes))
+            browser.execute_script(f"window.geoplanMap.setView([{centre.y}, {centre.x}], 14,"
+                                   " {animate: false});")
+            time.sleep(0.4)
+            street = browser.execute_script(_LABEL_BOXES)
+            assert not _overlapping(street), (name, _overlapping(street))
+            assert browser.execute_script(_BASE)["villages"] > 0, name
+            screenshot(browser, f"{name}_centre", drawn=0.3)
+            leaks = set()
+            for text in browser.execute_script(WORDS):
+                leaks.update(english_words(text, allowed_here))
+            assert not leaks, (name, leaks)
+            pages += 1
+        report_html = out / "report" / "report.html"
+        open_page(browser, report_html, f"shipped_{stem}_report")
+        frames = browser.execute_script("""return Array.from(document.querySelectorAll(
+            'iframe.map')).map(function (f) { var w = f.contentWindow;
+              return !!w.geoplanMap && (w.__errors || []).length === 0; });""")
+        assert frames and all(frames), (stem, frames)
+        words = [w for part in page_text(report_html.read_text(encoding="utf-8"))
+                 for w in english_words(part, allowed_here)]
+        assert not words, (stem, words)
+        pages += 1
+    assert pages >= 15
