@@ -132,3 +132,20 @@ return out;
 """
 
 
+
+
+def ink(png: Path) -> float:
+    """Share of pixels of an image that are not (near) white."""
+    from PIL import Image
+
+    a = np.asarray(Image.open(png).convert("L"), dtype=float)
+    return float((a < 235).mean())
+
+
+def pdf_pages(pdf: Path, folder: Path) -> list[Path]:
+    """Every page of ``pdf`` rendered to a PNG (poppler's pdftoppm, 30 dpi)."""
+    import subprocess
+
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(pdf), str(folder / "page")],
+                   check=True)
+    return sorted(folder.glob("page*.png"))

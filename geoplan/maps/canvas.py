@@ -197,6 +197,7 @@ class MapCanvas:
         default_factory=lambda: {"before": {}, "after": {}})
     _grids: dict[tuple[int, int], Grid] = field(default_factory=dict, repr=False)
     _finished: bool = field(default=False, repr=False)
+    _home: list[list[float]] | None = field(default=None, repr=False)
 
     @property
     def gcj02(self) -> bool:
@@ -301,7 +302,8 @@ def new_map(extent: gpd.GeoDataFrame | Sequence[float], *, title: str = "",
     root = fmap.get_root()
     root.title = title or "geoplan"
     root.header.add_child(Element(HEAD), name="geoplan_head")
-    canvas = MapCanvas(fmap=fmap, lang=lang, basemap=base, title=title, subtitle=subtitle)
+    canvas = MapCanvas(fmap=fmap, lang=lang, basemap=base, title=title, subtitle=subtitle,
+                       _home=[[s, w], [n, e]])
     fmap.add_child(Script(
         f"{fmap.get_name()}.createPane('gpBase').style.zIndex = 360;\n"
         f"{fmap.get_name()}.createPane('gpBaseLabels').style.zIndex = 390;\n"
@@ -1307,13 +1309,51 @@ def _finish(canvas: MapCanvas) -> None:
     map.fire("gp-toggle");
   }};
 """
+    if canvas._home is not None:
+        code += f"""  // the study area fills the room the legend, layer list and title leave (measured,
+  // whatever their size); again when the tiles notice grows the title or the page is
+  // resized or printed, as long as the reader has not moved the map
+  var home = L.latLngBounds({js_json(canvas._home)}), touched = false;
+  ["mousedown", "wheel", "touchstart", "keydown"].forEach(function (ev) {{
+    map.getContainer().addEventListener(ev, function () {{ touched = true; }},
+                                        {{passive: true}});
+  }});
+  function box(sel) {{
+    var el = map.getContainer().querySelector(sel);
+    if (!el || el.offsetParent === null) {{ return null; }}
+    return el.getBoundingClientRect();
+  }}
+  function fit() {{
+    var c = map.getContainer().getBoundingClientRect();
+    if (!c.width || !c.height) {{ return; }}
+    var lg = box(".gp-legend"), lc = box(".leaflet-control-layers"), tt = box(".gp-title");
+    var left = lg ? lg.right - c.left + 12 : 12, right = lc ? c.right - lc.left + 12 : 12;
+    var top = tt ? tt.bottom - c.top + 12 : 12;
+    if (left + right > 0.6 * c.width) {{
+      var k = 0.6 * c.width / (left + right); left *= k; right *= k;
+    }}
+    top = Math.min(top, 0.35 * c.height);
+    map.fitBounds(home, {{paddingTopLeft: [left, top], paddingBottomRight: [right, 12],
+                          animate: false}});
+    declutter();
+  }}
+  function untouched() {{ return !touched; }}
+  fit();
+  map.on("gp-tiles-unavailable resize", function () {{ if (untouched()) {{ fit(); }} }});
+  // printed, the layer list is hidden: the area takes its room, and back on screen after
+  var printing = window.matchMedia("print");
+  (printing.addEventListener ? printing.addEventListener.bind(printing, "change")
+                             : printing.addListener.bind(printing))(function () {{
+    if (untouched()) {{ fit(); }}
+  }});
+"""
     code += """  var pending = null;
   function declutter() {
     if (pending) { return; }
     pending = setTimeout(function () { pending = null; geoplanDeclutter(map); }, 0);
   }
-  map.on("zoomend moveend overlayadd overlayremove baselayerchange gp-toggle "
-         + "gp-tiles-unavailable", declutter);
+  map.on("zoomend moveend viewreset resize overlayadd overlayremove baselayerchange "
+         + "gp-toggle gp-tiles-unavailable", declutter);
   declutter();
   window.geoplanMap = map;
 })();"""

@@ -438,7 +438,7 @@ table.figures th { background: none; font-weight: normal; color: #444; }
 table.figures td { font-weight: bold; }
 .more { color: #666; font-size: 12px; }
 .explain { background: #fff4e5; border-left: 4px solid #f0a030; padding: 6px 12px; }
-.map { width: 100%; height: 640px; border: 1px solid #bbb; }
+.map { width: 100%; max-width: 190mm; height: 640px; border: 1px solid #bbb; }
 .chart svg { max-width: 100%; height: auto; }
 nav a { margin-right: 14px; }
 footer { margin-top: 36px; color: #777; font-size: 12px; }
@@ -449,6 +449,9 @@ footer { margin-top: 36px; color: #777; font-size: 12px; }
   h2 { page-break-after: avoid; } h3 { page-break-after: avoid; }
   table { page-break-inside: auto; } tr { page-break-inside: avoid; }
   .map { height: 640px; page-break-inside: avoid; }
+  /* the footer never makes a page of its own */
+  footer { margin-top: 4px; break-before: avoid; page-break-before: avoid; }
+  section:last-of-type { break-after: avoid; page-break-after: avoid; }
 }
 """
 

@@ -476,7 +476,7 @@ def test_every_shipped_page_offline(browser, shipped_runs) -> None:
             # the legend, layer list and title stand clear of the study area's outline
             covered = browser.execute_script(_CONTROLS_OVER, outline)
             assert not covered, (name, covered)
-            time.sleep(0.2)
+            time.sleep(0.5)                      # a resize settles (moveend debounced)
             boxes = browser.execute_script(_LABEL_BOXES)
             assert boxes and not _overlapping(boxes), (name, _overlapping(boxes))
             browser.execute_script(f"window.geoplanMap.setView([{centre.y}, {centre.x}], 14,"
@@ -497,8 +497,44 @@ def test_every_shipped_page_offline(browser, shipped_runs) -> None:
             'iframe.map')).map(function (f) { var w = f.contentWindow;
               return !!w.geoplanMap && (w.__errors || []).length === 0; });""")
         assert frames and all(frames), (stem, frames)
+        # printed (A4, print stylesheet): each map's legend and title stay clear of the area
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        time.sleep(0.5)                            # the maps refit to the printed layout
+        try:
+            for k in range(len(frames)):
+                browser.switch_to.frame(browser.find_elements("css selector", "iframe.map")[k])
+                covered = browser.execute_script(_CONTROLS_OVER, outline)
+                browser.switch_to.default_content()
+                assert not covered, (stem, "printed map", k, covered)
+        finally:
+            browser.switch_to.default_content()
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         words = [w for part in page_text(report_html.read_text(encoding="utf-8"))
                  for w in english_words(part, allowed_here)]
         assert not words, (stem, words)
         pages += 1
     assert pages >= 15
+
+
+def test_every_shipped_report_prints(shipped_runs, tmp_path):
+    """Each shipped report prints to an A4 PDF with headless Chromium: every page counted,
+    each holds ink (tables, charts and the maps with their roads drawn offline)."""
+    import shutil
+
+    from browser_pages import ink, pdf_pages, missing
+
+    from geoplan.maps.export import html_to_pdf
+
+    reason = missing() or (None if shutil.which("pdftoppm") else
+                           "poppler's pdftoppm is not installed: apt-get install poppler-utils")
+    if reason:
+        pytest.skip(reason)
+    for f, _, _, out in shipped_runs:
+        pdf = html_to_pdf(out / "report" / "report.html", tmp_path / f"{f.stem}.pdf")
+        assert pdf.read_bytes()[:5] == b"%PDF-"
+        folder = tmp_path / f.stem
+        folder.mkdir()
+        pages = pdf_pages(pdf, folder)
+        assert len(pages) >= 3, (f.name, len(pages))     # summary, tables, maps
+        blank = [p.name for p in pages if ink(p) < 0.01]
+        assert not blank, (f.name, blank)
