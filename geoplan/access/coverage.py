@@ -952,7 +952,8 @@ def closing_sites(
     std = np.broadcast_to(np.asarray(minutes, dtype=float), (len(pop),))
     if candidates is None or candidates.empty or n == 0 or not np.isfinite(std).any():
         return out
-    cell_pos, gap_pos = gap_members(gaps, ctx.population)
+    members = gap_members(gaps, ctx.population)
+    cell_pos, gap_pos = members
     if not len(cell_pos):
         return out
     secs = _matrix(ctx, candidates, float(np.nanmax(std)) * 60.0)[:, cell_pos].tocsc()
@@ -964,7 +965,8 @@ def closing_sites(
     starts = np.searchsorted(gap_pos, np.arange(n + 1))
     metric = (ctx.population.crs if ctx.population.crs.is_projected
               else ctx.population.estimate_utm_crs())
-    cxy = shapely.get_coordinates(gap_centres(gaps, ctx.population).to_crs(metric).values)
+    cxy = shapely.get_coordinates(gap_centres(gaps, ctx.population, members)
+                                  .to_crs(metric).values)
     sxy = shapely.get_coordinates(candidates.geometry.to_crs(metric).values)
     ids = candidates["id"].astype(str).to_numpy()
     names = (candidates["name"].fillna("").astype(str).to_numpy() if "name" in candidates

@@ -571,6 +571,16 @@ def test_gaps_are_named_by_the_nearest_place_to_their_people(demo):
         d = np.hypot(*(pxy - centre).T)
         assert g.near_place == places["name"].iloc[int(np.argmin(d))]
         assert g.near_place_km == pytest.approx(d.min() / 1000, abs=0.006)
+    # raster cells are matched by burning the gaps into the raster; any other cells by
+    # point-in-polygon: the same members
+    from geoplan.access.gaps import gap_members
+    plain = pop.copy()
+    plain.attrs = {}
+    fast, slow = gap_members(gaps, pop), gap_members(gaps, plain)
+    assert len(fast[0]) == (~cv.coverage_by_cell(wctx, region.facilities, 15, types=
+                                                 "village_clinic")["covered_15min"]).sum()
+    np.testing.assert_array_equal(fast[0], slow[0])
+    np.testing.assert_array_equal(fast[1], slow[1])
     # no places (a GraphML network, a download): the columns are there, empty
     bare = name_gaps(gaps, pop, None)
     assert (bare["near_place"] == "").all() and bare["near_place_km"].isna().all()

@@ -80,8 +80,8 @@ def test_warnings_are_printed(write, tmp_path, capsys):
 def test_inspect_speaks_one_language(capsys):
     """`geoplan inspect --lang zh` of the demo region and of each of its files: titles,
     keys, table headers, road classes, totals and value phrases in Chinese (only the data's
-    own values, file paths, CRS names and proper names stay as written); `--lang en`
-    shows no Chinese but the data's own names."""
+    own values, file paths, CRS names and proper names stay as written); `--lang en` of
+    the region shows no Chinese but the data's own names."""
     import re
 
     from conftest import DEMO
@@ -106,6 +106,8 @@ def test_inspect_speaks_one_language(capsys):
         words = [w for line in out.splitlines()
                  for w in english_words(line, [f, *allowed]) if not w.isdigit()]
         assert not words, (f, sorted(set(words)))
+        if f != str(DEMO):          # English: the region folder shows every section
+            continue
         assert main(["inspect", f, "--lang", "en", *extra]) == 0
         out = capsys.readouterr().out
         names = {*data_values(region), *cells, region.name_zh or ""}
