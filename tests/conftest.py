@@ -142,4 +142,3 @@ def shipped_runs(tmp_path_factory):
         res = run_scenario(f, output=out / f.stem, region_cache=cache)
         runs.append((f, spec, res, out / f.stem))
     return runs
-
