@@ -19,6 +19,7 @@ from geoplan.access.coverage import (
     accessibility_index,
     beds_per_1000,
     catchments,
+    closing_sites,
     coverage_by_cell,
     coverage_by_unit,
     coverage_with_capacity,
@@ -26,6 +27,8 @@ from geoplan.access.coverage import (
     nearest_by_type,
     travel_context,
 )
+from geoplan.access.equity import concentration_curve, gini, time_equity
+from geoplan.access.gaps import name_gaps
 from geoplan.access.isochrones import isochrones
 from geoplan.inputs.facility_types import (
     FacilityType,
@@ -100,12 +103,17 @@ __all__ = [
     "accessibility_index",
     "beds_per_1000",
     "catchments",
+    "closing_sites",
+    "concentration_curve",
     "coverage_by_cell",
     "coverage_by_unit",
     "coverage_with_capacity",
     "gaps",
+    "gini",
     "isochrones",
+    "name_gaps",
     "nearest_by_type",
+    "time_equity",
     "travel_context",
     "CompiledNetwork",
     "Profile",
