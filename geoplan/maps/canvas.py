@@ -1323,7 +1323,22 @@ def _finish(canvas: MapCanvas) -> None:
     if (!el || el.offsetParent === null) {{ return null; }}
     return el.getBoundingClientRect();
   }}
+  // on a narrow map (a report's A4-wide figure, a notebook cell) the layer list folds to
+  // its button and opens on hover or tap, leaving the room to the area and the legend
+  var list = map.getContainer().querySelector(".leaflet-control-layers");
+  function narrow() {{ return map.getContainer().clientWidth < 900; }}
+  function fold() {{
+    if (!list) {{ return; }}
+    if (narrow()) {{ L.DomUtil.removeClass(list, "leaflet-control-layers-expanded"); }}
+    else {{ L.DomUtil.addClass(list, "leaflet-control-layers-expanded"); }}
+  }}
+  if (list) {{
+    L.DomEvent.on(list, "mouseenter click", function () {{
+      L.DomUtil.addClass(list, "leaflet-control-layers-expanded"); }});
+    L.DomEvent.on(list, "mouseleave", function () {{ if (narrow()) {{ fold(); }} }});
+  }}
   function fit() {{
+    fold();
     var c = map.getContainer().getBoundingClientRect();
     if (!c.width || !c.height) {{ return; }}
     var lg = box(".gp-legend"), lc = box(".leaflet-control-layers"), tt = box(".gp-title");
@@ -1338,7 +1353,14 @@ def _finish(canvas: MapCanvas) -> None:
     declutter();
   }}
   function untouched() {{ return !touched; }}
+  window.geoplanFit = fit;
+  window.geoplanRefit = function () {{ if (untouched()) {{ fit(); }} }};
   fit();
+  // the legend's width is only final once the page and its fonts have loaded
+  window.addEventListener("load", function () {{ if (untouched()) {{ fit(); }} }});
+  if (document.fonts && document.fonts.ready) {{
+    document.fonts.ready.then(function () {{ if (untouched()) {{ fit(); }} }});
+  }}
   map.on("gp-tiles-unavailable resize", function () {{ if (untouched()) {{ fit(); }} }});
   // printed, the layer list is hidden: the area takes its room, and back on screen after
   var printing = window.matchMedia("print");

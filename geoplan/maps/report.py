@@ -456,6 +456,22 @@ footer { margin-top: 36px; color: #777; font-size: 12px; }
 """
 
 
+#: Once the page (and every embedded map) has loaded, each map fits its area again into
+#: the room its legend leaves (off-screen frames lay out late); and before printing.
+_REFIT = """<script>
+(function () {
+  function refit() {
+    document.querySelectorAll("iframe.map").forEach(function (f) {
+      try { if (f.contentWindow.geoplanRefit) { f.contentWindow.geoplanRefit(); } }
+      catch (e) { /* a linked, not embedded, map */ }
+    });
+  }
+  window.addEventListener("load", refit);
+  window.addEventListener("beforeprint", refit);
+})();
+</script>"""
+
+
 def gap_rows(gaps: pd.DataFrame, lang: str, top: int = REPORT_GAPS) -> pd.DataFrame:
     """The report's view of a gap table: the ``top`` largest areas, one row each, with
     their unit, nearest place, people, area and the sites that would close them."""
@@ -616,7 +632,8 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
             + (f"<p class='sub'>{esc(data.subtitle)}</p>" if data.subtitle else "")
             + f"<nav>{nav}</nav>"
             + "".join(_section(a, s, b) for a, s, b in sections)
-            + f"<footer>{esc(t['generated'].format(v=__version__))}</footer></body></html>")
+            + f"<footer>{esc(t['generated'].format(v=__version__))}</footer>"
+            + _REFIT + "</body></html>")
     return Report(html=page, tables=tables)
 
 

@@ -497,6 +497,16 @@ def test_every_shipped_page_offline(browser, shipped_runs) -> None:
             'iframe.map')).map(function (f) { var w = f.contentWindow;
               return !!w.geoplanMap && (w.__errors || []).length === 0; });""")
         assert frames and all(frames), (stem, frames)
+        # on screen, the A4-wide maps fold their layer list to a button (it opens on hover)
+        for k in range(len(frames)):
+            browser.switch_to.frame(browser.find_elements("css selector", "iframe.map")[k])
+            folded = browser.execute_script("""var l = document.querySelector(
+                '.leaflet-control-layers'); var was = l.classList.contains(
+                'leaflet-control-layers-expanded'); l.dispatchEvent(new MouseEvent(
+                'mouseover', {bubbles: true})); return [was, l.classList.contains(
+                'leaflet-control-layers-expanded')];""")
+            browser.switch_to.default_content()
+            assert folded == [False, True], (stem, k, folded)
         # printed (A4, print stylesheet): each map's legend and title stay clear of the area
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         time.sleep(0.5)                            # the maps refit to the printed layout
