@@ -892,10 +892,13 @@ def gaps(
     assert ctx.population is not None
     out = group_gaps(ctx.population, ~(secs <= t * 60.0), min_population=min_population,
                      by_unit=by_unit, min_area_km2=min_area_km2)
+    if places is None and candidates is None:
+        return out
+    members = gap_members(out, ctx.population)          # once for naming and sites
     if places is not None:
-        out = name_gaps(out, ctx.population, places)
+        out = name_gaps(out, ctx.population, places, members)
     if candidates is not None:
-        out = closing_sites(ctx, out, candidates, t, top=top_sites)
+        out = closing_sites(ctx, out, candidates, t, top=top_sites, members=members)
     return out
 
 
@@ -906,6 +909,7 @@ def closing_sites(
     minutes: float | ArrayLike,
     *,
     top: int = 3,
+    members: tuple[NDArray[np.intp], NDArray[np.intp]] | None = None,
 ) -> gpd.GeoDataFrame:
     """The candidate sites that would close each gap area, best first.
 
@@ -929,6 +933,9 @@ def closing_sites(
         The standard: one cut-off, or one per population cell (NaN: never covered).
     top
         At most this many sites per gap.
+    members
+        :func:`geoplan.access.gaps.gap_members` of ``gaps`` and ``ctx.population``, if
+        already known.
 
     Returns
     -------
@@ -952,7 +959,8 @@ def closing_sites(
     std = np.broadcast_to(np.asarray(minutes, dtype=float), (len(pop),))
     if candidates is None or candidates.empty or n == 0 or not np.isfinite(std).any():
         return out
-    members = gap_members(gaps, ctx.population)
+    if members is None:
+        members = gap_members(gaps, ctx.population)
     cell_pos, gap_pos = members
     if not len(cell_pos):
         return out

@@ -273,7 +273,8 @@ def gap_centres(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
 
 
 def name_gaps(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
-              places: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+              places: gpd.GeoDataFrame | None,
+              members: tuple[np.ndarray, np.ndarray] | None = None) -> gpd.GeoDataFrame:
     """Name each gap area by the named place nearest its population-weighted centre.
 
     Parameters
@@ -285,6 +286,8 @@ def name_gaps(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
     places
         Named places (``name``, optional ``name_en``, points in any CRS), e.g.
         :func:`geoplan.inputs.osm.places_of`. None or empty: the columns are added empty.
+    members
+        :func:`gap_members` of ``gaps`` and ``cells``, if already known.
 
     Returns
     -------
@@ -298,7 +301,7 @@ def name_gaps(gaps: gpd.GeoDataFrame, cells: gpd.GeoDataFrame,
     out["near_place_km"] = np.nan
     if places is None or places.empty or gaps.empty:
         return out
-    centres = gap_centres(gaps, cells)
+    centres = gap_centres(gaps, cells, members)
     metric = centres.crs if centres.crs is not None and centres.crs.is_projected \
         else centres.estimate_utm_crs()
     cxy = shapely.get_coordinates(centres.to_crs(metric).values)

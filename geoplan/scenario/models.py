@@ -397,7 +397,7 @@ def plan_gaps(cells: Any, when: str = "after", *, region: Region | None = None,
     (:func:`geoplan.access.coverage.closing_sites`).
     """
     from geoplan.access.coverage import closing_sites, travel_context
-    from geoplan.access.gaps import group_gaps, name_gaps
+    from geoplan.access.gaps import gap_members, group_gaps, name_gaps
     from geoplan.inputs.osm import places_of
     if when not in ("before", "after"):
         raise GeoplanInputError(f"unknown side '{when}'", field="when",
@@ -407,10 +407,11 @@ def plan_gaps(cells: Any, when: str = "after", *, region: Region | None = None,
                      by_unit=True)
     if region is None or m is None or region.network is None:
         return out
-    out = name_gaps(out, cells, places_of(region.network))
+    ctx = travel_context(region.network, _profile(m.mode, profiles), region.population,
+                         max_snap_m=max_snap_m)
+    members = gap_members(out, ctx.population)          # once for naming and sites
+    out = name_gaps(out, cells, places_of(region.network), members)
     m = _as_site_model(m)
     cands = _candidates_of(region, m)
     cands = cands[~cands["id"].astype(str).isin({str(c) for c in chosen})]
-    ctx = travel_context(region.network, _profile(m.mode, profiles), region.population,
-                         max_snap_m=max_snap_m)
-    return closing_sites(ctx, out, cands, std)
+    return closing_sites(ctx, out, cands, std, members=members)
