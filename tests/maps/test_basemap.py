@@ -113,3 +113,17 @@ def test_a_map_carries_the_roads_and_falls_back_to_them(net):
         maps.new_map(fac.buffer(0.01), basemap="roads")
     with pytest.raises(GeoplanInputError, match="'roads'"):
         maps.new_map(fac.buffer(0.01), basemap="satellite")
+
+
+def test_a_network_without_crs_or_drawable_roads_is_refused(net):
+    import networkx as nx
+
+    bare = nx.MultiDiGraph(net)
+    bare.graph = {k: v for k, v in net.graph.items() if k != "crs"}
+    with pytest.raises(GeoplanInputError, match="no CRS"):
+        road_lines(bare)
+    paths = nx.MultiDiGraph(net)
+    for _, _, d in paths.edges(data=True):
+        d["highway"] = "footway"
+    with pytest.raises(GeoplanInputError, match="no roads to draw"):
+        road_lines(paths)

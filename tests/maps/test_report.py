@@ -113,6 +113,12 @@ def test_cli_map_and_report_commands(tmp_path: Path, monkeypatch, capsys) -> Non
                 monkeypatch) == 0
     page = (tmp_path / "maps" / "m.html").read_text(encoding="utf-8")
     assert "AutoNavi" in page and external_references(page) == []
+    assert "geoplan_roads_" in page and 't.on("tileerror"' in page   # offline fallback
+    assert _run(["map", "demo", "--mode", "ebike", "--minutes", "15", "--basemap", "roads",
+                 "--out", str(tmp_path / "maps"), "--name", "r"], monkeypatch) == 0
+    page = (tmp_path / "maps" / "r.html").read_text(encoding="utf-8")
+    assert "geoplan_roads_" in page and "AutoNavi" not in page and "openstreetmap.org/{" \
+        not in page and 't.on("tileerror"' not in page
     assert _run(["report", "demo", "--mode", "ebike", "--sites", str(sites), "--out",
                  str(tmp_path / "rep")], monkeypatch) == 0
     out = capsys.readouterr().out
