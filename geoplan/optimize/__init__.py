@@ -6,6 +6,12 @@ existing facilities as explicit column indices) and a GIS front door on a
 """
 
 from .beds import beds_to_ratio, beds_to_ratio_from_region
+from .capacity import (
+    capacitated_max_covering,
+    capacitated_p_median,
+    capacitated_set_covering,
+    capacity_loads,
+)
 from .center import p_center, p_center_from_problem
 from .covering import (
     max_covering,
@@ -29,6 +35,10 @@ __all__ = [
     "beds_to_ratio",
     "beds_to_ratio_from_region",
     "build_problem",
+    "capacitated_max_covering",
+    "capacitated_p_median",
+    "capacitated_set_covering",
+    "capacity_loads",
     "function_centres",
     "function_centres_from_problem",
     "max_covering",
