@@ -62,8 +62,10 @@ from .plan import Plan, Reduction
 from .site_rules import SiteRules, check_site_rules
 from .solver import INFEASIBLE, OPTIMAL, Deadline, SolveInfo, solve, with_true_objective
 
-__all__ = ["capacitated_max_covering", "capacitated_p_median", "capacitated_set_covering",
-           "capacity_loads"]
+__all__ = ["PERSONS_PER_BED", "capacitated_max_covering",
+           "capacitated_max_covering_from_problem", "capacitated_p_median",
+           "capacitated_p_median_from_problem", "capacitated_set_covering",
+           "capacitated_set_covering_from_problem", "capacity_loads", "site_capacities"]
 
 #: Relative times equal within this many seconds count as equal when merging p-median rows.
 _SHIFT_TOL_S = 1e-6
@@ -537,14 +539,16 @@ def _covering_inputs(coverage: Any, weights: Any, capacities: Any, existing: Any
 
 def _served_with(C: sparse.csr_matrix, w: NDArray[np.float64], Q: NDArray[np.float64],
                  ex: NDArray[np.intp], *, single_source: bool, solver: Any,
-                 deadline: Deadline) -> tuple[float, SolveInfo]:
-    """Most people the existing sites alone can serve (a max-flow LP, or MILP)."""
+                 deadline: Deadline) -> tuple[float, SolveInfo, sparse.csr_matrix | None]:
+    """Most people the existing sites alone can serve (a max-flow LP, or MILP), with
+    the flows of that answer."""
     m = C.shape[1]
     usable = np.zeros(m, bool)
     usable[ex] = True
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
     if not rows.W.size:
-        return 0.0, SolveInfo(OPTIMAL, 0.0, 0.0, 0.0, "(nothing reachable)", 0.0)
+        return (0.0, SolveInfo(OPTIMAL, 0.0, 0.0, 0.0, "(nothing reachable)", 0.0),
+                sparse.csr_matrix(C.shape))
     none = SiteRules(force_open=np.zeros(0, np.intp), force_closed=np.zeros(0, np.intp))
     model = _build(rows, Q, ex, np.zeros(0, np.intp), none, single_source=single_source,
                    sense=pulp.LpMaximize, objective="served", assign="le",
@@ -552,8 +556,9 @@ def _served_with(C: sparse.csr_matrix, w: NDArray[np.float64], Q: NDArray[np.flo
                    need=None)
     info = solve(model.prob, solver, time_limit=deadline.solver_limit())
     if not info.has_solution:
-        return math.nan, info
-    return float(_flows(rows, model, w, *C.shape).sum()), info
+        return math.nan, info, None
+    F = _flows(rows, model, w, *C.shape)
+    return float(F.sum()), info, F
 
 
 def capacitated_max_covering(
@@ -636,8 +641,8 @@ def capacitated_max_covering(
         raise GeoplanInputError(f"{rules.force_open.size} sites are forced open but p = {p}",
                                 field="force_open")
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
-    before, _ = _served_with(C, w, Q, ex, single_source=single_source, solver=solver,
-                             deadline=deadline)
+    before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
+                                       solver=solver, deadline=deadline)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
                    sense=pulp.LpMaximize, objective="served", assign="le",
                    unassigned_cost=None, p=p, p_exact=False, budget=budget, costs=c, need=None)
@@ -658,7 +663,8 @@ def capacitated_max_covering(
         "capacitated_max_covering", info, selected=chosen, existing=ex, build_s=build_s,
         covered_before=before, covered_after=served, total_demand=total,
         assignment=_main_site(F), reduction=rows.reduction,
-        details={"flows": F, "loads": capacity_loads(F, Q), "covered_rows": full,
+        details={"flows": F, "flows_before": f_before, "loads": capacity_loads(F, Q),
+                 "covered_rows": full,
                  "single_source": single_source, **rules.details()})
 
 
@@ -726,8 +732,8 @@ def capacitated_set_covering(
     total = float(w.sum())
     need = float(target_share) * total
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
-    before, _ = _served_with(C, w, Q, ex, single_source=single_source, solver=solver,
-                             deadline=deadline)
+    before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
+                                       solver=solver, deadline=deadline)
     # scale the target by a hair below so a plan serving exactly the share is feasible
     tol = 1e-9 * max(1.0, total)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
@@ -741,7 +747,7 @@ def capacitated_set_covering(
                             single_source=single_source)
         plan.covered_before = before
         if info.status == INFEASIBLE:
-            best, _ = _served_with(C, w, Q, np.flatnonzero(usable).astype(np.intp),
+            best, _, _ = _served_with(C, w, Q, np.flatnonzero(usable).astype(np.intp),
                                    single_source=single_source, solver=solver,
                                    deadline=deadline)
             plan.explanation = (f"at most {best:,.0f} of {total:,.0f} people "
@@ -759,5 +765,270 @@ def capacitated_set_covering(
         "capacitated_set_covering", info, selected=chosen, existing=ex, build_s=build_s,
         covered_before=before, covered_after=served, total_demand=total,
         assignment=_main_site(F), reduction=rows.reduction,
-        details={"flows": F, "loads": capacity_loads(F, Q), "covered_rows": full,
+        details={"flows": F, "flows_before": f_before, "loads": capacity_loads(F, Q),
+                 "covered_rows": full,
                  "single_source": single_source, **rules.details()})
+
+
+# ------------------------------------------------------------------------ GIS doors
+
+#: People one hospital bed serves by default: the norm of 7 beds per 1,000 residents.
+PERSONS_PER_BED = 1000.0 / 7.0
+
+
+def site_capacities(problem: Any, *, persons_per_bed: float = PERSONS_PER_BED,
+                    new_site_capacity: float | None = None) -> NDArray[np.float64]:
+    """People each site of a :class:`~geoplan.optimize.gis.SiteProblem` can serve.
+
+    An existing site: its ``capacity`` column where given, else ``beds x
+    persons_per_bed``. A candidate: its ``capacity`` column where given, else
+    ``new_site_capacity`` (what the new or upgraded site will serve), else its
+    ``beds x persons_per_bed`` (an upgraded facility keeping its beds).
+
+    Parameters
+    ----------
+    problem
+        The site problem.
+    persons_per_bed
+        People one bed serves (default 1,000 / 7).
+    new_site_capacity
+        People a new site serves where the candidate has no capacity of its own.
+
+    Returns
+    -------
+    numpy.ndarray
+        One capacity per site column.
+
+    Raises
+    ------
+    GeoplanInputError
+        Naming the sites left without a capacity and what to give them.
+    """
+    if not (math.isfinite(persons_per_bed) and persons_per_bed > 0):
+        raise GeoplanInputError(f"persons_per_bed must be > 0, got {persons_per_bed!r}",
+                                field="persons_per_bed")
+    s = problem.sites
+    n = len(s)
+    cap = (pd.to_numeric(s["capacity"], errors="coerce").to_numpy(float)
+           if "capacity" in s.columns else np.full(n, np.nan))
+    beds = (pd.to_numeric(s["beds"], errors="coerce").to_numpy(float)
+            if "beds" in s.columns else np.full(n, np.nan))
+    is_cand = np.ones(n, bool)
+    is_cand[problem.existing] = False
+    out = cap.copy()
+    if new_site_capacity is not None:
+        if not (math.isfinite(new_site_capacity) and new_site_capacity > 0):
+            raise GeoplanInputError(f"new_site_capacity must be > 0, got {new_site_capacity!r}",
+                                    field="new_site_capacity")
+        out = np.where(np.isnan(out) & is_cand, float(new_site_capacity), out)
+    out = np.where(np.isnan(out), beds * persons_per_bed, out)
+    bad = np.flatnonzero(np.isnan(out) | (out < 0))
+    if bad.size:
+        ids = ", ".join(str(v) for v in s["site_id"].iloc[bad[:5]])
+        cand_missing = bool(is_cand[bad].any())
+        raise GeoplanInputError(
+            f"{bad.size:,} site(s) have no capacity (e.g. {ids}): neither a capacity nor "
+            "beds column value", field="capacity",
+            hint=("give new sites a capacity (new_site_capacity = <people>) or the "
+                  "candidates layer a capacity column" if cand_missing else
+                  "give the facilities a capacity or beds value"))
+    return out
+
+
+def _minutes_matrix(problem: Any, minutes: float | None) -> tuple[sparse.csr_matrix, float]:
+    cutoff = float(problem.cutoff_s) / 60.0
+    lim = cutoff if minutes is None else float(minutes)
+    if not (0 < lim <= cutoff * (1 + 1e-12)):
+        raise GeoplanInputError(f"minutes must be in (0, {cutoff:g}] (the problem's cut-off), "
+                                f"got {minutes!r}", field="minutes")
+    tm = sparse.csr_matrix(problem.times, dtype=np.float64, copy=True)
+    tm.data = tm.data / 60.0
+    return tm, lim
+
+
+def _served_share(F: sparse.spmatrix | None, w: NDArray[np.float64]) -> NDArray[np.float64]:
+    if F is None:
+        return np.zeros(w.size)
+    served = np.asarray(sparse.csr_matrix(F).sum(axis=1)).ravel()
+    return np.where(w > 0, served / np.where(w > 0, w, 1.0), 0.0)
+
+
+def _gis_capacity_finish(problem: Any, plan: Plan, Q: NDArray[np.float64],
+                         before: NDArray[np.float64], after: NDArray[np.float64],
+                         **details: Any) -> Plan:
+    from .gis import coverage_by_unit, plan_sites
+
+    plan.by_unit = coverage_by_unit(problem, before, after)
+    plan.details.update(mode=problem.mode, capacities=Q, **details)
+    if plan.feasible:
+        sites = plan_sites(problem, plan)
+        loads = plan.details["loads"]
+        idx = np.r_[plan.existing, plan.selected].astype(np.intp)
+        sites["capacity"] = Q[idx]
+        sites["served"] = loads["served"].to_numpy()[idx]
+        sites["use"] = loads["use"].to_numpy()[idx]
+        plan.sites = sites
+    return plan
+
+
+def capacitated_p_median_from_problem(
+    problem: Any, p: int, *, minutes: float | None = None,
+    unassigned_minutes: float | None = None, persons_per_bed: float = PERSONS_PER_BED,
+    new_site_capacity: float | None = None, single_source: bool = False,
+    force_open: Any = None, force_closed: Any = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None, **solve_kw: Any) -> Plan:
+    """:func:`capacitated_p_median` on a :class:`~geoplan.optimize.gis.SiteProblem`.
+
+    Demand is assigned to sites within the problem's cut-off, never beyond a site's
+    capacity (:func:`site_capacities`); people no site within the cut-off can take are
+    charged ``unassigned_minutes`` (default: the cut-off) and counted in
+    ``details["unassigned"]``.
+
+    Parameters
+    ----------
+    problem
+        From :func:`geoplan.optimize.gis.build_problem`.
+    p
+        New sites to open.
+    minutes
+        Time standard for the coverage figures (people served by a site within it);
+        default: the cut-off.
+    unassigned_minutes
+        Minutes charged per person left unassigned.
+    persons_per_bed, new_site_capacity
+        See :func:`site_capacities`.
+    single_source
+        Every cell to one site.
+    force_open, force_closed, max_new_per_unit
+        Site rules with candidate ids.
+    **solve_kw
+        ``solver``, ``time_limit``, ``gap``, ``verbose``.
+
+    Returns
+    -------
+    Plan
+        Objective in person-minutes; ``by_unit`` (people served within ``minutes``
+        before/after, as shares), ``sites`` with ``capacity``, ``served`` and ``use``.
+    """
+    from .covering import gis_site_rules
+
+    tm, lim = _minutes_matrix(problem, minutes)
+    cutoff = float(problem.cutoff_s) / 60.0
+    u = cutoff if unassigned_minutes is None else float(unassigned_minutes)
+    Q = site_capacities(problem, persons_per_bed=persons_per_bed,
+                        new_site_capacity=new_site_capacity)
+    w = np.asarray(problem.demand, float)
+    plan = capacitated_p_median(tm, w, p, Q, existing=problem.existing,
+                                single_source=single_source, unassigned_time=u,
+                                **gis_site_rules(problem, force_open, force_closed,
+                                                 max_new_per_unit), **solve_kw)
+    if not plan.feasible:
+        return plan
+    F = plan.details["flows"]
+    mask = tm.copy()
+    mask.data = (tm.data <= lim * (1 + 1e-12)).astype(float)
+    within = sparse.csr_matrix(F.multiply(mask))
+    # before: what the existing sites serve within the standard and their capacities
+    C = problem.coverage(lim)
+    before, _, f_before = _served_with(C, w, Q, plan.existing, single_source=single_source,
+                                       solver=solve_kw.get("solver"), deadline=Deadline(None))
+    plan.covered_before = before
+    plan.covered_after = float(within.sum())
+    return _gis_capacity_finish(problem, plan, Q, _served_share(f_before, w),
+                                _served_share(within, w), minutes=lim,
+                                unassigned_minutes=u)
+
+
+def capacitated_max_covering_from_problem(
+    problem: Any, minutes: float | ArrayLike, *, p: int | None = None,
+    budget: float | None = None, persons_per_bed: float = PERSONS_PER_BED,
+    new_site_capacity: float | None = None, single_source: bool = False,
+    force_open: Any = None, force_closed: Any = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None, **solve_kw: Any) -> Plan:
+    """:func:`capacitated_max_covering` on a :class:`~geoplan.optimize.gis.SiteProblem`.
+
+    Parameters
+    ----------
+    problem
+        From :func:`geoplan.optimize.gis.build_problem`.
+    minutes
+        Time standard (or one per cell).
+    p, budget
+        Most new sites; most total cost (the candidates' ``cost``).
+    persons_per_bed, new_site_capacity
+        See :func:`site_capacities`.
+    single_source
+        Every cell to one site.
+    force_open, force_closed, max_new_per_unit
+        Site rules with candidate ids.
+    **solve_kw
+        ``solver``, ``time_limit``, ``gap``, ``verbose``.
+
+    Returns
+    -------
+    Plan
+        ``by_unit`` with the share of people served within the standard and capacities.
+    """
+    from .covering import _site_costs, gis_site_rules
+
+    C = problem.coverage(minutes)
+    Q = site_capacities(problem, persons_per_bed=persons_per_bed,
+                        new_site_capacity=new_site_capacity)
+    costs = _site_costs(problem) if budget is not None else None
+    if budget is not None and costs is None:
+        raise GeoplanInputError("a budget needs candidate costs", field="cost",
+                                hint="give the candidates a cost column")
+    w = np.asarray(problem.demand, float)
+    plan = capacitated_max_covering(C, w, Q, p=p, budget=budget, costs=costs,
+                                    existing=problem.existing, single_source=single_source,
+                                    **gis_site_rules(problem, force_open, force_closed,
+                                                     max_new_per_unit), **solve_kw)
+    return _gis_capacity_finish(
+        problem, plan, Q, _served_share(plan.details.get("flows_before"), w),
+        _served_share(plan.details.get("flows"), w) if plan.feasible else
+        _served_share(plan.details.get("flows_before"), w),
+        minutes=minutes if np.ndim(minutes) == 0 else "per cell")
+
+
+def capacitated_set_covering_from_problem(
+    problem: Any, minutes: float | ArrayLike, *, target_share: float = 1.0,
+    use_costs: bool = False, persons_per_bed: float = PERSONS_PER_BED,
+    new_site_capacity: float | None = None, single_source: bool = False,
+    force_open: Any = None, force_closed: Any = None,
+    max_new_per_unit: int | Mapping[str, int] | None = None, **solve_kw: Any) -> Plan:
+    """:func:`capacitated_set_covering` on a :class:`~geoplan.optimize.gis.SiteProblem`.
+
+    Parameters
+    ----------
+    problem
+        From :func:`geoplan.optimize.gis.build_problem`.
+    minutes
+        Time standard (or one per cell).
+    target_share
+        Share of people to be served within the standard and capacities.
+    use_costs
+        Minimise the candidates' cost instead of their number.
+    persons_per_bed, new_site_capacity, single_source, force_open, force_closed,
+    max_new_per_unit, **solve_kw
+        As in :func:`capacitated_max_covering_from_problem`.
+
+    Returns
+    -------
+    Plan
+    """
+    from .covering import _site_costs, gis_site_rules
+
+    C = problem.coverage(minutes)
+    Q = site_capacities(problem, persons_per_bed=persons_per_bed,
+                        new_site_capacity=new_site_capacity)
+    w = np.asarray(problem.demand, float)
+    plan = capacitated_set_covering(C, w, Q, target_share=target_share,
+                                    costs=_site_costs(problem) if use_costs else None,
+                                    existing=problem.existing, single_source=single_source,
+                                    **gis_site_rules(problem, force_open, force_closed,
+                                                     max_new_per_unit), **solve_kw)
+    return _gis_capacity_finish(
+        problem, plan, Q, _served_share(plan.details.get("flows_before"), w),
+        _served_share(plan.details.get("flows"), w) if plan.feasible else
+        _served_share(plan.details.get("flows_before"), w),
+        minutes=minutes if np.ndim(minutes) == 0 else "per cell")

@@ -40,7 +40,8 @@ class SiteProblem:
         The population rows used, in row order.
     sites
         Existing facilities first, then candidates: ``site_id``, ``name``, ``kind``
-        (``"existing"``/``"candidate"``), ``type``, ``cost``, ``beds``, geometry.
+        (``"existing"``/``"candidate"``), ``type``, ``cost``, ``beds``, ``capacity``
+        (people the site can serve, where the layer gives it), geometry.
     existing
         Indices of the existing sites (``0 .. n_existing-1``).
     mode
@@ -115,10 +116,12 @@ def _site_frame(gdf: gpd.GeoDataFrame, kind: str, cost_column: str | None,
             if cost_column and cost_column in g.columns else np.full(n, np.nan))
     beds = (pd.to_numeric(g["beds"], errors="coerce").to_numpy(float)
             if "beds" in g.columns else np.full(n, np.nan))
+    capacity = (pd.to_numeric(g["capacity"], errors="coerce").to_numpy(float)
+                if "capacity" in g.columns else np.full(n, np.nan))
     return gpd.GeoDataFrame({
         "site_id": col("id", None).astype(str), "name": col("name", None),
         "kind": np.full(n, kind, dtype=object), "type": col("type", None),
-        "cost": cost, "beds": beds,
+        "cost": cost, "beds": beds, "capacity": capacity,
         "admin_code": col("admin_code", None), "admin_name": col("admin_name", None),
     }, geometry=g.geometry.values, crs=g.crs)
 
@@ -216,7 +219,8 @@ def coverage_by_unit(problem: SiteProblem, covered_before: ArrayLike,
     problem
         The problem the plan was solved on.
     covered_before, covered_after
-        Boolean per cell.
+        Per cell: covered or not (boolean), or the share of its people served (0-1,
+        capacitated models).
 
     Returns
     -------
@@ -224,8 +228,8 @@ def coverage_by_unit(problem: SiteProblem, covered_before: ArrayLike,
         ``admin_code, admin_name, population, covered_before, covered_after,
         share_before, share_after``; a final ``total`` row.
     """
-    b = np.asarray(covered_before, bool)
-    a = np.asarray(covered_after, bool)
+    b = np.asarray(covered_before, float)
+    a = np.asarray(covered_after, float)
     w = problem.demand
     unit = problem.unit if problem.unit is not None else np.full(w.size, "all", object)
     frame = pd.DataFrame({"admin_code": pd.Series(unit, dtype=object).fillna("(none)"),

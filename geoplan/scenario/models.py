@@ -65,7 +65,8 @@ def _candidates_of(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
         raise GeoplanInputError(f"model '{m.name}' has no candidate sites",
                                 field="candidate_types",
                                 hint="give candidate_types and/or upgrade_types")
-    keep = ["id", "name", "type", "cost", "admin_code", "admin_name", "geometry"]
+    keep = ["id", "name", "type", "cost", "beds", "capacity", "admin_code", "admin_name",
+            "geometry"]
     frames = [p[[k for k in keep if k in p.columns]] for p in parts]
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry",
                             crs=parts[0].crs)

@@ -366,3 +366,74 @@ def test_budget_and_site_rules_apply():
     plan = capacitated_max_covering(C, w, Q, p=2, max_new_per_unit=1,
                                     site_unit=["a", "b", "b"])
     assert plan.selected.tolist() == [0, 2]
+
+
+# ------------------------------------------------------------------------ GIS doors
+
+
+def _site_problem(capacity=(np.nan, np.nan, np.nan), beds=(70.0, np.nan, 14.0)):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geoplan.optimize.gis import SiteProblem
+
+    # 3 cells; E1 existing (70 beds = 10,000 people), C1 and C2 candidates; seconds
+    t = np.array([[60.0, 600.0, 0], [300.0, 120.0, 0], [0, 900.0, 240.0]])
+    cells = gpd.GeoDataFrame({"population": [8000.0, 6000.0, 3000.0]},
+                             geometry=[Point(i, 0) for i in range(3)], crs="EPSG:32650")
+    sites = gpd.GeoDataFrame({"site_id": ["E1", "C1", "C2"], "name": list("abc"),
+                              "kind": ["existing", "candidate", "candidate"],
+                              "type": "clinic", "cost": [np.nan, 5.0, 3.0],
+                              "beds": list(beds), "capacity": list(capacity)},
+                             geometry=[Point(i, 1) for i in range(3)], crs="EPSG:32650")
+    return SiteProblem(times=sp.csr_matrix(t), demand=cells["population"].to_numpy(float),
+                       unit=np.array(["A", "A", "B"], dtype=object), cells=cells,
+                       sites=sites, existing=np.array([0]), mode="drive", cutoff_s=1200.0,
+                       unit_names={"A": "Alpha", "B": "Beta"})
+
+
+def test_site_capacities_follow_capacity_then_new_site_capacity_then_beds():
+    from geoplan.optimize.capacity import site_capacities
+
+    prob = _site_problem(capacity=(np.nan, 4000.0, np.nan))
+    Q = site_capacities(prob, persons_per_bed=100.0, new_site_capacity=5000.0)
+    assert Q.tolist() == [7000.0, 4000.0, 5000.0]      # beds x 100; own; new-site value
+    assert site_capacities(prob, persons_per_bed=100.0).tolist() == [7000.0, 4000.0, 1400.0]
+    with pytest.raises(GeoplanInputError, match="C1") as err:
+        site_capacities(_site_problem(beds=(70.0, np.nan, 14.0)))
+    assert "new_site_capacity" in err.value.hint
+
+
+def test_gis_capacitated_max_covering_serves_within_capacity_and_reports_units():
+    from geoplan.optimize.capacity import capacitated_max_covering_from_problem
+
+    prob = _site_problem()
+    # E1 serves 10,000 within 10 min: all of cell 0 (8,000) and 2,000 of cell 1 (5 min)
+    plan = capacitated_max_covering_from_problem(prob, 10, p=1, persons_per_bed=1000 / 7,
+                                                 new_site_capacity=5000.0)
+    assert plan.status == "optimal"
+    assert plan.covered_before == pytest.approx(10_000)
+    # C1 serves the 4,000 of cell 1 E1 cannot take (14,000); C2 only cell 2 (13,000)
+    assert prob.sites["site_id"].iloc[plan.selected].tolist() == ["C1"]
+    assert plan.covered_after == pytest.approx(14_000)
+    units = plan.by_unit.set_index("admin_code")
+    assert units.loc["A", "share_before"] == pytest.approx(10_000 / 14_000)
+    assert units.loc["total", "covered_after"] == pytest.approx(plan.covered_after)
+    s = plan.sites.set_index("site_id")
+    assert s.loc["E1", "served"] == pytest.approx(10_000) and s.loc["E1", "use"] == \
+        pytest.approx(1.0)
+
+
+def test_gis_capacitated_p_median_charges_the_unassigned_and_counts_within_minutes():
+    from geoplan.optimize.capacity import capacitated_p_median_from_problem
+
+    prob = _site_problem()
+    plan = capacitated_p_median_from_problem(prob, 1, minutes=10, new_site_capacity=5000.0)
+    assert plan.status == "optimal"
+    F = plan.details["flows"].toarray()
+    assert F.sum() + plan.details["unassigned"] == pytest.approx(17_000)
+    tmin = prob.times.toarray() / 60
+    cost = (F * tmin).sum() + plan.details["unassigned"] * 20.0
+    assert plan.objective == pytest.approx(cost)
+    within = (F * ((tmin > 0) & (tmin <= 10))).sum()
+    assert plan.covered_after == pytest.approx(within)
