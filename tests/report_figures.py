@@ -93,7 +93,9 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
         units = pd.read_csv(out / f"plan_{m['name']}_units.csv", encoding="utf-8-sig")
         units = units[units.iloc[:, 0].astype(str) != "total"]
         want["units_met"], want["units"] = int(units["met"].sum()), len(units)
-    covering = fig["model"] in ("set_covering", "max_covering", "tradeoff", "standards_cover")
+    covering = fig["model"] in ("set_covering", "max_covering", "tradeoff", "standards_cover",
+                                "capacitated_set_covering", "capacitated_max_covering",
+                                "capacitated_p_median")
     if covering:
         for k in ("covered_before", "covered_after"):
             want[k] = fig[k]
@@ -102,6 +104,10 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
         want["uncovered_after"] = fig["total_demand"] - fig["covered_after"]
         if "urban_minutes" not in m:
             want["standard_minutes"] = float(m["minutes"])
+    if fig["model"] == "capacitated_p_median":    # unassigned = people not served
+        want["mean_minutes"] = fig["objective"] / fig["total_demand"]
+        flows = pd.read_csv(out / f"plan_{m['name']}_sites.csv", encoding="utf-8-sig")
+        want["unassigned"] = fig["total_demand"] - float(flows["served"].sum())
     if fig["model"] == "p_median":                # person-minutes / people
         want["mean_minutes"] = fig["objective"] / fig["total_demand"]
     if fig["model"] == "p_center":

@@ -1132,8 +1132,9 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
     Returns
     -------
     geopandas.GeoDataFrame
-        ``id``, ``name``, ``type``, ``status`` (``"new"`` or ``"upgraded"``),
-        ``beds_added``, ``cost``, ``admin_name``, point geometry.
+        ``id``, ``name``, ``type``, ``status`` (``"new"`` or ``"upgraded"``; capacitated
+        plans also list their ``"existing"`` sites), ``beds_added``, ``cost``, (capacitated
+        plans: ``capacity``, ``served``, ``use``), ``admin_name``, point geometry.
 
     Raises
     ------
@@ -1148,9 +1149,14 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
         status = s.get("status", pd.Series("new", index=s.index)).astype(str)
         added = pd.to_numeric(s.get("beds_added", pd.Series(0.0, index=s.index)),
                               errors="coerce").fillna(0.0)
-        keep = (status == "new") | ((status == "existing") & (added > 0))
+        # capacitated plans: every open site, with what it serves against its capacity
+        loads = "served" in s.columns
+        keep = (status == "new") | ((status == "existing") & ((added > 0) | loads))
         s = s.loc[keep].copy()
-        s["status"] = np.where(status[keep] == "new", "new", "upgraded")
+        s["status"] = np.where(status[keep] == "new", "new",
+                               np.where(added[keep] > 0, "upgraded", "existing"))
+        if loads:
+            cols = cols[:-2] + ["capacity", "served", "use"] + cols[-2:]
         s["beds_added"] = added[keep].to_numpy()
     else:
         s = _sites_from_indices(plan, candidates, facilities)

@@ -511,7 +511,7 @@ def capacitated_p_median(
         covered_after=served, total_demand=total, assignment=_main_site(F),
         reduction=rows.reduction,
         details={"flows": F, "loads": capacity_loads(F, Q), "unassigned": unassigned,
-                 "mean_time": float((F.multiply(T)).sum()) / served if served else math.nan,
+                 "mean_time": info.objective / total if total else math.nan,
                  "single_source": single_source, **rules.details()})
     return plan
 
@@ -561,6 +561,46 @@ def _served_with(C: sparse.csr_matrix, w: NDArray[np.float64], Q: NDArray[np.flo
     return float(F.sum()), info, F
 
 
+def _nearest_flows(C: sparse.csr_matrix, times: Any, w: NDArray[np.float64],
+                   Q: NDArray[np.float64], open_cols: NDArray[np.intp], F: sparse.csr_matrix,
+                   *, single_source: bool, solver: Any, deadline: Deadline
+                   ) -> sparse.csr_matrix:
+    """The least-travel assignment to the open sites that serves as many people as ``F``.
+
+    The open sites are fixed; people served must stay at least ``F``'s total, the travel
+    time of the assignment is minimised. Falls back to ``F`` if that solve does not end
+    with a proven answer or serves fewer people (beyond the solver's tolerance).
+    """
+    Tm = _check_matrix(times, "times")
+    if Tm.shape != C.shape:
+        raise GeoplanInputError(f"times has shape {Tm.shape}, coverage {C.shape}",
+                                field="times")
+    if not C.nnz or not open_cols.size:
+        return F
+    pattern = C.copy()
+    pattern.data = np.ones_like(pattern.data)
+    r, c = pattern.nonzero()
+    # the times of the covered pairs (a stored 0 stays a pair at 0 seconds)
+    T = sparse.csr_matrix((np.asarray(Tm[r, c]).ravel(), (r, c)), shape=C.shape)
+    T.sort_indices()
+    usable = np.zeros(C.shape[1], bool)
+    usable[open_cols] = True
+    rows = _reduce(T, w, usable, merge=not single_source, times="equal")
+    if not rows.T.nnz:
+        return F
+    target = float(F.sum())
+    rules = check_site_rules(C.shape[1], open_cols)
+    model = _build(rows, Q, open_cols, np.zeros(0, np.intp), rules,
+                   single_source=single_source, sense=pulp.LpMinimize, objective="time",
+                   assign="le", unassigned_cost=None, p=None, p_exact=False, budget=None,
+                   costs=None, need=target)
+    info = solve(model.prob, solver, time_limit=deadline.solver_limit())
+    if info.status != OPTIMAL:
+        return F
+    out = _flows(rows, model, w, *C.shape)
+    return out if float(out.sum()) >= target - 1e-9 * max(1.0, target) else F
+
+
 def capacitated_max_covering(
     coverage: ArrayLike | sparse.spmatrix,
     weights: ArrayLike,
@@ -578,6 +618,7 @@ def capacitated_max_covering(
     force_closed: ArrayLike | None = None,
     max_new_per_unit: int | Mapping[str, int] | None = None,
     site_unit: ArrayLike | None = None,
+    times: ArrayLike | sparse.spmatrix | None = None,
     verbose: bool = False,
 ) -> Plan:
     r"""At most ``p`` new sites (and/or a budget): serve the most people within capacities.
@@ -613,6 +654,11 @@ def capacitated_max_covering(
         Every row to at most one site (binary assignment).
     solver, time_limit, gap, verbose, force_open, force_closed, max_new_per_unit, site_unit
         As in :func:`capacitated_p_median`.
+    times
+        Travel times of the pairs (any stored pattern covering ``coverage``'s). Many
+        assignments serve the same people; with ``times`` the plan's is the one of least
+        total travel time among them (a second solve with the chosen sites fixed: the
+        sites and the people served are the proven optimum's). Without, the solver's.
 
     Returns
     -------
@@ -643,6 +689,10 @@ def capacitated_max_covering(
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
     before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
                                        solver=solver, deadline=deadline)
+    if times is not None and f_before is not None and ex.size:
+        f_before = _nearest_flows(C, times, w, Q, ex, f_before,
+                                  single_source=single_source, solver=solver,
+                                  deadline=deadline)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
                    sense=pulp.LpMaximize, objective="served", assign="le",
                    unassigned_cost=None, p=p, p_exact=False, budget=budget, costs=c, need=None)
@@ -654,10 +704,13 @@ def capacitated_max_covering(
                             single_source=single_source)
         plan.covered_before = before
         return plan
+    chosen = _opened(model)
     F = _flows(rows, model, w, n, m)
+    if times is not None:
+        F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
+                           single_source=single_source, solver=solver, deadline=deadline)
     served = float(F.sum())
     info = with_true_objective(info, served)
-    chosen = _opened(model)
     full = np.isclose(np.asarray(F.sum(axis=1)).ravel(), w, rtol=1e-9, atol=1e-9) & (w > 0)
     return Plan.from_solve(
         "capacitated_max_covering", info, selected=chosen, existing=ex, build_s=build_s,
@@ -684,6 +737,7 @@ def capacitated_set_covering(
     force_closed: ArrayLike | None = None,
     max_new_per_unit: int | Mapping[str, int] | None = None,
     site_unit: ArrayLike | None = None,
+    times: ArrayLike | sparse.spmatrix | None = None,
     verbose: bool = False,
 ) -> Plan:
     r"""Fewest (or cheapest) new sites so that a share of people is served within capacities.
@@ -703,7 +757,7 @@ def capacitated_set_covering(
 
     Parameters
     ----------
-    coverage, weights, capacities, existing, single_source
+    coverage, weights, capacities, existing, single_source, times
         As in :func:`capacitated_max_covering`.
     target_share
         Share of all people that must be served (0-1].
@@ -734,6 +788,10 @@ def capacitated_set_covering(
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
     before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
                                        solver=solver, deadline=deadline)
+    if times is not None and f_before is not None and ex.size:
+        f_before = _nearest_flows(C, times, w, Q, ex, f_before,
+                                  single_source=single_source, solver=solver,
+                                  deadline=deadline)
     # scale the target by a hair below so a plan serving exactly the share is feasible
     tol = 1e-9 * max(1.0, total)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
@@ -756,9 +814,12 @@ def capacitated_set_covering(
                                 f"candidate open; the target is {target_share:.2%}")
             plan.details["most_served"] = best
         return plan
-    F = _flows(rows, model, w, n, m)
-    served = float(F.sum())
     chosen = _opened(model)
+    F = _flows(rows, model, w, n, m)
+    if times is not None:
+        F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
+                           single_source=single_source, solver=solver, deadline=deadline)
+    served = float(F.sum())
     info = with_true_objective(info, float(c[chosen].sum()))
     full = np.isclose(np.asarray(F.sum(axis=1)).ravel(), w, rtol=1e-9, atol=1e-9) & (w > 0)
     return Plan.from_solve(
@@ -860,6 +921,11 @@ def _gis_capacity_finish(problem: Any, plan: Plan, Q: NDArray[np.float64],
 
     plan.by_unit = coverage_by_unit(problem, before, after)
     plan.details.update(mode=problem.mode, capacities=Q, **details)
+    if "cell_id" in problem.cells.columns:
+        # the share of each cell's people served, for the plan's maps
+        plan.details["served_share"] = pd.DataFrame({
+            "cell_id": problem.cells["cell_id"].to_numpy(), "before": before,
+            "after": after})
     if plan.feasible:
         sites = plan_sites(problem, plan)
         loads = plan.details["loads"]
@@ -981,6 +1047,7 @@ def capacitated_max_covering_from_problem(
     w = np.asarray(problem.demand, float)
     plan = capacitated_max_covering(C, w, Q, p=p, budget=budget, costs=costs,
                                     existing=problem.existing, single_source=single_source,
+                                    times=problem.times,
                                     **gis_site_rules(problem, force_open, force_closed,
                                                      max_new_per_unit), **solve_kw)
     return _gis_capacity_finish(
@@ -1025,6 +1092,7 @@ def capacitated_set_covering_from_problem(
     plan = capacitated_set_covering(C, w, Q, target_share=target_share,
                                     costs=_site_costs(problem) if use_costs else None,
                                     existing=problem.existing, single_source=single_source,
+                                    times=problem.times,
                                     **gis_site_rules(problem, force_open, force_closed,
                                                      max_new_per_unit), **solve_kw)
     return _gis_capacity_finish(

@@ -35,6 +35,9 @@ Figures (``key``: unit; present only where the plan has them):
     The longest travel time of any served demand to its nearest open site (p-center).
 ``beyond_cutoff``: people; ``cutoff_minutes``: minutes
     People no open site reaches within the model's search cut-off (p-median, p-center).
+``unassigned``: people
+    People no open site within reach had room for (capacitated p-median; counted at the
+    cut-off in the mean time).
 ``units_met``, ``units``: units
     Admin units meeting the target after the plan, of all units (beds plans: ``met``).
 """
@@ -56,7 +59,8 @@ UNITS: dict[str, str] = {
     "cost": "wan_yuan", "covered_before": "people", "covered_after": "people",
     "share_before": "share", "share_after": "share", "uncovered_after": "people",
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
-    "beyond_cutoff": "people", "cutoff_minutes": "minutes", "units_met": "units",
+    "beyond_cutoff": "people", "cutoff_minutes": "minutes", "unassigned": "people",
+    "units_met": "units",
     "units": "units",
 }
 
@@ -106,7 +110,8 @@ def _site_figures(plan: Any) -> dict[str, float]:
 
 
 #: Models whose plan counts people within a time standard (covered before/after).
-COVERING_MODELS = ("set_covering", "max_covering", "tradeoff", "standards_cover")
+COVERING_MODELS = ("set_covering", "max_covering", "tradeoff", "standards_cover",
+                   "capacitated_set_covering", "capacitated_max_covering")
 
 
 def _covering(plan: Any, values: dict[str, float]) -> None:
@@ -138,7 +143,9 @@ def plan_figures(plan: Any) -> list[Figure]:
     """The figures of ``plan`` a reader is shown, in reading order (see the module).
 
     Which figures depend on the model: covering models (:data:`COVERING_MODELS`) give
-    people and shares within their standard; the p-median its mean time and the p-center
+    people and shares within their standard (capacitated ones: people *served* within it
+    and within the sites' capacities); the capacitated p-median those, its mean time and
+    the people left unassigned; the p-median its mean time and the p-center
     its worst time (their cut-off is a search limit, not a standard: people beyond it are
     counted, ``beyond_cutoff``); beds plans their beds, cost and units meeting the ratio;
     function centres the mean covered share over their centre types (their covered
@@ -164,6 +171,13 @@ def plan_figures(plan: Any) -> list[Figure]:
             _covering(plan, values)
         elif plan.model in ("p_median", "p_center"):
             _times(plan, values)
+        elif plan.model == "capacitated_p_median":
+            _covering(plan, values)
+            d = plan.details
+            if _finite(d.get("mean_time")):
+                values["mean_minutes"] = float(d["mean_time"])
+            if _finite(d.get("unassigned")):
+                values["unassigned"] = float(d["unassigned"])
         elif plan.model == "function_centres":
             for key in ("share_before", "share_after"):
                 if _finite(getattr(plan, key)):

@@ -238,6 +238,8 @@ def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any
     """Run a site-choosing model (every kind but beds) on its site problem."""
     kind = m.kind
     minutes = float(m.minutes)
+    if getattr(m, "capacity", None):
+        return _capacitated_plan(problem, m, kw)
     if kind == "set_covering":
         from geoplan.optimize.covering import set_covering_from_problem
         _check_door(set_covering_from_problem, kw, kind)
@@ -276,6 +278,28 @@ def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any
     else:  # pragma: no cover - validated in scenario_file
         raise GeoplanInputError(f"unknown model kind {kind!r}", field="kind")
     return plan
+
+
+def _capacitated_plan(problem: Any, m: Any, kw: dict[str, Any]) -> Any:
+    """A set covering, maximal covering or p-median with ``capacity = true``
+    (:mod:`geoplan.optimize.capacity`)."""
+    from geoplan.optimize import capacity as cap
+
+    kw = dict(kw)
+    kw.update({k: getattr(m, k) for k in ("persons_per_bed", "new_site_capacity",
+                                           "single_source") if getattr(m, k) is not None})
+    minutes = float(m.minutes)
+    if m.kind == "set_covering":
+        door = cap.capacitated_set_covering_from_problem
+        _check_door(door, kw, m.kind)
+        return door(problem, minutes, target_share=m.target_share, **kw)
+    if m.kind == "max_covering":
+        door = cap.capacitated_max_covering_from_problem
+        _check_door(door, kw, m.kind)
+        return door(problem, minutes, p=m.p, budget=m.budget, **kw)
+    door = cap.capacitated_p_median_from_problem
+    _check_door(door, kw, m.kind)
+    return door(problem, m.p, **kw)
 
 
 def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
@@ -357,6 +381,7 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
         return None
     before = site_types(region, m)
     new = plan_sites(plan, region.candidates, region.facilities)
+    new = new[new["status"] != "existing"]          # capacitated plans list them too
     if new.empty:
         return None
     new = new.assign(type="__plan__")
@@ -381,6 +406,15 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     for when, col in (("before", "minutes"), ("after", "minutes_after")):
         t = cells[col].to_numpy(float)
         cells[f"meets_{when}"] = np.isfinite(std) & (np.nan_to_num(t, nan=np.inf) <= std)
+    served = plan.details.get("served_share")
+    if served is not None:
+        # a capacitated plan: a cell meets its standard when a site within it has room
+        # for all its people (the model's own assignment, not the nearest site)
+        share = served.set_index("cell_id")
+        for when in ("before", "after"):
+            v = cells["cell_id"].map(share[when]).to_numpy(float)
+            cells[f"served_{when}"] = v
+            cells[f"meets_{when}"] = np.isfinite(std) & (np.nan_to_num(v) >= 1 - 1e-9)
     return cells
 
 

@@ -77,7 +77,8 @@ from typing import Any
 from geoplan import labels
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CoverageSpec",
+__all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CapacitySiteSpec",
+           "CoverageSpec",
            "FunctionCentresSpec", "MaxCoveringSpec", "ModelSpec", "PCenterSpec", "PMedianSpec",
            "Scenario", "SetCoveringSpec", "SiteModelSpec", "TradeoffSpec", "check_model",
            "read_scenario"]
@@ -207,15 +208,26 @@ _MOVED = {
                    "pick another column)",
 }
 
+#: Keys of the kinds with a capacitated variant (geoplan.optimize.capacity): people are
+#: assigned to sites within each site's capacity.
+_CAPACITY = {
+    "capacity": _Key("bool"),                                   # assign within capacities
+    "persons_per_bed": _Key("number", check=_positive),          # sites' capacity from beds
+    "new_site_capacity": _Key("number", check=_positive),        # people a new site serves
+    "single_source": _Key("bool"),                               # every cell to one site
+}
+_CAPACITY_ONLY = ("persons_per_bed", "new_site_capacity", "single_source")
+
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
-    "set_covering": {**_COMMON_MODEL, **_SITES,
+    "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
                      "target_share": _Key("number", check=_share, default=1.0),
                      "unit_min_share": _Key("number", check=_share)},
-    "max_covering": {**_COMMON_MODEL, **_SITES,
+    "max_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
                      "p": _Key("int", check=_positive),
                      "budget": _Key("number", check=_positive)},
     "tradeoff": {**_COMMON_MODEL, **_SITES, "p_max": _Key("int", required=True, check=_positive)},
-    "p_median": {**_COMMON_MODEL, **_SITES, "p": _Key("int", required=True, check=_positive)},
+    "p_median": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
+                 "p": _Key("int", required=True, check=_positive)},
     "p_center": {**_COMMON_MODEL, **_SITES, "p": _Key("int", check=_positive),
                  "urban_minutes": _Key("number", check=_positive),
                  "rural_minutes": _Key("number", check=_positive),
@@ -375,7 +387,18 @@ class SiteModelSpec(ModelSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SetCoveringSpec(SiteModelSpec):
+class CapacitySiteSpec(SiteModelSpec):
+    """A site model that can assign people within each site's capacity
+    (:mod:`geoplan.optimize.capacity`): ``capacity = true``."""
+
+    capacity: bool | None = None
+    persons_per_bed: float | None = None
+    new_site_capacity: float | None = None
+    single_source: bool | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCoveringSpec(CapacitySiteSpec):
     """``kind = "set_covering"``: fewest (cheapest) sites for a covered share."""
 
     target_share: float = 1.0
@@ -383,7 +406,7 @@ class SetCoveringSpec(SiteModelSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaxCoveringSpec(SiteModelSpec):
+class MaxCoveringSpec(CapacitySiteSpec):
     """``kind = "max_covering"``: most people covered by p sites or a budget."""
 
     p: int | None = None
@@ -398,7 +421,7 @@ class TradeoffSpec(SiteModelSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PMedianSpec(SiteModelSpec):
+class PMedianSpec(CapacitySiteSpec):
     """``kind = "p_median"``: p sites minimising population-weighted travel time."""
 
     p: int
@@ -725,6 +748,19 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
         raise GeoplanInputError("a function_centres model needs 'total' or 'per_type'",
                                 path=path, row=_where(text, "model", i, None), field="total",
                                 hint="add total = 9 (new centres in all) or per_type = 3")
+    if not out.get("capacity"):
+        stray = [k for k in _CAPACITY_ONLY if k in out]
+        if stray:
+            raise GeoplanInputError(
+                f"'{stray[0]}' applies to a capacitated model; this model has no "
+                "'capacity = true'", path=path, row=_where(text, "model", i, stray[0]),
+                field=stray[0], hint="add capacity = true, or remove the key")
+    elif "unit_min_share" in out:
+        raise GeoplanInputError(
+            "'unit_min_share' is not available with 'capacity = true' (the capacitated "
+            "set covering takes one overall target_share)", path=path,
+            row=_where(text, "model", i, "unit_min_share"), field="unit_min_share",
+            hint="remove unit_min_share, or capacity = true")
     both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
     if both:
         raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "

@@ -128,6 +128,23 @@ def _transport(T: np.ndarray, w: np.ndarray, Q: np.ndarray, cols: list[int], *,
     return -r.fun
 
 
+def _least_travel(T: np.ndarray, w: np.ndarray, Q: np.ndarray, cols: list[int],
+                  served: float) -> float:
+    """Least person-time of a divisible assignment to ``cols`` serving ``served`` people."""
+    n = T.shape[0]
+    pairs = [(i, j) for i in range(n) for j in cols if np.isfinite(T[i, j])]
+    c = [w[i] * T[i, j] for i, j in pairs]
+    A = np.zeros((n + len(cols) + 1, len(pairs)))
+    for e, (i, j) in enumerate(pairs):
+        A[i, e] = 1.0
+        A[n + cols.index(j), e] = w[i]
+        A[-1, e] = -w[i]
+    b = np.r_[np.ones(n), [Q[j] if np.isfinite(Q[j]) else 1e18 for j in cols],
+              -served + 1e-7]
+    r = linprog(c, A_ub=A, b_ub=b, bounds=[(0, 1)] * len(pairs), method="highs")
+    return r.fun
+
+
 def _single(T: np.ndarray, w: np.ndarray, Q: np.ndarray, cols: list[int], *, mode: str,
             u: float | None = None) -> float:
     """Best single-source assignment by enumerating every choice of each row."""
@@ -225,6 +242,17 @@ def test_capacitated_max_covering_equals_brute_force(inst, p, single, solver):
                                     solver=solver)
     assert plan.status == "optimal"
     assert plan.objective == pytest.approx(best, abs=1e-6)
+    # with times: the same sites and people served, the least travel among assignments
+    near = capacitated_max_covering(_sparse(T), w, Q, p=p, existing=ex, single_source=single,
+                                    solver=solver, times=_sparse(T))
+    assert near.objective == pytest.approx(best, abs=1e-6)
+    assert near.covered_after == pytest.approx(best, abs=1e-6)
+    cols = list(ex) + near.selected.tolist()
+    Tc = np.where(np.isin(np.arange(T.shape[1]), cols), T, np.inf)
+    if not single and best > 0:
+        least = _least_travel(Tc, w, Q, cols, best)
+        F = near.details["flows"].toarray()
+        assert (F * np.where(np.isfinite(T), T, 0)).sum() == pytest.approx(least, abs=1e-5)
     assert plan.covered_after == pytest.approx(best, abs=1e-6)
     assert plan.covered_before == pytest.approx(before, abs=1e-6)
     assert plan.n_new <= p
@@ -419,9 +447,12 @@ def test_gis_capacitated_max_covering_serves_within_capacity_and_reports_units()
     units = plan.by_unit.set_index("admin_code")
     assert units.loc["A", "share_before"] == pytest.approx(10_000 / 14_000)
     assert units.loc["total", "covered_after"] == pytest.approx(plan.covered_after)
+    # of the assignments serving 14,000, the least travel: C1 fills with cell 1 (2 min),
+    # E1 keeps cell 0 and the last 1,000 of cell 1
     s = plan.sites.set_index("site_id")
-    assert s.loc["E1", "served"] == pytest.approx(10_000) and s.loc["E1", "use"] == \
-        pytest.approx(1.0)
+    assert s.loc["E1", "served"] == pytest.approx(9_000) and s.loc["E1", "use"] == \
+        pytest.approx(0.9)
+    assert s.loc["C1", "served"] == pytest.approx(5_000)
 
 
 def test_gis_capacitated_p_median_charges_the_unassigned_and_counts_within_minutes():

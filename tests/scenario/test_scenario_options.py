@@ -98,10 +98,17 @@ VARIANTS: dict[str, str | dict[str, str]] = {
                          "new_site_min_beds = 100\nnew_site_max_beds = 500",
     "new_site_max_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
                          "new_site_max_beds = 400",
+    "capacity": "capacity = true",
+    "persons_per_bed": "capacity = true\npersons_per_bed = 100",
+    "new_site_capacity": "capacity = true\nnew_site_capacity = 5000",
+    "single_source": "capacity = true\nsingle_source = true",
 }
 #: Variants that only make sense next to another key (compared with that base instead;
 #: ``key = DROP`` removes a key of the base table).
 PAIRED_BASE = {
+    "persons_per_bed": "capacity = true",
+    "new_site_capacity": "capacity = true",
+    "single_source": "capacity = true",
     ("p_center", "target_share"): "p = DROP\nurban_minutes = 12\nrural_minutes = 20",
     "rural_minutes": "urban_minutes = 12\nrural_minutes = 20",
     "urban_levels": "urban_minutes = 12\nrural_minutes = 20",
@@ -202,9 +209,10 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
     from importlib import import_module
 
     # by module path: geoplan.optimize re-exports functions under some module names
-    beds, center, covering, fc, gis, median, tradeoff = (
+    beds, center, covering, fc, gis, median, tradeoff, capacity = (
         import_module(f"geoplan.optimize.{n}") for n in
-        ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff"))
+        ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff",
+         "capacity"))
     seen: dict[str, Any] = {}
 
     def build(population, candidates, network, mode, minutes, **kw):
@@ -226,7 +234,10 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
                       (tradeoff, "tradeoff_curve_from_problem"),
                       (median, "p_median_from_problem"), (center, "p_center_from_problem"),
                       (fc, "function_centres_from_problem"),
-                      (beds, "beds_to_ratio_from_region")):
+                      (beds, "beds_to_ratio_from_region"),
+                      (capacity, "capacitated_set_covering_from_problem"),
+                      (capacity, "capacitated_max_covering_from_problem"),
+                      (capacity, "capacitated_p_median_from_problem")):
         monkeypatch.setattr(mod, attr, door(attr))
     try:
         models.run_model(region, m)
@@ -415,7 +426,11 @@ def test_options_a_model_cannot_use_are_refused(tmp_path):
             ("function_centres", 'existing_types = ["insurance_service_point"]',
              "existing_types"),
             ("function_centres", 'candidate_types = ["township land"]', "candidate_types"),
-            ("max_covering", 'cost_column = "fixed_cost_wan"', "[candidates] cost")):
+            ("max_covering", 'cost_column = "fixed_cost_wan"', "[candidates] cost"),
+            ("p_median", "single_source = true", "single_source"),
+            ("max_covering", "new_site_capacity = 5000", "new_site_capacity"),
+            ("set_covering", "persons_per_bed = 100", "persons_per_bed"),
+            ("set_covering", "capacity = true\nunit_min_share = 0.5", "unit_min_share")):
         with pytest.raises(GeoplanInputError, match=re.escape(word)) as e:
             _spec(tmp_path, kind, extra)
         assert e.value.hint and "line" in str(e.value), str(e.value)
