@@ -95,7 +95,7 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
         want["units_met"], want["units"] = int(units["met"].sum()), len(units)
     covering = fig["model"] in ("set_covering", "max_covering", "tradeoff", "standards_cover",
                                 "capacitated_set_covering", "capacitated_max_covering",
-                                "capacitated_p_median")
+                                "capacitated_p_median", "balanced_covering")
     if covering:
         for k in ("covered_before", "covered_after"):
             want[k] = fig[k]
@@ -104,6 +104,13 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
         want["uncovered_after"] = fig["total_demand"] - fig["covered_after"]
         if "urban_minutes" not in m:
             want["standard_minutes"] = float(m["minutes"])
+    if fig["model"] == "balanced_covering":       # from the plan's zone table
+        zones = pd.read_csv(out / f"plan_{m['name']}_zones.csv", encoding="utf-8-sig")
+        zones = zones[zones["population"] > 0]
+        want["worst_zone_share"] = float((zones["covered_after"] / zones["population"]).min())
+        assert zones["covered_after"].sum() <= fig["covered_after"] * (1 + 1e-5)  # 6 digits
+        if "price_of_balance" in fig.get("figures", {}):
+            want["price_of_balance"] = fig["figures"]["price_of_balance"]
     if fig["model"] == "capacitated_p_median":    # unassigned = people not served
         want["mean_minutes"] = fig["objective"] / fig["total_demand"]
         flows = pd.read_csv(out / f"plan_{m['name']}_sites.csv", encoding="utf-8-sig")

@@ -271,9 +271,22 @@ def test_scenario_page_documents_every_kind_and_key() -> None:
     kinds = {re.fullmatch(r'kind = "(\w+)"', h).group(1): body for h, body in sections.items()
              if re.fullmatch(r'kind = "(\w+)"', h)}
     assert set(kinds) == set(spec.MODEL_SPECS), sorted(set(kinds) ^ set(spec.MODEL_SPECS))
+    # keys shared by several kinds have their own sections: capacity, and zones
+    shared = {spec.CapacitySiteSpec: _rows(_section(sections, r"Capacity: .*")),
+              spec.ZonedSiteSpec: _rows(_section(sections, r"Balanced plans: .*"))}
+    for sub, rows in shared.items():
+        base_cls = sub.__mro__[1]
+        sub_own = set(_fields(sub)) - set(_fields(base_cls))
+        assert set(rows) == sub_own, (sub.__name__, sorted(set(rows) ^ sub_own))
     for kind, cls in spec.MODEL_SPECS.items():
         own = _rows(kinds[kind])
-        parent = _fields(site_cls if issubclass(cls, site_cls) else spec.ModelSpec)
+        within = [c for c in shared if issubclass(cls, c)]
+        parent = _fields(max(within, key=lambda c: len(c.__mro__)) if within else
+                         site_cls if issubclass(cls, site_cls) else spec.ModelSpec)
+        for sub, rows in shared.items():
+            if issubclass(cls, sub):
+                _check_rows(f'kind = "{kind}" ({sub.__name__})', rows, spec.MODEL_KEYS[kind],
+                            _fields(cls))
         fields = _fields(cls)
         assert set(own) == set(fields) - set(parent), (
             f'scenario.md kind = "{kind}": not documented '
@@ -281,7 +294,8 @@ def test_scenario_page_documents_every_kind_and_key() -> None:
             f"{sorted(set(own) - set(fields))}")
         derived = set(spec.DERIVED_FIELDS.get(kind, ()))
         documented = set(common) | set(own) | (
-            set(site) - derived if issubclass(cls, site_cls) else set())
+            set(site) - derived if issubclass(cls, site_cls) else set()) | {
+            k for sub, rows in shared.items() if issubclass(cls, sub) for k in rows}
         accepted = set(spec.MODEL_KEYS[kind])
         assert documented == accepted, (kind, sorted(documented ^ accepted))
         assert documented == set(fields) - derived, (kind, sorted(documented ^ set(fields)))

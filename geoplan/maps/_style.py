@@ -57,6 +57,8 @@ FACILITY_STYLE: dict[str, tuple[str, str, int]] = {
 DEFAULT_STYLE = ("circle", "#636363", 10)
 NEW_SITE = ("star", "#ff00cc", 24)
 UPGRADED_RING = "#ff7f00"
+#: Outline of planning zones (balanced plans).
+ZONE_COLOUR = "#08306b"
 POP_COLOURS = ("#ffffcc", "#ffeda0", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 COVER_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 AFTER_COLOURS = ("#006d2c", "#31a354", "#74c476", "#a1d99b", "#c7e9c0")

@@ -104,6 +104,7 @@ from geoplan.maps._style import (
     POP_COLOURS,
     SHARE_CLASSES,
     UPGRADED_RING,
+    ZONE_COLOUR,
     WORST_COLOUR,
     BlankBase,
     GeoLayer,
@@ -895,6 +896,49 @@ def add_boundaries(canvas: MapCanvas, boundaries: gpd.GeoDataFrame, *,
     return name
 
 
+def add_zones(canvas: MapCanvas, zones: gpd.GeoDataFrame,
+              table: pd.DataFrame | None = None) -> str:
+    """Draw planning zones (outlines, named) with a balanced plan's figures per zone.
+
+    Parameters
+    ----------
+    canvas
+        The map.
+    zones
+        ``zone``, ``name_zh``, ``name_en`` and polygons (:mod:`geoplan.inputs.zones`).
+    table
+        The plan's zone table (``plan.details["zones"]``): shares before/after and new
+        sites per zone, shown in each zone's tooltip; None: names only.
+
+    Returns
+    -------
+    str
+        The layer name.
+    """
+    geoms = _display_geoms(canvas, zones, tolerance_m=10.0)
+    col = "name_zh" if canvas.lang == "zh" else "name_en"
+    names = (zones[col] if col in zones.columns else zones["zone"]).astype(str).tolist()
+    stats = table.set_index("zone") if table is not None else None
+    feats = []
+    for i, key in enumerate(zones["zone"].astype(str)):
+        tip = names[i]
+        if stats is not None and key in stats.index:
+            r = stats.loc[key]
+            share = canvas.t("zone_share", before=float(r["share_before"]),
+                             after=float(r["share_after"]))
+            tip = f"{names[i]}: {share}, {canvas.t('zone_new', n=int(r['sites_new']))}"
+        feats.append(feature(geoms[i], {"_t": tip}))
+        label_at = zones.geometry.iloc[i].representative_point()
+        pt = _display_geoms(canvas, gpd.GeoDataFrame(geometry=[label_at], crs=zones.crs))[0]
+        feats.append(feature(pt, {"_l": esc(names[i]), "_lc": "gp-label gp-plan", "_lp": 1}))
+    style = {"color": ZONE_COLOUR, "weight": 3, "fill": False, "dashArray": "10 6"}
+    name = canvas.t("zones")
+    legend = (f"<div><span style='display:inline-block;width:18px;border-top:3px dashed "
+              f"{ZONE_COLOUR};margin-right:6px'></span>{esc(name)}</div>")
+    _add_layer(canvas, GeoLayer(name, feats, style=style), legend, key="zones")
+    return name
+
+
 def _unit_names(boundaries: pd.DataFrame, lang: str, level: str = "admin_code") -> list[str]:
     stem = "admin" if level == "admin_code" else level.removesuffix("_code")
     choices = [f"{stem}_name"]
@@ -1507,6 +1551,9 @@ class MapInputs:
     roads, places
         The offline roads basemap (:func:`geoplan.maps.basemap.road_lines` of the
         network, :func:`geoplan.inputs.osm.places_of`): see :func:`new_map`.
+    zones
+        A balanced plan's zones (:mod:`geoplan.inputs.zones`), drawn with the plan's
+        per-zone figures (``plan.details["zones"]``).
     """
 
     boundaries: gpd.GeoDataFrame | None = None
@@ -1527,6 +1574,7 @@ class MapInputs:
     worst_minutes: float | None = None
     roads: gpd.GeoDataFrame | None = None
     places: gpd.GeoDataFrame | None = None
+    zones: gpd.GeoDataFrame | None = None
 
 
 def _extent(data: MapInputs) -> gpd.GeoDataFrame:
@@ -1643,6 +1691,8 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
         add_gaps(canvas, data.gaps_after, toggle="after")
     if data.boundaries is not None:
         add_boundaries(canvas, data.boundaries)
+    if data.zones is not None and len(data.zones):
+        add_zones(canvas, data.zones, getattr(plan, "details", {}).get("zones"))
     if data.candidates is not None and len(data.candidates):
         add_candidates(canvas, data.candidates, show=False)
     if data.facilities is not None and len(data.facilities):

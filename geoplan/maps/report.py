@@ -541,7 +541,25 @@ def _plans_html(data: ReportInputs, plans: list[tuple[str, Any]], lang: str,
             parts.append(_table(s, lang, vocab=_vocab(data)))
         elif s is not None:
             parts.append(f"<p>{esc(t['no_sites'])}</p>")
+        zones = _zone_rows(plan, lang)
+        if zones is not None:
+            tables[f"plan{i}_zones"] = zones
+            parts.append(f"<h4>{esc(t['zones'])}</h4>" + _table(zones, lang))
     return "".join(parts)
+
+
+def _zone_rows(plan: Any, lang: str) -> pd.DataFrame | None:
+    """A balanced plan's zone table as the model computed it, zones named in ``lang``."""
+    z = getattr(plan, "details", {}).get("zones")
+    if not isinstance(z, pd.DataFrame) or z.empty:
+        return None
+    out = z.copy()
+    name = f"name_{'zh' if lang == 'zh' else 'en'}"
+    if name in out.columns:
+        out["zone"] = out[name].where(out[name].notna(), out["zone"])
+    keep = ["zone", "population", "covered_before", "covered_after", "share_before",
+            "share_after", "sites_existing", "sites_new"]
+    return out[[c for c in keep if c in out.columns]]
 
 
 def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = True,
@@ -640,8 +658,11 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
 def _sheet_name(name: str, lang: str) -> str:
     """The workbook sheet of report table ``name`` in ``lang`` (Excel allows 31 characters)."""
     sites, gaps = re.fullmatch(r"plan(\d+)_sites", name), re.fullmatch(r"gaps(\d+)", name)
+    zones = re.fullmatch(r"plan(\d+)_zones", name)
     if sites:
         label = labels.text("sheet.plan_sites", lang, i=sites.group(1))
+    elif zones:
+        label = labels.text("sheet.plan_zones", lang, i=zones.group(1))
     elif gaps:
         label = labels.text("sheet.gaps", lang, i=gaps.group(1))
     else:

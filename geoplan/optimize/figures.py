@@ -38,6 +38,9 @@ Figures (``key``: unit; present only where the plan has them):
 ``unassigned``: people
     People no open site within reach had room for (capacitated p-median; counted at the
     cut-off in the mean time).
+``worst_zone_share``: share; ``price_of_balance``: people (sites for a fewest-sites plan)
+    Balanced plans: the worst zone's covered share after the plan, and what the balance
+    costs against the same plan without zone rules (:mod:`geoplan.optimize.balanced`).
 ``units_met``, ``units``: units
     Admin units meeting the target after the plan, of all units (beds plans: ``met``).
 """
@@ -60,6 +63,7 @@ UNITS: dict[str, str] = {
     "share_before": "share", "share_after": "share", "uncovered_after": "people",
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
     "beyond_cutoff": "people", "cutoff_minutes": "minutes", "unassigned": "people",
+    "worst_zone_share": "share", "price_of_balance": "people",
     "units_met": "units",
     "units": "units",
 }
@@ -111,7 +115,8 @@ def _site_figures(plan: Any) -> dict[str, float]:
 
 #: Models whose plan counts people within a time standard (covered before/after).
 COVERING_MODELS = ("set_covering", "max_covering", "tradeoff", "standards_cover",
-                   "capacitated_set_covering", "capacitated_max_covering")
+                   "capacitated_set_covering", "capacitated_max_covering",
+                   "balanced_covering")
 
 
 def _covering(plan: Any, values: dict[str, float]) -> None:
@@ -182,6 +187,12 @@ def plan_figures(plan: Any) -> list[Figure]:
             for key in ("share_before", "share_after"):
                 if _finite(getattr(plan, key)):
                     values[key] = float(getattr(plan, key))
+        if plan.model == "balanced_covering":
+            d = plan.details
+            if _finite(d.get("worst_share")):
+                values["worst_zone_share"] = float(d["worst_share"])
+            if _finite(d.get("price_of_balance")) and d.get("objective") != "sites":
+                values["price_of_balance"] = float(d["price_of_balance"])
         by_unit = plan.by_unit
         if by_unit is not None and "met" in by_unit.columns:
             values["units_met"] = int(by_unit["met"].astype(bool).sum())

@@ -121,8 +121,9 @@ def _site_frame(gdf: gpd.GeoDataFrame, kind: str, cost_column: str | None,
     return gpd.GeoDataFrame({
         "site_id": col("id", None).astype(str), "name": col("name", None),
         "kind": np.full(n, kind, dtype=object), "type": col("type", None),
-        "cost": cost, "beds": beds, "capacity": capacity,
+        "cost": cost, "beds": beds,
         "admin_code": col("admin_code", None), "admin_name": col("admin_name", None),
+        "capacity": capacity,
     }, geometry=g.geometry.values, crs=g.crs)
 
 
@@ -265,6 +266,8 @@ def plan_sites(problem: SiteProblem, plan: Any) -> gpd.GeoDataFrame:
     s = problem.sites.iloc[idx].copy()
     s["status"] = ["existing"] * len(plan.existing) + ["new"] * len(plan.selected)
     s["id"] = s["site_id"]
+    if "capacity" in s.columns:        # after the columns site files have always had
+        s = s[[c for c in s.columns if c != "capacity"] + ["capacity"]]
     if plan.beds_added is not None:
         s["beds_added"] = s["site_id"].map(plan.beds_added).fillna(0.0).to_numpy()
     return s.reset_index(drop=True)

@@ -238,6 +238,8 @@ def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any
     """Run a site-choosing model (every kind but beds) on its site problem."""
     kind = m.kind
     minutes = float(m.minutes)
+    if getattr(m, "balanced", False):
+        return _balanced_plan(region, problem, m, kw)
     if getattr(m, "capacity", None):
         return _capacitated_plan(problem, m, kw)
     if kind == "set_covering":
@@ -278,6 +280,39 @@ def _site_plan(region: Region, problem: Any, m: SiteModelSpec, kw: dict[str, Any
     else:  # pragma: no cover - validated in scenario_file
         raise GeoplanInputError(f"unknown model kind {kind!r}", field="kind")
     return plan
+
+
+def model_zones(region: Region, m: Any, crs: Any) -> Any:
+    """The zones of a balanced model (None: its admin units), in ``crs``."""
+    from geoplan.inputs.zones import read_zones, sector_zones
+    if m.zones in (None, "units"):
+        return None
+    if m.zones == "sectors":
+        b = region.boundaries
+        if b is None:
+            raise GeoplanInputError(f"model '{m.name}': sector zones are cut to the region's "
+                                    "boundaries, and it has none", field="zones",
+                                    hint="add boundaries to the region")
+        return sector_zones(tuple(m.zone_centre), float(m.zone_radius_km or 5.0),
+                            extent=b.to_crs(crs), n_sectors=int(m.zone_sectors or 4))
+    return read_zones(m.zones, crs=crs)
+
+
+def _balanced_plan(region: Region, problem: Any, m: Any, kw: dict[str, Any]) -> Any:
+    """A set covering or maximal covering balanced over zones
+    (:mod:`geoplan.optimize.balanced`)."""
+    from geoplan.optimize.balanced import balanced_covering_from_problem
+    zones = model_zones(region, m, problem.cells.crs)
+    _check_door(balanced_covering_from_problem, kw, m.kind)
+    common = dict(zones=zones, zone_min_sites=_plain(m.zone_min_sites),
+                  zone_max_sites=_plain(m.zone_max_sites), zone_min_share=m.zone_min_share,
+                  **kw)
+    if m.kind == "set_covering":
+        return balanced_covering_from_problem(problem, float(m.minutes), objective="sites",
+                                              target_share=m.target_share, **common)
+    return balanced_covering_from_problem(
+        problem, float(m.minutes), objective="max_min" if m.fairness else "coverage",
+        p=m.p, budget=m.budget, **common)
 
 
 def _capacitated_plan(problem: Any, m: Any, kw: dict[str, Any]) -> Any:
@@ -353,6 +388,8 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
         tables["sites"] = s
     if plan.explanation is not None:
         tables["explanation"] = pd.DataFrame({"explanation": [str(plan.explanation)]})
+    if isinstance(plan.details.get("zones"), pd.DataFrame):
+        tables["zones"] = plan.details["zones"]
     return plan, tables
 
 

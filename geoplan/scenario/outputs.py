@@ -324,6 +324,7 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             boundaries=region.boundaries, population=cells if cells is not None
             else region.population, facilities=site_types(region, m) if getattr(
                 m, "existing_types", None) else region.facilities, plan=plan,
+            zones=plan.details.get("zone_shapes"),
             **_plan_layers(res, m, plan, cells, figs), **base),
             title=_map_title(sc, m.label(lang), lang),
             subtitle=_plan_subtitle(m, plan, figs, lang), lang=lang, basemap=sc.basemap,

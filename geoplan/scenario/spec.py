@@ -77,7 +77,7 @@ from typing import Any
 from geoplan import labels
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CapacitySiteSpec",
+__all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CapacitySiteSpec", "ZonedSiteSpec",
            "CoverageSpec",
            "FunctionCentresSpec", "MaxCoveringSpec", "ModelSpec", "PCenterSpec", "PMedianSpec",
            "Scenario", "SetCoveringSpec", "SiteModelSpec", "TradeoffSpec", "check_model",
@@ -218,11 +218,24 @@ _CAPACITY = {
 }
 _CAPACITY_ONLY = ("persons_per_bed", "new_site_capacity", "single_source")
 
+#: Keys of balanced plans (geoplan.optimize.balanced): zones and their rules, fairness.
+_ZONES = {
+    "zones": _Key("str"),                 # "sectors", "units", or a polygon file
+    "zone_centre": _Key("number_list"),   # [lon, lat] WGS-84 of the sectors' centre
+    "zone_radius_km": _Key("number", check=_positive),
+    "zone_sectors": _Key("int", check=_positive),
+    "zone_min_sites": _Key("cap", check=_caps),
+    "zone_max_sites": _Key("cap", check=_caps),
+    "zone_min_share": _Key("number", check=_share),
+}
+_FAIRNESS = {"fairness": _Key("str", choices=("max_min",))}  # the worst zone's share first
+_ZONE_RULES = ("zone_min_sites", "zone_max_sites", "zone_min_share", "fairness")
+
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
-    "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
+    "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES,
                      "target_share": _Key("number", check=_share, default=1.0),
                      "unit_min_share": _Key("number", check=_share)},
-    "max_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
+    "max_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES, **_FAIRNESS,
                      "p": _Key("int", check=_positive),
                      "budget": _Key("number", check=_positive)},
     "tradeoff": {**_COMMON_MODEL, **_SITES, "p_max": _Key("int", required=True, check=_positive)},
@@ -398,7 +411,26 @@ class CapacitySiteSpec(SiteModelSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class SetCoveringSpec(CapacitySiteSpec):
+class ZonedSiteSpec(CapacitySiteSpec):
+    """A covering model that can be balanced over zones (:mod:`geoplan.optimize.balanced`):
+    ``zones`` with zone rules, or ``fairness = "max_min"``."""
+
+    zones: str | None = None
+    zone_centre: tuple[float, ...] | None = None
+    zone_radius_km: float | None = None
+    zone_sectors: int | None = None
+    zone_min_sites: int | Mapping[str, int] | None = None
+    zone_max_sites: int | Mapping[str, int] | None = None
+    zone_min_share: float | None = None
+
+    @property
+    def balanced(self) -> bool:
+        """Whether the model is a balanced plan (zone rules or fairness)."""
+        return any(getattr(self, k, None) is not None for k in _ZONE_RULES)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCoveringSpec(ZonedSiteSpec):
     """``kind = "set_covering"``: fewest (cheapest) sites for a covered share."""
 
     target_share: float = 1.0
@@ -406,9 +438,10 @@ class SetCoveringSpec(CapacitySiteSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaxCoveringSpec(CapacitySiteSpec):
+class MaxCoveringSpec(ZonedSiteSpec):
     """``kind = "max_covering"``: most people covered by p sites or a budget."""
 
+    fairness: str | None = None
     p: int | None = None
     budget: float | None = None
 
@@ -761,6 +794,7 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             "set covering takes one overall target_share)", path=path,
             row=_where(text, "model", i, "unit_min_share"), field="unit_min_share",
             hint="remove unit_min_share, or capacity = true")
+    _check_zones(out, i, path=path, text=text)
     both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
     if both:
         raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "
@@ -780,6 +814,57 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             row=_where(text, "model", i, "new_site_min_beds"), field="new_site_min_beds",
             hint="the smallest new hospital cannot be larger than the largest: swap them")
     return MODEL_SPECS[kind].from_checked(out)
+
+
+def _check_zones(out: dict[str, Any], i: int, *, path: Path, text: str) -> None:
+    """Zone keys: each applied, or refused here naming its line."""
+    def err(msg: str, key: str, hint: str) -> GeoplanInputError:
+        return GeoplanInputError(msg, path=path, row=_where(text, "model", i, key), field=key,
+                                 hint=hint)
+    zones = out.get("zones")
+    rules = [k for k in _ZONE_RULES if k in out]
+    geometry = [k for k in ("zone_centre", "zone_radius_km", "zone_sectors") if k in out]
+    if zones is None:
+        if geometry:
+            raise err(f"'{geometry[0]}' shapes sector zones; this model has no "
+                      "zones = \"sectors\"", geometry[0], 'add zones = "sectors"')
+        bad = [k for k in rules if k != "fairness"]
+        if bad:
+            raise err(f"'{bad[0]}' needs zones", bad[0],
+                      'add zones = "sectors" (with zone_centre), "units", or a polygon file')
+        if "fairness" in out:
+            out["zones"] = "units"         # fairness between the model's admin units
+        return
+    if not rules:
+        raise err("zones are given but no zone rule uses them", "zones",
+                  "add zone_min_sites, zone_max_sites, zone_min_share or "
+                  'fairness = "max_min", or remove zones')
+    if out.get("capacity"):
+        raise err("zones and capacity = true cannot be combined yet", "zones",
+                  "remove one of them")
+    if zones == "sectors":
+        c = out.get("zone_centre")
+        if c is None or len(c) != 2:
+            raise err("sector zones need zone_centre = [lon, lat] (WGS-84)",
+                      "zone_centre" if c is not None else "zones",
+                      "e.g. zone_centre = [114.305, 30.062]")
+        if not (-180 <= c[0] <= 180 and -90 <= c[1] <= 90):
+            raise err(f"zone_centre {list(c)} is not [lon, lat] in degrees", "zone_centre",
+                      "give [lon, lat] in WGS-84")
+        return
+    if geometry:
+        raise err(f"'{geometry[0]}' applies to zones = \"sectors\"", geometry[0],
+                  "remove it, or use sector zones")
+    if zones == "units":
+        bad = [k for k in ("zone_min_sites", "zone_max_sites") if k in out]
+        if bad:
+            raise err(f"'{bad[0]}' counts sites per zone; admin units as zones take "
+                      "zone_min_share or fairness", bad[0],
+                      'use zones = "sectors" or a polygon file for site counts')
+        return
+    if path.name != "(command line)":
+        out["zones"] = str(_resolve(path.parent.resolve(), zones, path=path, text=text,
+                                    table="model", index=i, key="zones"))
 
 
 def check_model(m: dict[str, Any]) -> ModelSpec:

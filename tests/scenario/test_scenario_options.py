@@ -99,6 +99,14 @@ VARIANTS: dict[str, str | dict[str, str]] = {
     "new_site_max_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
                          "new_site_max_beds = 400",
     "capacity": "capacity = true",
+    "zones": "ZBASE",
+    "zone_centre": "ZBASE_C",
+    "zone_radius_km": "ZBASE\nzone_radius_km = 8",
+    "zone_sectors": "ZBASE\nzone_sectors = 3",
+    "zone_min_sites": "ZBASE_2",
+    "zone_max_sites": "ZBASE\nzone_max_sites = 2",
+    "zone_min_share": "ZBASE\nzone_min_share = 0.5",
+    "fairness": 'fairness = "max_min"',
     "persons_per_bed": "capacity = true\npersons_per_bed = 100",
     "new_site_capacity": "capacity = true\nnew_site_capacity = 5000",
     "single_source": "capacity = true\nsingle_source = true",
@@ -106,6 +114,12 @@ VARIANTS: dict[str, str | dict[str, str]] = {
 #: Variants that only make sense next to another key (compared with that base instead;
 #: ``key = DROP`` removes a key of the base table).
 PAIRED_BASE = {
+    "zone_centre": "ZBASE",
+    "zone_radius_km": "ZBASE",
+    "zone_sectors": "ZBASE",
+    "zone_min_sites": "ZBASE",
+    "zone_max_sites": "ZBASE",
+    "zone_min_share": "ZBASE",
     "persons_per_bed": "capacity = true",
     "new_site_capacity": "capacity = true",
     "single_source": "capacity = true",
@@ -166,7 +180,16 @@ def _variant(key: str, kind: str) -> str | None:
     return v
 
 
+#: A balanced model's zone lines (sector zones around the demo city's centre).
+ZBASE = 'zones = "sectors"\nzone_centre = [114.305, 30.062]\nzone_min_sites = 1'
+_ZONE_LINES = {"ZBASE_C": ZBASE.replace("114.305, 30.062", "114.33, 30.05"),
+               "ZBASE_2": ZBASE.replace("zone_min_sites = 1", "zone_min_sites = 2"),
+               "ZBASE": ZBASE}
+
+
 def _table(kind: str, extra: str = "") -> str:
+    for k, v in _ZONE_LINES.items():
+        extra = extra.replace(k, v)
     base = BASE[kind]
     keys = {ln.split("=")[0].strip() for ln in extra.splitlines() if "=" in ln}
     kept = "".join(ln + "\n" for ln in base.splitlines()
@@ -209,10 +232,10 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
     from importlib import import_module
 
     # by module path: geoplan.optimize re-exports functions under some module names
-    beds, center, covering, fc, gis, median, tradeoff, capacity = (
+    beds, center, covering, fc, gis, median, tradeoff, capacity, balanced = (
         import_module(f"geoplan.optimize.{n}") for n in
         ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff",
-         "capacity"))
+         "capacity", "balanced"))
     seen: dict[str, Any] = {}
 
     def build(population, candidates, network, mode, minutes, **kw):
@@ -237,7 +260,8 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
                       (beds, "beds_to_ratio_from_region"),
                       (capacity, "capacitated_set_covering_from_problem"),
                       (capacity, "capacitated_max_covering_from_problem"),
-                      (capacity, "capacitated_p_median_from_problem")):
+                      (capacity, "capacitated_p_median_from_problem"),
+                      (balanced, "balanced_covering_from_problem")):
         monkeypatch.setattr(mod, attr, door(attr))
     try:
         models.run_model(region, m)
@@ -430,7 +454,13 @@ def test_options_a_model_cannot_use_are_refused(tmp_path):
             ("p_median", "single_source = true", "single_source"),
             ("max_covering", "new_site_capacity = 5000", "new_site_capacity"),
             ("set_covering", "persons_per_bed = 100", "persons_per_bed"),
-            ("set_covering", "capacity = true\nunit_min_share = 0.5", "unit_min_share")):
+            ("set_covering", "capacity = true\nunit_min_share = 0.5", "unit_min_share"),
+            ("max_covering", "zone_min_sites = 1", "zone_min_sites"),
+            ("max_covering", 'zones = "sectors"', "zone rule"),
+            ("max_covering", 'zones = "sectors"\nzone_min_sites = 1', "zone_centre"),
+            ("max_covering", "zone_radius_km = 3", "zone_radius_km"),
+            ("max_covering", 'zones = "units"\nzone_min_sites = 1', "zone_min_sites"),
+            ("max_covering", ZBASE + "\ncapacity = true", "capacity")):
         with pytest.raises(GeoplanInputError, match=re.escape(word)) as e:
             _spec(tmp_path, kind, extra)
         assert e.value.hint and "line" in str(e.value), str(e.value)

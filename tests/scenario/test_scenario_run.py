@@ -134,14 +134,15 @@ def test_run_on_a_folder_without_scenarios_says_so(tmp_path, capsys):
 def test_every_shipped_scenario_validates():
     from geoplan.scenario.spec import read_scenario
     files = sorted((DEMO / "scenarios").glob("*.toml"))
-    assert len(files) == 5
+    assert len(files) == 7
     kinds = set()
     for f in files:
         sc = read_scenario(f)
         assert sc.models and sc.region == DEMO.resolve()
-        kinds |= {m.kind for m in sc.models}
+        kinds |= {m.kind + ("+capacity" if getattr(m, "capacity", None) else "")
+                  for m in sc.models}
     assert {"set_covering", "tradeoff", "p_median", "p_center", "beds_to_ratio",
-            "function_centres"} <= kinds
+            "function_centres", "max_covering+capacity"} <= kinds
 
 
 def test_model_scenario_reruns_identically_and_meets_its_target(tmp_path, cache):
@@ -302,6 +303,12 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
                 assert share >= m.get("target_share", 1.0) - 1e-9, (f.name, m["name"])
             if m["kind"] == "p_median":
                 assert plan.n_new == m["p"]
+            if m.get("capacity"):        # no site serves more than its capacity
+                sites = pd.read_csv(out / f"plan_{m['name']}_sites.csv", encoding="utf-8-sig")
+                assert (sites["served"] <= sites["capacity"] * (1 + 1e-9) + 1e-6).all()
+                if m["kind"] != "p_median":
+                    assert sites["served"].sum() == pytest.approx(plan.covered_after,
+                                                                  rel=1e-6)
             if m["kind"] == "beds_to_ratio":
                 units = pd.DataFrame(plan.by_unit)
                 units = units[units.iloc[:, 0].astype(str) != "total"]
