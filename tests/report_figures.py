@@ -104,6 +104,14 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
         want["uncovered_after"] = fig["total_demand"] - fig["covered_after"]
         if "urban_minutes" not in m:
             want["standard_minutes"] = float(m["minutes"])
+        units_csv = out / f"plan_{m['name']}_units.csv"     # the plan's own unit table
+        if units_csv.is_file():
+            units = pd.read_csv(units_csv, encoding="utf-8-sig", dtype={"admin_code": str})
+            if {"admin_code", "covered_after", "population"} <= set(units.columns):
+                units = units[(units["admin_code"] != "total") & (units["population"] > 0)]
+                if len(units):
+                    want["worst_unit_share"] = float(
+                        (units["covered_after"] / units["population"]).min())
     if fig["model"] == "balanced_covering":       # from the plan's zone table
         zones = pd.read_csv(out / f"plan_{m['name']}_zones.csv", encoding="utf-8-sig")
         zones = zones[zones["population"] > 0]
@@ -150,6 +158,21 @@ def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
             tol = 0.0005 if unit == "share" else (0.05 if unit == "minutes" else 0.5)
             assert abs(shown_value - value) <= tol, (m["name"], key, text, value)
             n += 1
+    for cov in summary["coverage"][:1]:          # equity of the report's question
+        for mode, figs in cov["modes"].items():
+            eq = figs.get("equity", {})
+            for key in ("gini", "worst_unit_share"):
+                if eq.get(key) is None:
+                    continue
+                hits = [c for c in page.coverage if c[0] == mode and c[1] == key]
+                assert len(hits) == 1, (mode, key)
+                _, _, v, text = hits[0]
+                assert v == pytest.approx(eq[key], rel=1e-5, abs=1e-9), (mode, key)
+                if key == "gini":
+                    assert text == f"{v:.3f}"
+                else:
+                    assert text == f"{eq['worst_unit_name']} {v:.1%}"
+                n += 1
     for cov in summary["coverage"]:
         for mode, shares in cov["modes"].items():
             for key, value in shares.items():

@@ -189,6 +189,9 @@ def test_region_page_documents_every_manifest_key() -> None:
             f"{sorted(set(keys) - documented)}, documented but not accepted "
             f"{sorted(documented - set(keys))}")
     assert set(allowed) == {"", *region.LAYERS}
+    body = _section(sections, r"\[demand_layers\.&lt;name&gt;\]")
+    for key in region._DEMAND_KEYS:
+        assert f"`{key}`" in body, ("demand_layers", key)
 
 
 def test_region_page_matches_the_reader_field_lists() -> None:

@@ -1237,6 +1237,27 @@ def write_population(path: Path, popr: dict) -> None:
         dst.set_band_description(1, "population")
 
 
+def build_age65(popr: dict) -> np.ndarray:
+    """Residents aged 65 and over per cell, consistent with the total: a share rising
+    from 11 % in the city to 22 % at the county's edge (rural ageing) with a gentle
+    east-west wave - a deterministic function of the cell's place (no random draws, so
+    every other layer is unchanged); never more than the cell's people."""
+    x, y = popr["xy"]
+    share = (0.11 + 0.11 * np.clip(np.hypot(x, y) / 20000.0, 0.0, 1.0)
+             + 0.015 * np.sin(x / 4000.0))
+    pop = popr["pop"]
+    return np.where(pop > 0, pop * share, pop).astype(np.float32)
+
+
+def write_age65(path: Path, popr: dict) -> None:
+    """Write the 65+ GeoTIFF on the population grid (same profile)."""
+    write_population(path, {**popr, "pop": build_age65(popr)})
+    with rasterio.open(path, "r+") as dst:
+        dst.update_tags(UNITS="people per cell",
+                        DESCRIPTION="synthetic residents aged 65 and over, geoplan demo")
+        dst.set_band_description(1, "population_65plus")
+
+
 # =========================================================================== facilities
 class NodeIndex:
     """Road nodes where a facility or site may stand, with their street names.
@@ -1524,6 +1545,10 @@ crs = "gcj02"
 id = "id"
 [network]
 path = "roads.osm.bz2"
+[demand_layers.age65]
+path = "population_65plus.tif"
+name = "residents aged 65 and over"
+name_zh = "65岁及以上居民"
 """
 
 
@@ -1631,6 +1656,7 @@ def main(argv: list[str] | None = None) -> None:
 
     popr = build_population(geo, units, rngs["population"])
     write_population(OUT / "population.tif", popr)
+    write_age65(OUT / "population_65plus.tif", popr)
     write_boundaries(OUT / "boundaries.geojson", units)
 
     nodes = NodeIndex(node_xy, ways, units, geo)
@@ -1748,7 +1774,8 @@ def summarise(ctx: dict) -> dict:
             "bridges_country": len(bridges) - in_core}
 
 
-OUTPUT_FILES = ["roads.osm.bz2", "population.tif", "boundaries.geojson", "facilities.csv",
+OUTPUT_FILES = ["roads.osm.bz2", "population.tif", "population_65plus.tif",
+                "boundaries.geojson", "facilities.csv",
                 "facilities_wgs84_truth.csv", "candidates.csv", "README.md", "region.toml"]
 
 README_FILES = [
@@ -1762,6 +1789,10 @@ README_FILES = [
      "`place=city/town/village` nodes (with `name:en` and `population`), in no way, name "
      "gap areas and label the offline roads basemap.",
      "WGS-84, 7 decimals"),
+    ("population_65plus.tif",
+     "Residents aged 65 and over on the same grid (a `[demand_layers.age65]` of the "
+     "manifest): the share rises from 11 % in the city to 22 % at the county's edge; "
+     "never more than the cell's total.", "WGS-84"),
     ("population.tif",
      "WorldPop-like population grid: float32 **people per cell**, 3 arc-second cells "
      "(1/1200°), EPSG:4326, DEFLATE; nodata −99999 outside the region, 0 on empty land "

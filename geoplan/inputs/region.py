@@ -32,6 +32,7 @@ system in the layer's ``attrs["source_crs"]``; the column keys of ``[facilities]
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
+import pandas as pd
 
 from geoplan._errors import GeoplanInputError
 from geoplan.inputs.facility_types import Vocabulary, load_vocabulary
@@ -63,13 +66,16 @@ LAYERS = ("boundaries", "population", "facilities", "candidates", "network")
 _COLUMN_KEYS: dict[str, tuple[str, ...]] = {"facilities": FACILITY_FIELDS,
                                             "candidates": CANDIDATE_FIELDS}
 _ALLOWED: dict[str, set[str]] = {
-    "": {"name", "name_zh", "crs", "description", *LAYERS},
+    "": {"name", "name_zh", "crs", "description", "demand_layers", *LAYERS},
     "boundaries": {"path", "code", "name", "crs", "layer"},
     "population": {"path", "column", "crs", "values", "layer", "encoding", "density_limit"},
     "facilities": {"path", "crs", "layer", "encoding", "vocabulary", *FACILITY_FIELDS},
     "candidates": {"path", "crs", "layer", "encoding", *CANDIDATE_FIELDS},
     "network": {"path", "place", "bbox"},
 }
+#: Keys of one ``[demand_layers.<name>]`` table: another population grid of the region
+#: (e.g. residents aged 65+), read like [population] and aligned with it cell by cell.
+_DEMAND_KEYS = {"path", "name", "name_zh", "column", "crs", "values", "layer", "encoding"}
 
 
 @dataclass
@@ -90,6 +96,10 @@ class Region:
         Facility types in use.
     manifest
         The manifest file the region came from, if any.
+    demand_layers
+        Further population layers (``[demand_layers.<key>]``): key -> ``{"name",
+        "name_zh"}``; each is a column ``demand_<key>`` of ``population`` (people of that
+        group per cell, on the same cells).
     """
 
     name: str
@@ -102,6 +112,7 @@ class Region:
     vocabulary: Vocabulary = field(default_factory=load_vocabulary)
     manifest: Path | None = None
     name_zh: str | None = None
+    demand_layers: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
@@ -142,6 +153,7 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
     except UnicodeDecodeError:
         raise GeoplanInputError("manifest is not UTF-8 text", path=p,
                                 hint="save it as UTF-8") from None
+    _check_demand_layers(manifest.get("demand_layers"), p)
     for key, value in manifest.items():
         if key not in _ALLOWED[""]:
             raise GeoplanInputError(f"unknown key '{key}'", path=p, field=key,
@@ -175,6 +187,84 @@ def read_manifest(path: str | Path) -> tuple[dict[str, Any], Path]:
                                                 field=f"{key}.{sub}", hint="quote the path")
                     value[sub] = str((p.parent / value[sub]).resolve())
     return manifest, p
+
+
+def _check_demand_layers(value: Any, p: Path) -> None:
+    """``[demand_layers.<key>]`` tables: keys, texts, paths made absolute."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        raise GeoplanInputError("'demand_layers' must be tables ([demand_layers.age65])",
+                                path=p, field="demand_layers",
+                                hint='write [demand_layers.age65] then path = "..."')
+    for key, sec in value.items():
+        where = f"demand_layers.{key}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or key == "total":
+            raise GeoplanInputError(f"demand layer name '{key}' must be lower-case letters, "
+                                    "digits and _ (and not 'total')", path=p, field=where,
+                                    hint="e.g. [demand_layers.age65]")
+        if not isinstance(sec, dict) or "path" not in sec:
+            raise GeoplanInputError(f"[{where}] needs a path", path=p, field=where,
+                                    hint='write path = "population_65plus.tif"')
+        for sub, val in sec.items():
+            if sub not in _DEMAND_KEYS:
+                raise GeoplanInputError(f"unknown key '{sub}' in [{where}]", path=p,
+                                        field=f"{where}.{sub}",
+                                        hint=f"allowed: {', '.join(sorted(_DEMAND_KEYS))}")
+            if not isinstance(val, str) or not val.strip():
+                raise GeoplanInputError(f"'{where}.{sub}' must be a text in quotes", path=p,
+                                        field=f"{where}.{sub}")
+        if sec.get("values", "counts") not in ("counts", "density"):
+            raise GeoplanInputError(f"'{where}.values' is not counts or density", path=p,
+                                    field=f"{where}.values")
+        sec["path"] = str((p.parent / sec["path"]).resolve())
+
+
+def _demand_layers(manifest: dict[str, Any], population: gpd.GeoDataFrame,
+                   area: StudyArea, boundaries: Any, to_crs: Any,
+                   note: Callable[[str], None]) -> dict[str, dict[str, str]]:
+    """Read each demand layer and add it to ``population`` as ``demand_<key>``.
+
+    The layer must lie on the population grid (same cells): people on a cell the total
+    grid does not have are refused; a cell with more people in the layer than in total
+    is named in a warning (a group cannot outnumber everyone).
+    """
+    import warnings
+
+    from geoplan._errors import GeoplanWarning
+    out: dict[str, dict[str, str]] = {}
+    for key, sec in (manifest.get("demand_layers") or {}).items():
+        note(f"demand layer {key}")
+        layer = read_population(sec["path"], to_crs=to_crs, area=area, boundaries=boundaries,
+                                **_opts(sec, ("column", "crs", "values", "layer", "encoding")))
+        # cells are matched by their centres (to a millimetre): the same grid gives the
+        # same centres, whatever each file's own row and column numbers
+        def centres(g: gpd.GeoDataFrame) -> pd.MultiIndex:
+            c = g.geometry.centroid
+            return pd.MultiIndex.from_arrays([np.round(c.x.to_numpy(), 3),
+                                              np.round(c.y.to_numpy(), 3)])
+        idx, lidx = centres(population), centres(layer)
+        vals = pd.Series(layer["population"].to_numpy(float), index=lidx)
+        outside = ~lidx.isin(idx)
+        lost = float(vals[outside].sum())
+        if lost > 0.5:
+            raise GeoplanInputError(
+                f"demand layer '{key}' has {lost:,.0f} people on {int(outside.sum()):,} cells "
+                "the population grid does not have", path=Path(sec["path"]),
+                field=f"demand_layers.{key}",
+                hint="give a layer on the same grid (transform and size) as [population]")
+        col = vals.reindex(idx).fillna(0.0).to_numpy()
+        total = population["population"].to_numpy(float)
+        over = col > total * (1 + 1e-6) + 1e-6
+        if over.any():
+            warnings.warn(f"demand layer '{key}': {int(over.sum()):,} cells hold more people "
+                          f"than the total population layer ({Path(sec['path']).name}); "
+                          "check the two files are of the same year and unit",
+                          GeoplanWarning, stacklevel=3)
+        population[f"demand_{key}"] = col
+        out[key] = {"name": sec.get("name", key), "name_zh": sec.get("name_zh",
+                                                                     sec.get("name", key))}
+    return out
 
 
 def _opts(section: dict[str, Any], names: Iterable[str]) -> dict[str, Any]:
@@ -229,6 +319,10 @@ def load_region(
             **_opts(sec, ("column", "crs", "values", "layer", "encoding", "density_limit")))
         if area is None:
             area = StudyArea(crs=population.crs, outline=population.union_all().convex_hull)
+    demand_layers = {}
+    if population is not None and manifest.get("demand_layers"):
+        assert area is not None
+        demand_layers = _demand_layers(manifest, population, area, boundaries, to_crs, note)
     if area is None:
         raise GeoplanInputError("the manifest needs [boundaries] or [population] to define the "
                                 "study area", path=mpath, hint="add a [boundaries] section")
@@ -254,4 +348,5 @@ def load_region(
         area=area, boundaries=boundaries, population=population,
         facilities=layers_out.get("facilities"), candidates=layers_out.get("candidates"),
         network=network, vocabulary=vocabulary, manifest=mpath,
+        demand_layers=demand_layers,
     )

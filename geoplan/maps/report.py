@@ -110,6 +110,7 @@ class ReportInputs:
     maps: Mapping[str, Any] = field(default_factory=dict)
     gaps: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     notes: Sequence[str] = ()
+    equity: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -301,8 +302,32 @@ def _figures_html(plan: Any, figures: list[Any], lang: str) -> str:
     return f"<table class='figures'>{''.join(rows)}</table>"
 
 
-def _coverage_summary(units: pd.DataFrame | None, lang: str) -> str:
-    """Each total row of a coverage table: the share within each time, by mode."""
+def _equity_rows(equity: Mapping[str, Mapping[str, Any]], lang: str) -> list[str]:
+    """Per mode: the Gini of travel time and the unit with the lowest covered share, as
+    the run computed them (``summary.json`` coverage ``equity``)."""
+    rows = []
+    for mode, eq in equity.items():
+        name = labels.mode(str(mode), lang)
+        mins = labels.text("unit.minutes", lang, v=f"{eq['cap_minutes']:g}")
+        g = eq.get("gini")
+        if g is not None and np.isfinite(g):
+            label = labels.text("report.equity_gini", lang, name=name, mins=mins)
+            rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='gini' "
+                        f"data-mode='{esc(str(mode))}' data-value='{float(g)!r}'>"
+                        f"{float(g):.3f}</td></tr>")
+        if eq.get("worst_unit_share") is not None:
+            label = labels.text("report.equity_worst", lang, name=name, mins=mins)
+            v = float(eq["worst_unit_share"])
+            rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='worst_unit_share' "
+                        f"data-mode='{esc(str(mode))}' data-value='{v!r}'>"
+                        f"{esc(str(eq.get('worst_unit_name', '')))} {v:.1%}</td></tr>")
+    return rows
+
+
+def _coverage_summary(units: pd.DataFrame | None, lang: str,
+                      equity: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """Each total row of a coverage table: the share within each time, by mode; and each
+    mode's equity figures."""
     if units is None or "admin_code" not in units.columns:
         return ""
     totals = units[units["admin_code"].astype(str) == "total"]
@@ -319,15 +344,22 @@ def _coverage_summary(units: pd.DataFrame | None, lang: str) -> str:
             rows.append(f"<tr><th>{esc(label)}</th><td class='num' data-fig='{c}' "
                         f"data-mode='{esc(str(row.get('mode', '')))}' "
                         f"data-value='{float(row[c])!r}'>{float(row[c]):.1%}</td></tr>")
+    rows += _equity_rows(equity or {}, lang)
     return f"<table class='figures'>{''.join(rows)}</table>"
 
 
 def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
-                  figures: Mapping[str, list[Any]], lang: str) -> str:
+                  figures: Mapping[str, list[Any]], lang: str,
+                  equity: Mapping[str, Mapping[str, Any]] | None = None) -> str:
     t = labels.templates("report.", lang)
-    parts = [_coverage_summary(units, lang)]
+    parts = [_coverage_summary(units, lang, equity)]
     for i, (name, plan) in enumerate(plans, start=1):
-        parts.append(f"<h3>{esc(t['plan'])} {i}: {esc(name)}</h3>" + _figures_html(plan, figures[name], lang))
+        parts.append(f"<h3>{esc(t['plan'])} {i}: {esc(name)}</h3>")
+        demand = getattr(plan, "details", {}).get("demand")
+        if demand:                  # the figures count this group, not everyone
+            who = demand.get("name_zh" if lang == "zh" else "name") or demand.get("key")
+            parts.append(f"<p class='demand'>{esc(labels.text('report.demand_of', lang, name=who))}</p>")
+        parts.append(_figures_html(plan, figures[name], lang))
         if getattr(plan, "explanation", None) is not None and not isinstance(
                 plan.explanation, pd.DataFrame):
             parts.append(f"<p class='explain'>{esc(plan.explanation)}</p>")
@@ -596,7 +628,7 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
     plans = _plans(data)
     units = _units_table(data, plans)
     figures = {name: plan_figures(plan) for name, plan in plans}    # once per plan
-    summary = _summary_html(units, plans, figures, lang)
+    summary = _summary_html(units, plans, figures, lang, data.equity)
     if summary:
         sections.append(("summary", t["summary"], summary))
     inputs = _inputs_table(data, lang)

@@ -38,6 +38,9 @@ Figures (``key``: unit; present only where the plan has them):
 ``unassigned``: people
     People no open site within reach had room for (capacitated p-median; counted at the
     cut-off in the mean time).
+``worst_unit_share``: share
+    The lowest covered share of any admin unit (with people) after the plan, from the
+    plan's per-unit table (covering models).
 ``worst_zone_share``: share; ``price_of_balance``: people (sites for a fewest-sites plan)
     Balanced plans: the worst zone's covered share after the plan, and what the balance
     costs against the same plan without zone rules (:mod:`geoplan.optimize.balanced`).
@@ -63,7 +66,7 @@ UNITS: dict[str, str] = {
     "share_before": "share", "share_after": "share", "uncovered_after": "people",
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
     "beyond_cutoff": "people", "cutoff_minutes": "minutes", "unassigned": "people",
-    "worst_zone_share": "share", "price_of_balance": "people",
+    "worst_unit_share": "share", "worst_zone_share": "share", "price_of_balance": "people",
     "units_met": "units",
     "units": "units",
 }
@@ -128,6 +131,12 @@ def _covering(plan: Any, values: dict[str, float]) -> None:
         values["uncovered_after"] = float(plan.total_demand - plan.covered_after)
     if _finite(plan.details.get("minutes")):
         values["standard_minutes"] = float(plan.details["minutes"])
+    by_unit = plan.by_unit
+    if by_unit is not None and {"admin_code", "share_after", "population"} <= set(by_unit):
+        units = by_unit[(by_unit["admin_code"].astype(str) != "total")
+                        & (by_unit["population"] > 0)]
+        if len(units):
+            values["worst_unit_share"] = float(units["share_after"].min())
 
 
 def _times(plan: Any, values: dict[str, float]) -> None:

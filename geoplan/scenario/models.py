@@ -73,10 +73,23 @@ def _candidates_of(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
 
 
 def _demand(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
+    """The model's demand cells: those of ``demand_levels``, people of its ``demand``
+    layer (``population`` = that group; ``population_total`` = everyone)."""
     pop = region.population
-    if not m.demand_levels:
+    if m.demand_levels:
+        pop = pop[pop["admin_code"].isin(_demand_codes(region, m))]
+    layer = getattr(m, "demand", None)
+    if layer in (None, "total"):
         return pop
-    return pop[pop["admin_code"].isin(_demand_codes(region, m))]
+    col = f"demand_{layer}"
+    if col not in pop.columns:
+        raise GeoplanInputError(f"model '{m.name}': the region has no demand layer "
+                                f"'{layer}'", field="demand",
+                                hint="add [demand_layers.<name>] to region.toml")
+    pop = pop.copy()
+    pop["population_total"] = pop["population"]
+    pop["population"] = pop[col].to_numpy(float)
+    return pop[pop["population"] > 0]
 
 
 def _demand_codes(region: Region, m: SiteModelSpec) -> set[Any]:
@@ -202,7 +215,7 @@ def _urban_rural_minutes(region: Region, problem: Any, m: SiteModelSpec) -> np.n
 
 def _problem_key(m: ModelSpec) -> tuple[Any, ...]:
     keys = ("kind", "mode", "minutes", "existing_types", "candidate_types", "upgrade_types",
-            "host_types", "demand_levels")
+            "host_types", "demand_levels", "demand")
     return tuple((k, str(getattr(m, k, None))) for k in keys
                  if k != "kind" or m.kind == "function_centres")
 
@@ -388,6 +401,9 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
         tables["sites"] = s
     if plan.explanation is not None:
         tables["explanation"] = pd.DataFrame({"explanation": [str(plan.explanation)]})
+    layer = getattr(m, "demand", None)
+    if layer not in (None, "total"):            # whose people the figures count
+        plan.details["demand"] = {"key": layer, **region.demand_layers.get(layer, {})}
     if isinstance(plan.details.get("zones"), pd.DataFrame):
         tables["zones"] = plan.details["zones"]
     return plan, tables
@@ -443,6 +459,12 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     for when, col in (("before", "minutes"), ("after", "minutes_after")):
         t = cells[col].to_numpy(float)
         cells[f"meets_{when}"] = np.isfinite(std) & (np.nan_to_num(t, nan=np.inf) <= std)
+    layer = getattr(m, "demand", None)
+    if layer not in (None, "total") and f"demand_{layer}" in region.population.columns:
+        # the model's demand is one group: the page counts that group's people
+        group = region.population.set_index("cell_id")[f"demand_{layer}"]
+        cells["population_total"] = cells["population"]
+        cells["population"] = cells["cell_id"].map(group).fillna(0.0).to_numpy(float)
     served = plan.details.get("served_share")
     if served is not None:
         # a capacitated plan: a cell meets its standard when a site within it has room

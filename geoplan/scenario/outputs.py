@@ -208,6 +208,15 @@ def _map_title(sc: Any, name: str, lang: str) -> str:
                                                           name=name)
 
 
+def report_equity(res: Any) -> dict[str, Any]:
+    """The equity figures of the report's coverage question (the first), by mode, as the
+    run computed them (``summary.json``)."""
+    cov = res.summary.get("coverage") or []
+    if not cov:
+        return {}
+    return {mode: v["equity"] for mode, v in cov[0]["modes"].items() if "equity" in v}
+
+
 def report_gaps(sc: Any, res: Any, lang: str) -> dict[str, Any]:
     """The run's gap tables a report lists, by caption: each coverage question per mode,
     then what each covering plan leaves (``gaps_plan_<model>_after``)."""
@@ -348,7 +357,7 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             title=sc.label(), subtitle=sc.describe(), region=region,
             inputs={labels.text("report.scenario_file", lang): sc.path.name},
             units=units, plans=plans, tradeoff=tradeoff, maps=maps,
-            gaps=report_gaps(sc, res, lang))
+            gaps=report_gaps(sc, res, lang), equity=report_equity(res))
         files = write_report(data, out / "report", lang=lang, embed_maps=True)
         written["report"] = files.html.relative_to(out).as_posix()
         if sc.pdf:

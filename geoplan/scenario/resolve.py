@@ -132,6 +132,25 @@ def _check_level_values(sc: Any, spec: Any, key: str, region: Any, where: Callab
               f"levels in the boundaries file: {', '.join(present)}")
 
 
+def _check_demand(sc: Any, spec: Any, region: Any, where: Callable) -> None:
+    """``demand`` names ``total`` or a ``[demand_layers.<key>]`` of the region."""
+    name = getattr(spec, "demand", None)
+    if name is None or name == "total":
+        return
+    from geoplan.inputs.region import read_manifest
+    layers: dict[str, Any] = {}
+    if getattr(region, "manifest", None) is not None:
+        layers = read_manifest(region.manifest)[0].get("demand_layers") or {}
+    if "population" in getattr(sc, "inputs", {}):
+        _fail(sc, where, "demand", f"demand '{name}' is a layer of the region's population "
+              "grid, and this scenario replaces the population in [inputs]",
+              "remove [inputs] population, or demand")
+    if name not in layers:
+        _fail(sc, where, "demand", f"unknown demand layer '{name}'",
+              "the region's layers: " + (", ".join(["total", *layers]) if layers else
+                                          "total (add [demand_layers.<name>] to region.toml)"))
+
+
 def _check_ids(sc: Any, spec: Any, region: Any, where: Callable) -> None:
     ids: set[str] = set()
     for layer in (region.facilities, region.candidates):
@@ -217,6 +236,7 @@ def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) ->
             for key in LEVEL_VALUE_FIELDS:
                 _check_level_values(sc, spec, key, region, where)
             _check_ids(sc, spec, region, where)
+            _check_demand(sc, spec, region, where)
             _check_has_sites(sc, spec, where)
             out.append(spec.updated(**changes) if changes else spec)
             _check_p(sc, out[-1], region, where)

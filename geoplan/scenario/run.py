@@ -233,6 +233,42 @@ def _region(sc: Scenario, cache: dict[Any, Region] | None) -> Region:
     return region
 
 
+def coverage_equity(cells: Any, table: pd.DataFrame, minutes: float) -> dict[str, Any]:
+    """Equity of one mode's coverage: the Gini of travel time by population (people
+    beyond ``minutes``, or who reach nothing, counted at ``minutes``: ``beyond_people``),
+    its mean and 90th percentile, and the unit with the lowest covered share within
+    ``minutes``.
+
+    Parameters
+    ----------
+    cells
+        :func:`geoplan.access.coverage.coverage_by_cell` of the mode (``minutes``,
+        ``population``).
+    table
+        The mode's per-unit table (:func:`geoplan.access.coverage.coverage_by_unit`).
+    minutes
+        The longest time of the question (the cap).
+    """
+    from geoplan.access.equity import time_equity
+    raw = cells["minutes"].to_numpy(float)                           # NaN: none in reach
+    w = cells["population"].to_numpy(float)
+    beyond = ~(raw < minutes)
+    t = np.where(beyond, np.inf, raw)
+    eq = time_equity(t, w, cap_minutes=minutes)
+    units = table[table["admin_code"].astype(str) != "total"]
+    units = units[units["population"] > 0]
+    col = f"share_{minutes:g}min"
+    out: dict[str, Any] = {"gini": eq.gini, "mean_minutes": eq.mean_minutes,
+                           "p90_minutes": eq.p90_minutes, "cap_minutes": float(minutes),
+                           "beyond_people": float(w[beyond].sum())}
+    if len(units) and col in units.columns:
+        worst = units.loc[units[col].astype(float).idxmin()]
+        out.update(worst_unit=str(worst["admin_code"]),
+                   worst_unit_name=str(worst.get("admin_name", worst["admin_code"])),
+                   worst_unit_share=float(worst[col]))
+    return out
+
+
 def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
                    res: RunResult) -> dict[str, Any]:
     from geoplan.access.coverage import coverage_by_cell, coverage_by_unit, gaps, travel_context
@@ -257,11 +293,13 @@ def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
             figures["modes"][mode]["largest_gap_population"] = (
                 float(g["population"].iloc[0]) if len(g) else 0.0)
             res.tables[f"gaps_{q.name}_{mode}"] = g
+        fac = region.facilities
+        if q.types:
+            fac = fac[fac["type"].isin(q.types)]
+        cells = coverage_by_cell(ctx, fac, q.minutes)
+        figures["modes"][mode]["equity"] = coverage_equity(cells, table, max(q.minutes))
         if sc.maps or sc.report:        # the cells its map of this mode draws
-            fac = region.facilities
-            if q.types:
-                fac = fac[fac["type"].isin(q.types)]
-            res.cells[f"coverage_{q.name}_{mode}"] = coverage_by_cell(ctx, fac, q.minutes)
+            res.cells[f"coverage_{q.name}_{mode}"] = cells
     table = pd.concat(frames, ignore_index=True)
     res.tables[f"coverage_{q.name}"] = table
     write_table(table, out / f"coverage_{q.name}.csv")
@@ -387,6 +425,7 @@ def run_scenario(
                                           **_model_step(sc, region, m, stage, res)})
                 timings[f"model {m.name}"] = time.perf_counter() - t
                 bar.done()
+            res.summary = summary           # the pages show its figures
             if sc.maps or sc.report:
                 from geoplan.scenario.outputs import write_maps_and_report
                 t = time.perf_counter()

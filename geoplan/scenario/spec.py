@@ -199,6 +199,7 @@ _SITES = {
     "mode": _Key("str", required=True, choices=MODES),
     "minutes": _Key("number", required=True, check=_positive),
     "demand_levels": _Key("str_list"),      # only cells in units of these boundary levels
+    "demand": _Key("str"),                  # "total" or a [demand_layers.<key>] (e.g. age65)
 }
 
 #: Keys that live elsewhere, and where (the hint of their "unknown key" error).
@@ -397,6 +398,7 @@ class SiteModelSpec(ModelSpec):
     candidate_types: tuple[str, ...] | None = None
     upgrade_types: tuple[str, ...] | None = None
     demand_levels: tuple[str, ...] | None = None
+    demand: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

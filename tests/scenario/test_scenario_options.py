@@ -99,6 +99,7 @@ VARIANTS: dict[str, str | dict[str, str]] = {
     "new_site_max_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
                          "new_site_max_beds = 400",
     "capacity": "capacity = true",
+    "demand": 'demand = "age65"',
     "zones": "ZBASE",
     "zone_centre": "ZBASE_C",
     "zone_radius_km": "ZBASE\nzone_radius_km = 8",
@@ -239,7 +240,8 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
     seen: dict[str, Any] = {}
 
     def build(population, candidates, network, mode, minutes, **kw):
-        seen["build"] = (len(population), tuple(candidates["id"]) if candidates is not None
+        seen["build"] = (len(population), round(float(population["population"].sum()), 3),
+                         tuple(candidates["id"]) if candidates is not None
                          else (), str(mode), minutes,
                          tuple(kw["existing"]["id"]) if kw.get("existing") is not None else ())
         return _tiny_problem(region, m)
@@ -464,6 +466,13 @@ def test_options_a_model_cannot_use_are_refused(tmp_path):
         with pytest.raises(GeoplanInputError, match=re.escape(word)) as e:
             _spec(tmp_path, kind, extra)
         assert e.value.hint and "line" in str(e.value), str(e.value)
+
+
+def test_an_unknown_demand_layer_is_refused_at_load(tmp_path):
+    from geoplan import GeoplanInputError
+    with pytest.raises(GeoplanInputError, match="unknown demand layer 'age80'") as e:
+        _spec(tmp_path, "max_covering", 'demand = "age80"')
+    assert "age65" in e.value.hint and "line" in str(e.value)
 
 
 def test_every_key_is_checked():
