@@ -58,7 +58,8 @@ def exported_region(tmp_path_factory):
     assert fac["type"].isin(AS_EXPORTED.values()).sum() == 2 + 8 + 6 + 12
     fac.to_csv(d / "facilities.csv", index=False, encoding="utf-8")
     manifest = (DEMO / "region.toml").read_text("utf-8")
-    for name in ("boundaries.geojson", "population.tif", "candidates.csv", "roads.osm.bz2"):
+    for name in ("boundaries.geojson", "population.tif", "population_65plus.tif",
+                 "candidates.csv", "roads.osm.bz2"):
         manifest = manifest.replace(f'"{name}"', f'"{(DEMO / name).as_posix()}"')
     (d / "region.toml").write_text(manifest, "utf-8")
     return d

@@ -12,7 +12,7 @@ from geoplan import GeoplanInputError
 from geoplan.cli.main import main
 from geoplan.maps.report import ReportInputs, build_report
 from geoplan.scenario.compare import compare_runs
-from geoplan.scenario.outputs import report_gaps
+from geoplan.scenario.outputs import report_equity, report_gaps
 from geoplan.scenario.run import run_scenario
 
 COVERAGE_ONLY = f"""
@@ -288,7 +288,8 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
                        if m["kind"] != "tradeoff"},
                 units=res.tables.get(f"coverage_{spec['coverage'][0]['name']}")
                 if spec.get("coverage") else None,
-                gaps=report_gaps(res.scenario, res, "en" if lang == "zh" else "zh")),
+                gaps=report_gaps(res.scenario, res, "en" if lang == "zh" else "zh"),
+                equity=report_equity(res)),
                 lang="en" if lang == "zh" else "zh")
             assert check_report(out, spec, other.html, "en" if lang == "zh" else "zh") \
                 == checked > 0
