@@ -261,6 +261,16 @@ def _inspect_region(path: str, args: argparse.Namespace) -> None:
                                  cells=f"{len(region.population):,}")}, lang)
         _print_table(summary.population_by_unit(region.population, region.boundaries),
                      "{:,.0f}", lang)
+        total = float(region.population["population"].sum())
+        for key, info in region.demand_layers.items():   # the region's further groups
+            people = float(region.population[f"demand_{key}"].sum())
+            who = info.get("name_zh" if lang == "zh" else "name") or key
+            # the key is what a scenario names (demand = "age65"): shown in English; a
+            # Chinese listing shows the group's Chinese name only
+            _print_kv(labels.text("cli.demand_layer", lang, layer=key if lang != "zh" else who), {
+                "name": who, "total": labels.text(
+                    "cli.v.people_share", lang, people=f"{people:,.0f}",
+                    share=f"{people / total:.1%}" if total else "-")}, lang)
     if region.facilities is not None:
         _print_kv(labels.text("cli.facilities_by_type", lang),
                   summary.extent_summary(region.facilities, lang), lang)
