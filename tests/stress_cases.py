@@ -57,7 +57,7 @@ TIME_LIMITS = (0.002, 0.01, 0.05, 0.2, 0.5, 1.0, None)
 GAPS = (None, None, 0.01, 0.05, 0.2)
 #: Models under test (``tradeoff`` is :func:`geoplan.optimize.tradeoff_curve`).
 MODELS = ("max_covering", "set_covering", "p_median", "p_center", "tradeoff", "beds",
-          "function_centres")
+          "function_centres", "capacitated_max_covering", "balanced_covering")
 #: Instance sizes: ``small`` (brute-force oracle), ``mid`` and ``large`` (MILP oracle;
 #: large ones make the MILPs branch) and ``issue`` (maximal covering only: the
 #: 4,000 x 150, radius 0.2, p = 6 class of the bug report; see :func:`issue_case`).
@@ -1310,6 +1310,177 @@ def _gen_function_centres(rng: np.random.Generator, size: str,
                 f"min_share={min_share} type_weights={None if v is None else v.tolist()}")
 
 
+# ----------------------------------------------------------------------- capacitated / zones
+
+
+@dataclass
+class CapacitatedMaxCovering(MaxCovering):
+    """:func:`geoplan.optimize.capacitated_max_covering` (divisible): the people an open set
+    serves is a max-flow LP (``scipy.optimize.linprog``), enumerated or in one MILP."""
+
+    Q: NDArray[np.float64] = None  # type: ignore[assignment]
+    model = "capacitated_max_covering"
+
+    def value(self, sel: NDArray[np.intp]) -> float:
+        """People the existing and selected sites serve within the standard and capacities."""
+        c = self.cover
+        cols = np.union1d(c.existing, sel).astype(np.intp)
+        C = c.C.toarray().astype(bool)
+        pairs = [(i, j) for j in cols for i in np.flatnonzero(C[:, j])]
+        if not pairs:
+            return 0.0
+        n = C.shape[0]
+        A = np.zeros((n + cols.size, len(pairs)))
+        for e, (i, j) in enumerate(pairs):
+            A[i, e] = 1.0
+            A[n + int(np.searchsorted(cols, j)), e] = c.w[i]
+        r = linprog(-np.array([c.w[i] for i, _ in pairs]), A_ub=A,
+                    b_ub=np.r_[np.ones(n), np.where(np.isfinite(self.Q[cols]), self.Q[cols], 1e15)],
+                    bounds=(0, 1), method="highs")
+        return float(-r.fun)
+
+    def call(self, solver: str, time_limit: float | None, gap: float | None) -> Any:
+        """Run the model."""
+        c = self.cover
+        return gopt.capacitated_max_covering(
+            c.C, c.w, self.Q, p=self.p, budget=self.budget,
+            costs=c.costs if self.budget is not None else None, existing=c.existing,
+            solver=solver, time_limit=time_limit, gap=gap)
+
+    def brute_p(self, p: int | None) -> float:
+        """Best served weight over every candidate subset (at most ``p``, in budget)."""
+        c = self.cover
+        best = 0.0
+        for mask in _subsets(c.cand.size):
+            if p is not None and mask.sum() > p:
+                continue
+            if self.budget is not None and float(c.costs[c.cand[mask]].sum()) > \
+                    self.budget + 1e-9:
+                continue
+            best = max(best, self.value(c.cand[mask]))
+        return best
+
+    def milp_p(self, p: int | None, time_limit: float | None) -> float:
+        """Unreduced MILP: x per pair (share), y per column (existing fixed to 1)."""
+        c = self.cover
+        n, m = c.C.shape
+        coo = c.C.tocoo()
+        E = coo.nnz
+        cost = np.r_[np.zeros(m), -c.w[coo.row]]
+        lo = np.zeros(m + E)
+        lo[c.existing] = 1.0
+        assign = sparse.csr_matrix((np.ones(E), (coo.row, m + np.arange(E))), shape=(n, m + E))
+        load = sparse.csr_matrix((c.w[coo.row], (coo.col, m + np.arange(E))), shape=(m, m + E))
+        big = np.where(np.isfinite(self.Q), self.Q, float(c.w.sum()) + 1.0)   # inf: no limit
+        load = load - sparse.csr_matrix((big, (np.arange(m), np.arange(m))), shape=(m, m + E))
+        link = sparse.csr_matrix((np.r_[np.ones(E), -np.ones(E)],
+                                  (np.r_[np.arange(E), np.arange(E)],
+                                   np.r_[m + np.arange(E), coo.col])), shape=(E, m + E))
+        rows: list[tuple[Any, Any, Any]] = [(assign, -np.inf, np.ones(n)),
+                                            (load, -np.inf, np.zeros(m)),
+                                            (link, -np.inf, np.zeros(E))]
+        is_c = np.zeros(m + E)
+        is_c[c.cand] = 1.0
+        if p is not None:
+            rows.append((is_c[None, :], -np.inf, float(p)))
+        if self.budget is not None:
+            rows.append(((is_c * np.r_[c.costs, np.zeros(E)])[None, :], -np.inf, self.budget))
+        x = _milp(cost, np.r_[np.ones(m), np.zeros(E)], lo, np.ones(m + E), rows, time_limit)
+        assert x is not None
+        sel = np.intersect1d(np.flatnonzero(x[:m] > 0.5), c.cand).astype(np.intp)
+        return _agree(self.value(sel), -float(cost @ x), "capacitated max covering")
+
+
+def _gen_capacitated_max_covering(rng: np.random.Generator, size: str
+                                  ) -> tuple[CapacitatedMaxCovering, str]:
+    base, shape = _gen_max_covering(rng, "small" if size == "small" else "mid")
+    c = base.cover
+    if size != "small":                 # the LP per subset is the cost: keep it mid-sized
+        keep = np.arange(min(c.C.shape[0], 120))
+        c = _Cover(c.C[keep], c.w[keep], c.existing, c.costs)
+    total = max(float(c.w.sum()), 1.0)
+    Q = np.round(rng.uniform(0.05, 0.4, c.m) * total, 1)
+    Q[rng.random(c.m) < 0.15] = np.inf
+    p = None if base.p is None else min(base.p, 5)
+    return (CapacitatedMaxCovering(c, p, base.budget, Q=Q),
+            f"{shape} p={p} budget={base.budget} capacities={Q.tolist()}")
+
+
+@dataclass
+class BalancedCovering(MaxCovering):
+    """:func:`geoplan.optimize.balanced_covering` (coverage objective) with zone minimums."""
+
+    row_zone: NDArray[np.object_] = None  # type: ignore[assignment]
+    site_zone: NDArray[np.object_] = None  # type: ignore[assignment]
+    zone_min: int = 0
+    model = "balanced_covering"
+
+    def _broken(self, sel: NDArray[np.intp], p: int | None) -> str | None:
+        why = super()._broken(sel, p)
+        if why:
+            return why
+        cols = np.union1d(self.cover.existing, sel).astype(np.intp)
+        for z in sorted(set(self.site_zone.tolist())):
+            if int((self.site_zone[cols] == z).sum()) < self.zone_min:
+                return f"zone {z} has fewer than {self.zone_min} open sites"
+        return None
+
+    def call(self, solver: str, time_limit: float | None, gap: float | None) -> Any:
+        """Run the model."""
+        c = self.cover
+        return gopt.balanced_covering(
+            c.C, c.w, row_zone=self.row_zone, site_zone=self.site_zone, p=self.p,
+            budget=self.budget, costs=c.costs if self.budget is not None else None,
+            existing=c.existing, zone_min_sites=self.zone_min, price_of_balance=False,
+            solver=solver, time_limit=time_limit, gap=gap)
+
+    def brute_p(self, p: int | None) -> float | None:  # type: ignore[override]
+        """Best covered weight over subsets meeting the zone minimums (None: none do)."""
+        c = self.cover
+        masks = _subsets(c.cand.size)
+        ok = np.array([self._broken(c.cand[mk], p) is None for mk in masks], bool)
+        if not ok.any():
+            return None
+        return float((c.all_covered(masks[ok]) @ c.w).max())
+
+    def milp_p(self, p: int | None, time_limit: float | None) -> float | None:  # type: ignore[override]
+        """Unreduced MILP with the zone rows."""
+        c = self.cover
+        n, m = c.C.shape
+        cost = np.r_[np.zeros(m), -c.w]
+        lo = np.zeros(m + n)
+        lo[c.existing] = 1.0
+        link = sparse.hstack([-c.C.astype(float), sparse.eye(n)])
+        rows: list[tuple[Any, Any, Any]] = [(link, -np.inf, np.zeros(n))]
+        is_c = np.zeros(m + n)
+        is_c[c.cand] = 1.0
+        if p is not None:
+            rows.append((is_c[None, :], -np.inf, float(p)))
+        if self.budget is not None:
+            rows.append(((is_c * np.r_[c.costs, np.zeros(n)])[None, :], -np.inf, self.budget))
+        for z in sorted(set(self.site_zone.tolist())):
+            in_z = np.r_[(self.site_zone == z).astype(float), np.zeros(n)]
+            rows.append((in_z[None, :], float(self.zone_min), np.inf))
+        x = _milp(cost, np.r_[np.ones(m), np.zeros(n)], lo, np.ones(m + n), rows, time_limit)
+        if x is None:
+            return None
+        sel = np.intersect1d(np.flatnonzero(x[:m] > 0.5), c.cand).astype(np.intp)
+        return _agree(self.value(sel), -float(cost @ x), "balanced covering")
+
+
+def _gen_balanced_covering(rng: np.random.Generator, size: str
+                           ) -> tuple[BalancedCovering, str]:
+    base, shape = _gen_max_covering(rng, size)
+    c = base.cover
+    zones = np.array(["a", "b", "c"], dtype=object)
+    sz = zones[rng.integers(0, 3, c.m)]
+    rz = zones[rng.integers(0, 3, c.C.shape[0])]
+    zmin = int(rng.integers(0, 2))
+    return (BalancedCovering(c, base.p, base.budget, row_zone=rz, site_zone=sz,
+                             zone_min=zmin),
+            f"{shape} site_zones={sz.tolist()} zone_min={zmin}")
+
+
 # ----------------------------------------------------------------------------- cases
 
 
@@ -1321,6 +1492,8 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, str], tuple[Any, str]]] = 
     "tradeoff": _gen_tradeoff,
     "beds": _gen_beds,
     "function_centres": _gen_function_centres,
+    "capacitated_max_covering": _gen_capacitated_max_covering,
+    "balanced_covering": _gen_balanced_covering,
 }
 
 

@@ -5,6 +5,7 @@ existing facilities as explicit column indices) and a GIS front door on a
 :class:`~geoplan.optimize.gis.SiteProblem`, and returns one :class:`~geoplan.optimize.plan.Plan`.
 """
 
+from .balanced import balanced_covering, balanced_covering_from_problem
 from .beds import beds_to_ratio, beds_to_ratio_from_region
 from .capacity import (
     capacitated_max_covering,
@@ -32,6 +33,8 @@ __all__ = [
     "Reduction",
     "SiteProblem",
     "SolveInfo",
+    "balanced_covering",
+    "balanced_covering_from_problem",
     "beds_to_ratio",
     "beds_to_ratio_from_region",
     "build_problem",
