@@ -154,6 +154,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
                           "到最近站点的最长出行时间"),
     "fig.beyond_cutoff": ("Residents beyond the search limit", "超出搜索上限的人口"),
     "fig.cutoff_minutes": ("Search limit", "搜索上限"),
+    "fig.gini_before": ("Gini of travel time before the plan", "规划前出行时间基尼系数"),
+    "fig.gini_after": ("Gini of travel time after the plan", "规划后出行时间基尼系数"),
     "fig.worst_unit_share": ("Lowest unit share after the plan", "规划后覆盖比例最低单元的比例"),
     "fig.worst_zone_share": ("Worst zone's covered share", "覆盖比例最低片区的覆盖比例"),
     "fig.price_of_balance": ("People covered fewer than without balance",
@@ -169,6 +171,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "unit.share": ("{v}", "{v}"),
     "unit.minutes": ("{v} min", "{v} 分钟"),
     "unit.units": ("{v} units", "{v} 个"),
+    "unit.index": ("{v}", "{v}"),
     "report.coverage": ("Coverage by admin unit", "各行政单元覆盖情况"),
     "report.gaps": ("Largest gaps and the sites that would close them",
                     "主要覆盖缺口及可填补的候选点"),
@@ -295,6 +298,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "col.uncovered_after": ("Still outside the standard", "仍未达标人口"),
     "col.standard_minutes": ("Standard (min)", "时间标准（分钟）"),
     "col.mean_minutes": ("Mean time (min)", "平均时间（分钟）"),
+    "col.gini_before": ("Gini before", "规划前基尼系数"),
+    "col.gini_after": ("Gini after", "规划后基尼系数"),
     "col.worst_unit_share": ("Lowest unit share", "最低单元覆盖比例"),
     "col.worst_zone_share": ("Worst zone's share", "最低片区覆盖比例"),
     "col.price_of_balance": ("Price of balance (people)", "均衡代价（人）"),
@@ -530,7 +535,8 @@ def check_lang(lang: str) -> str:
 def figure(key: str, value: float, unit: str, lang: str = "en") -> tuple[str, str]:
     """A plan figure as a reader sees it: its label and its value with the unit.
 
-    Shares are percentages with one decimal, minutes have one decimal, counts of people,
+    Shares are percentages with one decimal, minutes one decimal, indices (Gini) three,
+    counts of people,
     beds, sites and 万元 are whole numbers with thousands separators.
 
     Parameters
@@ -553,6 +559,8 @@ def figure(key: str, value: float, unit: str, lang: str = "en") -> tuple[str, st
         v = f"{value:.1%}"
     elif unit == "minutes":
         v = f"{value:,.1f}"
+    elif unit == "index":
+        v = f"{value:.3f}"
     else:
         v = f"{value:,.0f}"
     return text(f"fig.{key}", lang), text(f"unit.{unit}", lang, v=v)

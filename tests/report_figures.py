@@ -16,14 +16,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
 #: The unit word each figure must show, by language (the committee reads the unit).
 UNIT_WORDS = {"zh": {"sites": "个", "beds": "张", "wan_yuan": "万元", "people": "人",
-                     "minutes": "分钟", "units": "个", "share": "%"},
+                     "minutes": "分钟", "units": "个", "share": "%", "index": ""},
               "en": {"sites": "sites", "beds": "beds", "wan_yuan": "10,000 yuan",
-                     "people": "people", "minutes": "min", "units": "units", "share": "%"}}
+                     "people": "people", "minutes": "min", "units": "units", "share": "%",
+                     "index": ""}}
 
 
 class _Cells(HTMLParser):
@@ -67,10 +69,22 @@ def page_figures(html: str) -> _Cells:
     return p
 
 
-def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str, float]:
-    """A plan's figures recomputed from the run's files and its scenario table."""
+def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
+              cells: Any = None) -> dict[str, float]:
+    """A plan's figures recomputed from the run's files and its scenario table (and the
+    plan's cells, ``RunResult.cells``, for its equity figures)."""
     fig = next(x for x in summary["models"] if x["name"] == m["name"])
     want: dict[str, float] = {}
+    if cells is not None and f"plan_{m['name']}" in cells:
+        from geoplan.access.equity import gini
+        c = cells[f"plan_{m['name']}"]
+        demand = np.isfinite(c["standard_min"].to_numpy(float))
+        w = c["population"].to_numpy(float)[demand]
+        cap = float(m["minutes"])
+        for when, col in (("before", "minutes"), ("after", "minutes_after")):
+            t = np.nan_to_num(c[col].to_numpy(float)[demand], nan=cap)
+            if (np.minimum(t, cap) * w).sum() > 0:
+                want[f"gini_{when}"] = gini(np.minimum(t, cap), w)
     sites_csv = out / f"plan_{m['name']}_sites.csv"
     if sites_csv.is_file():
         sites = pd.read_csv(sites_csv, encoding="utf-8-sig")
@@ -132,7 +146,8 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any]) -> dict[str
     return want
 
 
-def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
+def check_report(out: Path, spec: dict[str, Any], html: str, lang: str,
+                 cells: Any = None) -> int:
     """Check every figure of a report page against the run in ``out``; return how many.
 
     The page's plans are the scenario's models but trade-off curves, in file order.
@@ -143,7 +158,11 @@ def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
     assert len(page.plans) == len(models), (len(page.plans), [m["name"] for m in models])
     n = 0
     for m, shown in zip(models, page.plans, strict=True):
-        want = _expected(out, m, summary)
+        want = _expected(out, m, summary, cells)
+        if cells is None:                         # equity needs the plan's cells
+            for key in ("gini_before", "gini_after"):
+                want.pop(key, None)
+                shown.pop(key, None)
         for key in ("beyond_cutoff", "cutoff_minutes"):   # counted by the model only
             want.pop(key, None)
             shown.pop(key, None)
@@ -155,7 +174,8 @@ def check_report(out: Path, spec: dict[str, Any], html: str, lang: str) -> int:
             assert UNIT_WORDS[lang][unit] in text, (m["name"], key, text)
             digits = re.sub(r"[^\d.]", "", text.replace(UNIT_WORDS[lang][unit], ""))
             shown_value = float(digits) / (100 if unit == "share" else 1)
-            tol = 0.0005 if unit == "share" else (0.05 if unit == "minutes" else 0.5)
+            tol = (0.0005 if unit in ("share", "index") else
+                   (0.05 if unit == "minutes" else 0.5))
             assert abs(shown_value - value) <= tol, (m["name"], key, text, value)
             n += 1
     for cov in summary["coverage"][:1]:          # equity of the report's question

@@ -38,6 +38,10 @@ Figures (``key``: unit; present only where the plan has them):
 ``unassigned``: people
     People no open site within reach had room for (capacitated p-median; counted at the
     cut-off in the mean time).
+``gini_before``, ``gini_after``: index
+    The population-weighted Gini coefficient of travel time to the nearest site before and
+    after the plan, over the model's demand (people beyond its search limit counted at
+    it); set by the scenario run from the plan's cells (``plan.details["equity"]``).
 ``worst_unit_share``: share
     The lowest covered share of any admin unit (with people) after the plan, from the
     plan's per-unit table (covering models).
@@ -67,6 +71,7 @@ UNITS: dict[str, str] = {
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
     "beyond_cutoff": "people", "cutoff_minutes": "minutes", "unassigned": "people",
     "worst_unit_share": "share", "worst_zone_share": "share", "price_of_balance": "people",
+    "gini_before": "index", "gini_after": "index",
     "units_met": "units",
     "units": "units",
 }
@@ -202,6 +207,10 @@ def plan_figures(plan: Any) -> list[Figure]:
                 values["worst_zone_share"] = float(d["worst_share"])
             if _finite(d.get("price_of_balance")) and d.get("objective") != "sites":
                 values["price_of_balance"] = float(d["price_of_balance"])
+        eq = plan.details.get("equity") or {}
+        for key in ("gini_before", "gini_after"):
+            if _finite(eq.get(key)):
+                values[key] = float(eq[key])
         by_unit = plan.by_unit
         if by_unit is not None and "met" in by_unit.columns:
             values["units_met"] = int(by_unit["met"].astype(bool).sum())

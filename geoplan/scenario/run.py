@@ -269,6 +269,21 @@ def coverage_equity(cells: Any, table: pd.DataFrame, minutes: float) -> dict[str
     return out
 
 
+def plan_equity(cells: Any, cap_minutes: float) -> dict[str, float]:
+    """The Gini of travel time to the nearest site before and after a plan, over the
+    model's demand cells (those with a standard), people beyond ``cap_minutes`` (the
+    model's search limit) counted at it."""
+    from geoplan.access.equity import gini
+    demand = np.isfinite(cells["standard_min"].to_numpy(float))
+    w = cells["population"].to_numpy(float)[demand]
+    out = {"cap_minutes": cap_minutes}
+    for when, col in (("before", "minutes"), ("after", "minutes_after")):
+        t = cells[col].to_numpy(float)[demand]
+        t = np.where(np.isfinite(t), np.minimum(t, cap_minutes), cap_minutes)
+        out[f"gini_{when}"] = gini(t, w) if w.sum() > 0 and (t * w).sum() > 0 else float("nan")
+    return out
+
+
 def _coverage_step(sc: Scenario, region: Region, q: CoverageSpec, out: Path,
                    res: RunResult) -> dict[str, Any]:
     from geoplan.access.coverage import coverage_by_cell, coverage_by_unit, gaps, travel_context
@@ -321,6 +336,7 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                            profiles=sc.profiles)
         if cells is not None:
             res.cells[f"plan_{m.name}"] = cells
+            plan.details["equity"] = plan_equity(cells, float(m.minutes))
         if cells is not None and plan.model in COVERING_MODELS:
             # the gaps left after the plan, named, with the sites that would close them
             # (covering models only: the others hold no one to a standard)

@@ -282,7 +282,7 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
             # every figure of the report, in its language and in the other, is the run's
             lang = spec.get("language", "en")
             html = (out / "report" / "report.html").read_text(encoding="utf-8")
-            checked = check_report(out, spec, html, lang)
+            checked = check_report(out, spec, html, lang, res.cells)
             other = build_report(ReportInputs(
                 plans={m["name"]: res.plans[m["name"]] for m in spec.get("model", [])
                        if m["kind"] != "tradeoff"},
@@ -291,7 +291,8 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
                 gaps=report_gaps(res.scenario, res, "en" if lang == "zh" else "zh"),
                 equity=report_equity(res)),
                 lang="en" if lang == "zh" else "zh")
-            assert check_report(out, spec, other.html, "en" if lang == "zh" else "zh") \
+            assert check_report(out, spec, other.html, "en" if lang == "zh" else "zh",
+                                res.cells) \
                 == checked > 0
         for m in spec.get("model", []):
             plan = res.plans[m["name"]]
