@@ -124,6 +124,10 @@ def tradeoff_curve(
         after = float(w @ _covered(C, np.r_[ex, sel].astype(np.intp)))
         if info.has_solution and info.status == OPTIMAL and not math.isfinite(info.objective):
             info = replace(info, objective=after, bound=after)
+        if info.status == FEASIBLE and not math.isfinite(info.bound):
+            # stopped before the solver proved any bound (under load, within its first
+            # LP): everyone some site can reach is still a valid bound
+            info = replace(info, bound=reachable, gap=_rel_gap(after, reachable))
         info = with_true_objective(info, after)
         plan = Plan.from_solve("max_covering", info, selected=sel, existing=ex, build_s=b_s,
                                covered_before=base, covered_after=after if info.has_solution
