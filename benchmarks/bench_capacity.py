@@ -18,9 +18,12 @@ only link, PuLP's bundled CBC, ``prob.solve()``), in the same run:
 
 Prints each solver's time, status and objective, and the ratio.
 
-Measured 2026-12-07 (2 cores, shared with the test suite): see the closing note of
-issue 16; the 2,000 x 200 instance is proven optimal (140,663,136 person-seconds plus
-the unreachable cell's 496,800) by geoplan in about 75 s, not the issue's 30 s.
+Measured 2026-12-07 (2 cores; pmedcap7-8 shared with a loaded stress test):
+pmedcap1-10 all reach their published optima, geoplan 33.9 s in all against the user's
+PuLP+CBC model 68.9 s (2.0x; per instance 0.7x-4.5x). 2,000 x 200: geoplan proves the
+optimum 141,159,936 person-seconds (the unreachable cell's 496,800 included) in 81.2 s -
+not the issue's 30 s; the user's model stops at its 300 s limit at 151,010,289 (7 % worse),
+and PuLP calls that "Optimal" (CBC's time-limited status read as optimal).
 """
 
 from __future__ import annotations
@@ -129,7 +132,8 @@ def main() -> None:
                               T.nonzero()), shape=T.shape)
     tu, st, val = user_model(cost, w, Q, p, binary=False, unassigned=3600.0,
                              limit=args.limit)
-    print(f"  PuLP+CBC (user's model): {st}, objective {val:,.0f}, {tu:.1f} s "
+    stopped = " - stopped at the limit, though PuLP says so" if tu >= args.limit else ""
+    print(f"  PuLP+CBC (user's model): {st}{stopped}, objective {val:,.0f}, {tu:.1f} s "
           f"(limit {args.limit:.0f} s); ratio {tu / tg:.1f}x")
 
 
