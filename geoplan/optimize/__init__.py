@@ -25,6 +25,7 @@ from .gis import SiteProblem, build_problem
 from .median import p_median, p_median_from_problem
 from .plan import Plan, Reduction
 from .solver import DEFAULT_SOLVER, SolveInfo, solve
+from .tiered import tiered_plan
 from .tradeoff import tradeoff_curve, tradeoff_curve_from_problem
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "set_covering",
     "set_covering_from_problem",
     "solve",
+    "tiered_plan",
     "tradeoff_curve",
     "tradeoff_curve_from_problem",
 ]
