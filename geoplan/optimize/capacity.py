@@ -500,12 +500,17 @@ def capacitated_p_median(
     if not info.has_solution:
         return _no_solution("capacitated_p_median", info, ex, build_s, total, rows,
                             single_source=single_source)
+    chosen = _opened(model)
     F = _flows(rows, model, w, n, m)
+    if info.status != OPTIMAL and not single_source:
+        # a time-limited answer's shares need not be the best for its own sites: the
+        # plan is its sites, and its value their best assignment (a transport LP)
+        F = _fixed_sites_flows(T, w, Q, np.r_[ex, chosen].astype(np.intp), F,
+                               unassigned_time=unassigned_time, solver=solver)
     served = float(F.sum())
     unassigned = total - served
     value = float((F.multiply(T)).sum()) + unassigned * (unassigned_time or 0.0)
     info = with_true_objective(_shift(info, const), value)
-    chosen = _opened(model)
     plan = Plan.from_solve(
         "capacitated_p_median", info, selected=chosen, existing=ex, build_s=build_s,
         covered_after=served, total_demand=total, assignment=_main_site(F),
@@ -514,6 +519,27 @@ def capacitated_p_median(
                  "mean_time": info.objective / total if total else math.nan,
                  "single_source": single_source, **rules.details()})
     return plan
+
+
+def _fixed_sites_flows(T: sparse.csr_matrix, w: NDArray[np.float64], Q: NDArray[np.float64],
+                       open_cols: NDArray[np.intp], F: sparse.csr_matrix, *,
+                       unassigned_time: float | None, solver: Any) -> sparse.csr_matrix:
+    """The least-time divisible assignment to the open sites (``F`` if none is proven)."""
+    usable = np.zeros(T.shape[1], bool)
+    usable[open_cols] = True
+    rows = _reduce(T, w, usable, merge=True,
+                   times="shift" if unassigned_time is None else "equal")
+    if not rows.T.nnz:
+        return F
+    rules = check_site_rules(T.shape[1], open_cols)
+    model = _build(rows, Q, open_cols, np.zeros(0, np.intp), rules, single_source=False,
+                   sense=pulp.LpMinimize, objective="time", assign="eq",
+                   unassigned_cost=unassigned_time, p=None, p_exact=False, budget=None,
+                   costs=None, need=None)
+    info = solve(model.prob, solver)
+    if info.status != OPTIMAL:
+        return F
+    return _flows(rows, model, w, *T.shape)
 
 
 def _shift(info: SolveInfo, const: float) -> SolveInfo:
@@ -706,6 +732,13 @@ def capacitated_max_covering(
         return plan
     chosen = _opened(model)
     F = _flows(rows, model, w, n, m)
+    if info.status != OPTIMAL and not single_source:
+        # a time-limited answer's shares need not serve the most its sites can: the plan
+        # is its sites, and its value the most they serve (a max-flow LP)
+        _, _, best = _served_with(C, w, Q, np.r_[ex, chosen].astype(np.intp),
+                                  single_source=False, solver=solver, deadline=Deadline(None))
+        if best is not None and float(best.sum()) > float(F.sum()):
+            F = best
     if times is not None:
         F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
                            single_source=single_source, solver=solver, deadline=deadline)
