@@ -849,6 +849,12 @@ def capacitated_set_covering(
         return plan
     chosen = _opened(model)
     F = _flows(rows, model, w, n, m)
+    if info.status != OPTIMAL and not single_source:
+        # the people a time-limited plan's sites serve at most, not its unfinished shares
+        _, _, best = _served_with(C, w, Q, np.r_[ex, chosen].astype(np.intp),
+                                  single_source=False, solver=solver, deadline=Deadline(None))
+        if best is not None and float(best.sum()) > float(F.sum()):
+            F = best
     if times is not None:
         F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
                            single_source=single_source, solver=solver, deadline=deadline)
@@ -1030,7 +1036,8 @@ def capacitated_p_median_from_problem(
     # before: what the existing sites serve within the standard and their capacities
     C = problem.coverage(lim)
     before, _, f_before = _served_with(C, w, Q, plan.existing, single_source=single_source,
-                                       solver=solve_kw.get("solver"), deadline=Deadline(None))
+                                       solver=solve_kw.get("solver"),
+                                       deadline=Deadline(solve_kw.get("time_limit")))
     plan.covered_before = before
     plan.covered_after = float(within.sum())
     return _gis_capacity_finish(problem, plan, Q, _served_share(f_before, w),
