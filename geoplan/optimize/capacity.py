@@ -47,7 +47,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -546,7 +546,6 @@ def _shift(info: SolveInfo, const: float) -> SolveInfo:
     """Add the constant of the rows the reduction took out to the solver's figures."""
     if const == 0.0:
         return info
-    from dataclasses import replace
     return replace(info, objective=info.objective + const, bound=info.bound + const)
 
 
@@ -585,6 +584,28 @@ def _served_with(C: sparse.csr_matrix, w: NDArray[np.float64], Q: NDArray[np.flo
         return math.nan, info, None
     F = _flows(rows, model, w, *C.shape)
     return float(F.sum()), info, F
+
+
+def _site_flows(C: sparse.csr_matrix, times: Any, w: NDArray[np.float64],
+                Q: NDArray[np.float64], open_cols: NDArray[np.intp], F: sparse.csr_matrix, *,
+                proven: bool, single_source: bool, solver: Any, deadline: Deadline
+                ) -> sparse.csr_matrix:
+    """The flows a covering plan shows for its open sites.
+
+    An unproven (time-limited) divisible answer's shares need not serve the most its
+    sites can: the plan is its sites, valued by the most they serve (a max-flow LP).
+    With ``times``, the least-travel assignment serving that many
+    (:func:`_nearest_flows`).
+    """
+    if not proven and not single_source:
+        _, _, best = _served_with(C, w, Q, open_cols, single_source=False, solver=solver,
+                                  deadline=Deadline(None))
+        if best is not None and float(best.sum()) > float(F.sum()):
+            F = best
+    if times is not None:
+        F = _nearest_flows(C, times, w, Q, open_cols, F, single_source=single_source,
+                           solver=solver, deadline=deadline)
+    return F
 
 
 def _nearest_flows(C: sparse.csr_matrix, times: Any, w: NDArray[np.float64],
@@ -715,10 +736,9 @@ def capacitated_max_covering(
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
     before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
                                        solver=solver, deadline=deadline)
-    if times is not None and f_before is not None and ex.size:
-        f_before = _nearest_flows(C, times, w, Q, ex, f_before,
-                                  single_source=single_source, solver=solver,
-                                  deadline=deadline)
+    if f_before is not None:
+        f_before = _site_flows(C, times, w, Q, ex, f_before, proven=True,
+                               single_source=single_source, solver=solver, deadline=deadline)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
                    sense=pulp.LpMaximize, objective="served", assign="le",
                    unassigned_cost=None, p=p, p_exact=False, budget=budget, costs=c, need=None)
@@ -731,17 +751,9 @@ def capacitated_max_covering(
         plan.covered_before = before
         return plan
     chosen = _opened(model)
-    F = _flows(rows, model, w, n, m)
-    if info.status != OPTIMAL and not single_source:
-        # a time-limited answer's shares need not serve the most its sites can: the plan
-        # is its sites, and its value the most they serve (a max-flow LP)
-        _, _, best = _served_with(C, w, Q, np.r_[ex, chosen].astype(np.intp),
-                                  single_source=False, solver=solver, deadline=Deadline(None))
-        if best is not None and float(best.sum()) > float(F.sum()):
-            F = best
-    if times is not None:
-        F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
-                           single_source=single_source, solver=solver, deadline=deadline)
+    F = _site_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp),
+                    _flows(rows, model, w, n, m), proven=info.status == OPTIMAL,
+                    single_source=single_source, solver=solver, deadline=deadline)
     served = float(F.sum())
     info = with_true_objective(info, served)
     full = np.isclose(np.asarray(F.sum(axis=1)).ravel(), w, rtol=1e-9, atol=1e-9) & (w > 0)
@@ -821,10 +833,9 @@ def capacitated_set_covering(
     rows = _reduce(C, w, usable, merge=not single_source, times=None)
     before, _, f_before = _served_with(C, w, Q, ex, single_source=single_source,
                                        solver=solver, deadline=deadline)
-    if times is not None and f_before is not None and ex.size:
-        f_before = _nearest_flows(C, times, w, Q, ex, f_before,
-                                  single_source=single_source, solver=solver,
-                                  deadline=deadline)
+    if f_before is not None:
+        f_before = _site_flows(C, times, w, Q, ex, f_before, proven=True,
+                               single_source=single_source, solver=solver, deadline=deadline)
     # scale the target by a hair below so a plan serving exactly the share is feasible
     tol = 1e-9 * max(1.0, total)
     model = _build(rows, Q, ex, cand, rules, single_source=single_source,
@@ -848,16 +859,9 @@ def capacitated_set_covering(
             plan.details["most_served"] = best
         return plan
     chosen = _opened(model)
-    F = _flows(rows, model, w, n, m)
-    if info.status != OPTIMAL and not single_source:
-        # the people a time-limited plan's sites serve at most, not its unfinished shares
-        _, _, best = _served_with(C, w, Q, np.r_[ex, chosen].astype(np.intp),
-                                  single_source=False, solver=solver, deadline=Deadline(None))
-        if best is not None and float(best.sum()) > float(F.sum()):
-            F = best
-    if times is not None:
-        F = _nearest_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp), F,
-                           single_source=single_source, solver=solver, deadline=deadline)
+    F = _site_flows(C, times, w, Q, np.r_[ex, chosen].astype(np.intp),
+                    _flows(rows, model, w, n, m), proven=info.status == OPTIMAL,
+                    single_source=single_source, solver=solver, deadline=deadline)
     served = float(F.sum())
     info = with_true_objective(info, float(c[chosen].sum()))
     full = np.isclose(np.asarray(F.sum(axis=1)).ravel(), w, rtol=1e-9, atol=1e-9) & (w > 0)
