@@ -56,7 +56,7 @@ from scipy import sparse
 from geoplan._errors import GeoplanInputError
 
 from .plan import Plan, Reduction
-from .reduce import _row_keys
+from .reduce import _row_keys, check_covering_inputs
 from .site_rules import check_site_rules
 from .solver import INFEASIBLE, OPTIMAL, Deadline, SolveInfo, solve, with_true_objective
 
@@ -152,15 +152,9 @@ def balanced_covering(
     """
     t0 = time.perf_counter()
     deadline = Deadline(time_limit)
-    try:
-        C = sparse.csr_matrix(coverage).astype(bool).astype(float)
-    except (TypeError, ValueError) as exc:
-        raise GeoplanInputError(f"coverage must be a matrix: {exc}", field="coverage") from None
+    C, w, ex, cost_in, _ = check_covering_inputs(coverage, weights, existing, costs)
+    C = C.astype(float)
     n, m = C.shape
-    w = np.asarray(weights, float).ravel()
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or (w < 0).any():
-        raise GeoplanInputError("weights must be one finite number >= 0 per row",
-                                field="weights")
     if objective not in OBJECTIVES:
         raise GeoplanInputError(f"unknown objective {objective!r}", field="objective",
                                 hint=f"one of {', '.join(OBJECTIVES)}")
@@ -191,13 +185,9 @@ def balanced_covering(
     shares = _per_zone(zone_min_share, zones, "zone_min_share", float)
     if any(v > 1 for v in shares.values()):
         raise GeoplanInputError("zone_min_share must be at most 1", field="zone_min_share")
-    c = np.ones(m) if costs is None else np.asarray(costs, float).ravel()
-    if c.shape != (m,) or not np.all(np.isfinite(c)) or (c < 0).any():
-        raise GeoplanInputError("costs must be one finite number >= 0 per site",
-                                field="costs")
+    c = np.ones(m) if cost_in is None else cost_in
     rules = check_site_rules(m, existing, force_open=force_open, force_closed=force_closed,
                              max_new_per_unit=max_new_per_unit, site_unit=site_unit)
-    ex = np.unique(np.asarray([] if existing is None else existing, np.int64)).astype(np.intp)
     is_ex = np.zeros(m, bool)
     is_ex[ex] = True
     cand = np.flatnonzero(~is_ex).astype(np.intp)
