@@ -103,11 +103,27 @@ def test_a_lower_tier_is_placed_within_reach_of_a_higher_one():
     assert ref.objective == pytest.approx(10 + 10 + 1)
 
 
+def test_sites_take_only_the_tiers_they_are_allowed():
+    cov = sp.csr_matrix(np.eye(3))
+    w = np.array([10.0, 1.0, 50.0])
+    free = tiered_plan([cov, cov], w, counts=[1, 1])
+    assert free.details["tier"][2] > 0                          # the big cell gets a site
+    no_top = np.array([[True, True], [True, True], [False, False]])  # site 2 may take none
+    plan = tiered_plan([cov, cov], w, counts=[1, 1], allowed=no_top)
+    assert plan.details["tier"][2] == 0 and plan.objective < free.objective
+    with pytest.raises(GeoplanInputError, match="allowed has shape"):
+        tiered_plan([cov, cov], w, counts=[1, 1], allowed=np.ones((2, 2), bool))
+
+
 def test_bad_inputs_are_named():
     c = sp.csr_matrix(np.eye(2))
     with pytest.raises(GeoplanInputError, match="counts has 1"):
         tiered_plan([c, c], [1, 1], counts=[1])
     with pytest.raises(GeoplanInputError, match="referral\\[0\\]"):
         tiered_plan([c, c], [1, 1], counts=[1, 1], referral=[c, None])
+    with pytest.raises(GeoplanInputError, match="existing_tier"):
+        tiered_plan([c, c], [1, 1], counts=[1, 1], existing_tier=[3, 0])
+    with pytest.raises(GeoplanInputError, match="counts\\[0\\]"):
+        tiered_plan([c, c], [1, 1], counts=[(2, 1), 1])
     with pytest.raises(GeoplanInputError, match="tier 1 needs 3"):
         tiered_plan([c, c], [1, 1], counts=[3, 0])
