@@ -28,8 +28,24 @@ with people :math:`w_i`; :math:`N_{ik}` the sites within tier :math:`k`'s standa
 :math:`\alpha_k` weighs tier :math:`k`'s coverage (default 1 each). Counts are of
 facilities at each tier, existing included ("1 hub, 5 hospitals, ..."); an exact count
 sets :math:`\underline n_l = \overline n_l`. Rows with the same covering sets at every
-tier are merged (exact). Solved as one MILP through
-:func:`geoplan.optimize.solver.solve`: "optimal" only when the solver proves it.
+tier are merged (exact).
+
+Costs :math:`c_{jl}` (designating or upgrading an existing facility, building a new
+site; an existing site kept at its own tier costs nothing) enter as a budget
+:math:`\sum c_{jl} x_{jl} \le B`, or as the objective of the **least-cost plan** that
+reaches per-tier coverage targets :math:`s_k`:
+
+.. math::
+
+    \min \sum_{j,l} c_{jl} x_{jl} \quad\text{s.t.}\quad
+    \sum_i w_i y_{ik} \ge s_k \sum_i w_i \ (k \text{ with a target}),
+
+with the same covering, count, referral and existing-site rows. Targets may also be
+given with the coverage objective (floors per tier). Site rules: a forced site runs at
+some tier (:math:`\sum_l x_{jl} = 1`), a closed one at none. Solved as one MILP through
+:func:`geoplan.optimize.solver.solve`: "optimal" only when the solver proves it; when
+the rules cannot hold together the plan is infeasible and ``explanation`` names the
+tier and rule at fault (:func:`explain_tiers`).
 """
 
 from __future__ import annotations
@@ -50,7 +66,7 @@ from geoplan._errors import GeoplanInputError
 from .plan import Plan, Reduction
 from .solver import Deadline, solve, with_true_objective
 
-__all__ = ["tiered_plan"]
+__all__ = ["explain_tiers", "tiered_plan"]
 
 
 def _bool_csr(m: Any, shape: tuple[int, int] | None, name: str) -> sparse.csr_matrix:
@@ -74,6 +90,12 @@ def tiered_plan(
     existing_tier: ArrayLike | None = None,
     allowed: ArrayLike | None = None,
     tier_weights: Sequence[float] | None = None,
+    objective: str = "coverage",
+    costs: ArrayLike | None = None,
+    budget: float | None = None,
+    min_share: Sequence[float | None] | None = None,
+    force_open: ArrayLike | None = None,
+    force_closed: ArrayLike | None = None,
     solver: str | pulp.LpSolver | None = None,
     time_limit: float | None = None,
     gap: float | None = None,
@@ -103,6 +125,20 @@ def tiered_plan(
         site may always keep its tier).
     tier_weights
         Weight of each tier's coverage in the objective (default 1 each).
+    objective
+        ``"coverage"`` (most weighted coverage) or ``"cost"`` (least cost reaching the
+        ``min_share`` targets).
+    costs
+        ``(sites, tiers)``: cost of site ``j`` running at tier ``l`` (an existing site
+        at its own tier costs 0 whatever is given). Required by ``budget`` and the cost
+        objective; NaN where the site may not take the tier.
+    budget
+        Most total cost (coverage objective).
+    min_share
+        Per tier, the least covered share of demand (None: no target).
+    force_open, force_closed
+        Site indices that must run at some tier / at none (an existing facility cannot
+        be closed).
     solver, time_limit, gap, verbose
         See :func:`geoplan.optimize.solver.solve`.
 
@@ -112,7 +148,9 @@ def tiered_plan(
         ``details["tier"]``: the tier of every site (0: closed); ``details["tiers"]``:
         per tier its facilities (existing kept, upgraded, new) and people covered;
         ``selected`` = sites that are new or change tier; ``objective`` = the weighted
-        coverage.
+        coverage (coverage objective) or the cost (cost objective);
+        ``details["cost"]``: the plan's cost where costs are given. An infeasible plan
+        carries :func:`explain_tiers`' table in ``explanation``.
 
     Raises
     ------
@@ -170,6 +208,45 @@ def tiered_plan(
     if alpha.shape != (L,) or not np.all(np.isfinite(alpha)) or (alpha < 0).any():
         raise GeoplanInputError("tier_weights needs one number >= 0 per tier",
                                 field="tier_weights")
+    if objective not in ("coverage", "cost"):
+        raise GeoplanInputError(f"unknown objective {objective!r}", field="objective",
+                                hint="use 'coverage' or 'cost'")
+    cost = None
+    if costs is not None:
+        cost = np.array(costs, float)
+        if cost.shape != (m, L):
+            raise GeoplanInputError(f"costs has shape {cost.shape}, expected ({m}, {L})",
+                                    field="costs")
+        if (cost < 0).any() or np.isinf(cost).any():
+            raise GeoplanInputError("costs must be finite and >= 0 (NaN: the site may not "
+                                    "take that tier)", field="costs")
+        A &= ~np.isnan(cost)
+        for j in np.flatnonzero(e > 0):       # keeping a facility's own tier is free
+            cost[j, e[j] - 1] = 0.0
+            A[j, e[j] - 1] = True
+        cost = np.nan_to_num(cost)
+    elif objective == "cost" or budget is not None:
+        raise GeoplanInputError("a cost objective or a budget needs costs", field="costs",
+                                hint="give costs per site and tier")
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise GeoplanInputError(f"budget must be a finite number >= 0, got {budget!r}",
+                                field="budget")
+    targets = [None] * L if min_share is None else list(min_share)
+    if len(targets) != L or any(t is not None and not 0 <= t <= 1 for t in targets):
+        raise GeoplanInputError("min_share needs one share in [0, 1] (or None) per tier",
+                                field="min_share")
+    forced = np.unique(np.asarray([] if force_open is None else force_open, np.intp))
+    closed = np.unique(np.asarray([] if force_closed is None else force_closed, np.intp))
+    for name, ids in (("force_open", forced), ("force_closed", closed)):
+        if ids.size and (ids.min() < 0 or ids.max() >= m):
+            raise GeoplanInputError(f"{name} holds a site index outside 0..{m - 1}",
+                                    field=name)
+    if np.intersect1d(forced, closed).size:
+        raise GeoplanInputError("a site is both forced open and closed", field="force_closed")
+    if (e[closed] > 0).any():
+        raise GeoplanInputError("an existing facility cannot be closed by a tiered plan "
+                                "(it stays at its tier or above)", field="force_closed")
+    A[closed] = False
     # rows: merge rows with the same covering sets at every tier (exact)
     key = pd.DataFrame({f"t{k}": [C[k].indices[C[k].indptr[i]:C[k].indptr[i + 1]].tobytes()
                                   for i in range(n)] for k in range(L)})
@@ -181,13 +258,26 @@ def tiered_plan(
     first = np.zeros(G, np.intp)
     first[group[::-1]] = idx[::-1]
     red = Reduction(demand_in=n, demand_out=G, candidates_in=m, candidates_out=m)
+    total = float(w.sum())
+    explanation = explain_tiers(C, w, bounds, R, e, A, targets)
+    if explanation is not None:
+        return _infeasible_plan(explanation, e, n, total, red, alpha, time.perf_counter() - t0)
 
-    prob = pulp.LpProblem("tiered", pulp.LpMaximize)
+    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
+    prob = pulp.LpProblem("tiered", sense)
     x = {(j, k): pulp.LpVariable(f"x{j}_{k}", cat="Binary")
          for j in range(m) for k in range(L) if A[j, k]}
+    need_y = [alpha[k] > 0 if objective == "coverage" else False for k in range(L)]
+    need_y = [need_y[k] or targets[k] is not None for k in range(L)]
     y = {(g, k): pulp.LpVariable(f"y{g}_{k}", 0, 1) for g in range(G) for k in range(L)
-         if alpha[k] > 0}
-    prob += pulp.LpAffineExpression([(v, float(alpha[k] * Wg[g])) for (g, k), v in y.items()])
+         if need_y[k]}
+    spend = (pulp.LpAffineExpression([(v, float(cost[j, k])) for (j, k), v in x.items()
+                                      if cost[j, k] != 0]) if cost is not None else None)
+    if objective == "coverage":
+        prob += pulp.LpAffineExpression([(v, float(alpha[k] * Wg[g])) for (g, k), v in y.items()
+                                         if alpha[k] > 0])
+    else:
+        prob += spend
     for (g, k), v in y.items():
         i = first[g]
         sites = C[k].indices[C[k].indptr[i]:C[k].indptr[i + 1]]
@@ -195,20 +285,27 @@ def tiered_plan(
         expr = pulp.LpAffineExpression(terms)
         expr.addterm(v, -1.0)
         prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"cov{g}_{k}", 0.0)
+    for k, t in enumerate(targets):
+        if t is not None:
+            prob += (pulp.LpAffineExpression([(y[g, k], float(Wg[g])) for g in range(G)])
+                     >= t * total - 1e-9 * max(total, 1.0)), f"target{k}"
+    if budget is not None and spend is not None:
+        prob += spend <= budget, "budget"
+    must = set(forced.tolist())
     for j in range(m):
         own = [x[j, k] for k in range(L) if (j, k) in x]
         if not own:
+            if j in must:
+                raise GeoplanInputError(f"site {j} is forced open but may take no tier",
+                                        field="force_open",
+                                        hint="allow it a tier, or remove it from force_open")
             continue
-        if e[j] > 0:
+        if e[j] > 0 or j in must:
             prob += pulp.lpSum(own) == 1, f"keep{j}"
         elif len(own) > 1:
             prob += pulp.lpSum(own) <= 1, f"one{j}"
     for k, (lo, hi) in enumerate(bounds):
         at = [x[j, k] for j in range(m) if (j, k) in x]
-        if len(at) < lo:
-            raise GeoplanInputError(f"tier {k + 1} needs {lo} facilities but only {len(at)} "
-                                    "sites may take it", field="counts",
-                                    hint="allow more sites at that tier, or lower its count")
         prob += pulp.lpSum(at) >= lo, f"least{k}"
         prob += pulp.lpSum(at) <= hi, f"most{k}"
     for k in range(1, L):
@@ -230,19 +327,13 @@ def tiered_plan(
         for (j, k), v in x.items():
             if (v.varValue or 0.0) > 0.5:
                 tier[j] = k + 1
-    # the plan's own coverage of every tier's service
-    covered = np.zeros((n, L), bool)
-    for k in range(L):
-        open_k = np.flatnonzero((tier > 0) & (tier <= k + 1))
-        if open_k.size:
-            covered[:, k] = np.asarray(C[k][:, open_k].sum(axis=1)).ravel() > 0
-    value = float(sum(alpha[k] * w[covered[:, k]].sum() for k in range(L)))
-    before = np.zeros((n, L), bool)
-    for k in range(L):
-        open_k = np.flatnonzero((e > 0) & (e <= k + 1))
-        if open_k.size:
-            before[:, k] = np.asarray(C[k][:, open_k].sum(axis=1)).ravel() > 0
+    covered = _covered_by(C, tier)
+    before = _covered_by(C, np.where(e > 0, e, 0))
+    spent = (float(sum(cost[j, tier[j] - 1] for j in np.flatnonzero(tier > 0)))
+             if cost is not None else math.nan)
     if info.has_solution:
+        value = (float(sum(alpha[k] * w[covered[:, k]].sum() for k in range(L)))
+                 if objective == "coverage" else spent)
         info = with_true_objective(info, value)
     changed = np.flatnonzero((tier > 0) & (tier != e))
     rows = []
@@ -254,14 +345,94 @@ def tiered_plan(
                      "new": int((at & (e <= 0)).sum()),
                      "covered_before": float(w[before[:, k]].sum()),
                      "covered_after": float(w[covered[:, k]].sum()) if info.has_solution
-                     else math.nan})
+                     else math.nan,
+                     "target_share": targets[k] if targets[k] is not None else math.nan,
+                     "cost": (float(cost[at, k].sum()) if cost is not None
+                              and info.has_solution else math.nan)})
     table = pd.DataFrame(rows)
-    total = float(w.sum())
     table["share_before"] = table["covered_before"] / total if total else math.nan
     table["share_after"] = table["covered_after"] / total if total else math.nan
+    details = {"tier": tier, "tiers": table, "tier_weights": alpha.tolist(),
+               "objective": objective, "covered": covered, "covered_before": before}
+    if cost is not None and info.has_solution:
+        details["cost"] = spent
     return Plan.from_solve(
         "tiered_plan", info, selected=changed, existing=np.flatnonzero(e > 0),
         build_s=build_s, covered_before=float(w[before[:, -1]].sum()),
         covered_after=float(w[covered[:, -1]].sum()) if info.has_solution else math.nan,
-        total_demand=total, reduction=red,
-        details={"tier": tier, "tiers": table, "tier_weights": alpha.tolist()})
+        total_demand=total, reduction=red, details=details)
+
+
+def _covered_by(C: list[sparse.csr_matrix], tier: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Per row and tier: whether a site running at that tier or above covers it."""
+    n = C[0].shape[0]
+    out = np.zeros((n, len(C)), bool)
+    for k, Ck in enumerate(C):
+        open_k = np.flatnonzero((tier > 0) & (tier <= k + 1))
+        if open_k.size:
+            out[:, k] = np.asarray(Ck[:, open_k].sum(axis=1)).ravel() > 0
+    return out
+
+
+def _infeasible_plan(explanation: pd.DataFrame, e: NDArray[np.int64], n: int, total: float,
+                     red: Reduction, alpha: NDArray[np.float64], build_s: float) -> Plan:
+    from .solver import SolveInfo
+    info = SolveInfo(status="infeasible", objective=math.nan, bound=math.nan, gap=math.nan,
+                     solver="(pre-check)", solve_s=0.0)
+    return Plan.from_solve("tiered_plan", info, selected=[], existing=np.flatnonzero(e > 0),
+                           build_s=build_s, total_demand=total, reduction=red,
+                           explanation=explanation,
+                           details={"tier": np.zeros(e.size, np.int64),
+                                    "tier_weights": alpha.tolist()})
+
+
+def explain_tiers(C: Sequence[sparse.csr_matrix], w: NDArray[np.float64],
+                  bounds: Sequence[tuple[int, int]], R: Sequence[sparse.csr_matrix | None],
+                  e: NDArray[np.int64], allowed: NDArray[np.bool_],
+                  targets: Sequence[float | None]) -> pd.DataFrame | None:
+    """Why a tiered plan's rules cannot hold, tier by tier (None when no rule fails alone).
+
+    Checks that need no solve, each a proof of infeasibility: a tier needs more facilities
+    than sites may take it once referral is counted (a site of tier ``l`` needs a site
+    that may take a higher tier within reach); the existing facilities kept at a tier or
+    above outnumber the most those tiers may hold; a coverage target above what every
+    eligible site together covers. Rules that fail only together are left to the solver
+    (its plan is then "infeasible" without a row here).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``tier, rule, needed, possible``: ``rule`` is ``count`` (sites that may take the
+        tier), ``existing`` (facilities kept at this tier or above against the most those
+        tiers hold) or ``target`` (share).
+    """
+    L = len(C)
+    A = allowed.copy()
+    # referral: a site may run at tier l only with a site that may take a higher tier in reach
+    for k in range(1, L):
+        if R[k] is not None:
+            upper = A[:, :k].any(axis=1).astype(np.int8)
+            A[:, k] &= (R[k] @ upper) > 0
+    rows = []
+    for k, (lo, hi) in enumerate(bounds):
+        can = int(A[:, k].sum())
+        if can < lo:
+            rows.append({"tier": k + 1, "rule": "count", "needed": float(lo),
+                         "possible": float(can)})
+        kept = int(((e > 0) & (e <= k + 1)).sum())
+        most = sum(b[1] for b in bounds[:k + 1])
+        if kept > most:
+            rows.append({"tier": k + 1, "rule": "existing", "needed": float(kept),
+                         "possible": float(most)})
+    total = float(w.sum())
+    for k, t in enumerate(targets):
+        if t is None or total <= 0:
+            continue
+        sites = np.flatnonzero(A[:, :k + 1].any(axis=1))
+        reach = (np.asarray(C[k][:, sites].sum(axis=1)).ravel() > 0) if sites.size else \
+            np.zeros(w.size, bool)
+        best = float(w[reach].sum()) / total
+        if best < t - 1e-9:
+            rows.append({"tier": k + 1, "rule": "target", "needed": float(t),
+                         "possible": best})
+    return pd.DataFrame(rows) if rows else None

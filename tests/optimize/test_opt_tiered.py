@@ -30,16 +30,53 @@ def _instances(draw):
         lo = draw(st.integers(0, 2))
         counts.append(lo if draw(st.booleans()) else (lo, lo + draw(st.integers(0, 2))))
     alpha = [float(draw(st.integers(1, 3))) for _ in range(L)]
-    return cov, w, ref, e, counts, alpha
+    rules = {}
+    if draw(st.booleans()):                      # costs: a budget, or the cost objective
+        cost = np.array([[float(draw(st.integers(0, 5))) for _ in range(L)] for _ in range(m)])
+        if draw(st.booleans()):
+            cost[draw(st.integers(0, m - 1)), draw(st.integers(0, L - 1))] = np.nan
+        rules["costs"] = cost
+        if draw(st.booleans()):
+            rules["objective"] = "cost"
+            rules["min_share"] = [draw(st.sampled_from([None, 0.3, 0.6, 1.0]))
+                                  for _ in range(L)]
+        else:
+            rules["budget"] = float(draw(st.integers(0, 8)))
+    free = [j for j in range(m) if e[j] == 0]
+    if free and draw(st.booleans()):
+        rules["force_open"] = [draw(st.sampled_from(free))]
+    rest = [j for j in free if j not in rules.get("force_open", [])]
+    if rest and draw(st.booleans()):
+        rules["force_closed"] = [draw(st.sampled_from(rest))]
+    return cov, w, ref, e, counts, alpha, rules
 
 
-def _brute(cov, w, ref, e, counts, alpha):
+def _brute(cov, w, ref, e, counts, alpha, rules=None):
+    """Best objective over every assignment of sites to tiers (None: no plan holds)."""
+    rules = rules or {}
     L, m = len(cov), cov[0].shape[1]
+    cost = rules.get("costs")
+    if cost is not None:
+        cost = cost.copy()
+        for j in np.flatnonzero(e > 0):
+            cost[j, e[j] - 1] = 0.0
+    objective = rules.get("objective", "coverage")
     best = None
     for tier in itertools.product(range(L + 1), repeat=m):
         t = np.array(tier)
         if any(e[j] > 0 and not (1 <= t[j] <= e[j]) for j in range(m)):
             continue
+        if any(t[j] == 0 for j in rules.get("force_open", [])):
+            continue
+        if any(t[j] > 0 for j in rules.get("force_closed", [])):
+            continue
+        spent = 0.0
+        if cost is not None:
+            if any(np.isnan(cost[j, t[j] - 1]) for j in range(m) if t[j] > 0):
+                continue
+            spent = sum(cost[j, t[j] - 1] for j in range(m) if t[j] > 0)
+            if "budget" in rules and spent > rules["budget"] + 1e-9:
+                continue
         ok = True
         for k, c in enumerate(counts):
             lo, hi = (c, c) if isinstance(c, int) else c
@@ -59,34 +96,90 @@ def _brute(cov, w, ref, e, counts, alpha):
             covered = (cov[k][:, open_k].sum(axis=1) > 0) if open_k.any() else \
                 np.zeros(len(w), bool)
             val += alpha[k] * w[covered].sum()
-        if best is None or val > best:
+            share = rules.get("min_share", [None] * L)[k]
+            if share is not None and w[covered].sum() < share * w.sum() - 1e-9:
+                ok = False
+        if not ok:
+            continue
+        if objective == "cost":
+            val = spent
+            if best is None or val < best:
+                best = val
+        elif best is None or val > best:
             best = val
     return best
 
 
-@settings(max_examples=80, deadline=None, derandomize=True,
+@settings(max_examples=120, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(_instances(), st.sampled_from(["highs", "cbc"]))
 def test_tiered_plan_equals_brute_force(inst, solver):
-    cov, w, ref, e, counts, alpha = inst
-    best = _brute(cov, w, ref, e, counts, alpha)
-    try:
-        plan = tiered_plan([sp.csr_matrix(c) for c in cov], w, counts=counts,
-                           referral=[None if r is None else sp.csr_matrix(r) for r in ref],
-                           existing_tier=e, tier_weights=alpha, solver=solver)
-    except GeoplanInputError as err:                 # a tier no site may take
-        assert best is None and "needs" in str(err)
-        return
+    cov, w, ref, e, counts, alpha, rules = inst
+    best = _brute(cov, w, ref, e, counts, alpha, rules)
+    plan = tiered_plan([sp.csr_matrix(c) for c in cov], w, counts=counts,
+                       referral=[None if r is None else sp.csr_matrix(r) for r in ref],
+                       existing_tier=e, tier_weights=alpha, solver=solver, **rules)
     if best is None:
         assert plan.status == "infeasible"
         return
     assert plan.status == "optimal"
+    assert plan.explanation is None
     assert plan.objective == pytest.approx(best, abs=1e-6)
     tier = plan.details["tier"]
     for j in np.flatnonzero(e > 0):                  # existing sites stay, never go down
         assert 1 <= tier[j] <= e[j]
+    assert all(tier[j] > 0 for j in rules.get("force_open", []))
+    assert all(tier[j] == 0 for j in rules.get("force_closed", []))
     table = plan.details["tiers"]
     assert (table["facilities"] == [(tier == k + 1).sum() for k in range(len(cov))]).all()
+    if "costs" in rules:                            # the cost is the plan's own
+        c = rules["costs"]
+        own = sum(0.0 if e[j] == tier[j] else c[j, tier[j] - 1]
+                  for j in np.flatnonzero(tier > 0))
+        assert plan.details["cost"] == pytest.approx(own)
+
+
+def test_an_explained_infeasible_plan_is_really_infeasible():
+    """Every pre-check row is a proof: the brute force finds no plan either."""
+    c = sp.csr_matrix(np.eye(3))
+    w = np.array([1.0, 2.0, 3.0])
+    near = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]]))
+    allowed = np.array([[True, False], [False, True], [False, True]])
+    # tier 2 needs 2 facilities, but only site 1 has a tier-1 site (0) within reach
+    plan = tiered_plan([c, c], w, counts=[1, 2], referral=[None, near], allowed=allowed)
+    assert plan.status == "infeasible"
+    row = plan.explanation.iloc[0]
+    assert (row["tier"], row["rule"], row["needed"], row["possible"]) == (2, "count", 2, 1)
+    dense = [np.eye(3, dtype=bool)] * 2
+    ref = [None, near.toarray().astype(bool)]
+    assert _brute(dense, w, ref, np.zeros(3, int), [1, 2], [1, 1]) is None
+    # existing facilities above a tier's maximum
+    plan = tiered_plan([c, c], w, counts=[(0, 1), (0, 1)], existing_tier=[2, 2, 2])
+    assert plan.status == "infeasible"
+    assert plan.explanation["rule"].tolist() == ["existing"]
+    # a target above what every eligible site covers
+    plan = tiered_plan([c, c], w, counts=[(0, 3), (0, 3)], objective="cost",
+                       costs=np.ones((3, 2)), min_share=[None, 0.9],
+                       allowed=np.array([[True, True], [True, True], [False, False]]))
+    assert plan.status == "infeasible"
+    row = plan.explanation.iloc[0]
+    assert row["rule"] == "target" and row["possible"] == pytest.approx(0.5)
+
+
+def test_least_cost_plan_reaches_each_tier_target():
+    cov = sp.csr_matrix(np.eye(4))
+    w = np.array([10.0, 20.0, 30.0, 40.0])
+    cost = np.array([[1.0, 1.0], [1.0, 1.0], [5.0, 2.0], [9.0, 3.0]])
+    plan = tiered_plan([cov, cov], w, counts=[(0, 4), (0, 4)], objective="cost",
+                       costs=cost, min_share=[0.1, 0.7])
+    # tier 2 needs 70 people: a tier-1 site serves tier 2 too, so sites 0 and 1 at tier 1
+    # (cost 2) and site 3 at tier 2 (cost 3) beat sites 2 and 3 at tier 2 (cost 5 + 1)
+    assert plan.status == "optimal"
+    assert plan.details["tier"].tolist() == [1, 1, 0, 2]
+    assert plan.objective == pytest.approx(5.0)
+    table = plan.details["tiers"]
+    assert table["share_after"].tolist() == pytest.approx([0.3, 0.7])
+    assert table["cost"].tolist() == pytest.approx([2.0, 3.0])
 
 
 def test_a_lower_tier_is_placed_within_reach_of_a_higher_one():
@@ -125,5 +218,11 @@ def test_bad_inputs_are_named():
         tiered_plan([c, c], [1, 1], counts=[1, 1], existing_tier=[3, 0])
     with pytest.raises(GeoplanInputError, match="counts\\[0\\]"):
         tiered_plan([c, c], [1, 1], counts=[(2, 1), 1])
-    with pytest.raises(GeoplanInputError, match="tier 1 needs 3"):
-        tiered_plan([c, c], [1, 1], counts=[3, 0])
+    assert tiered_plan([c, c], [1, 1], counts=[3, 0]).explanation["rule"].tolist() == [
+        "count"]
+    with pytest.raises(GeoplanInputError, match="needs costs"):
+        tiered_plan([c, c], [1, 1], counts=[1, 1], objective="cost")
+    with pytest.raises(GeoplanInputError, match="min_share"):
+        tiered_plan([c, c], [1, 1], counts=[1, 1], min_share=[0.5])
+    with pytest.raises(GeoplanInputError, match="existing facility cannot be closed"):
+        tiered_plan([c, c], [1, 1], counts=[1, 1], existing_tier=[1, 0], force_closed=[0])
