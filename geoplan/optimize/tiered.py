@@ -53,6 +53,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ from scipy import sparse
 from geoplan._errors import GeoplanInputError
 
 from .plan import Plan, Reduction
-from .solver import Deadline, solve, with_true_objective
+from .solver import Deadline, SolveInfo, solve, with_true_objective
 
 __all__ = ["explain_tiers", "tiered_plan"]
 
@@ -160,16 +161,65 @@ def tiered_plan(
     """
     t0 = time.perf_counter()
     deadline = Deadline(time_limit)
-    L = len(coverage)
-    if L < 1:
-        raise GeoplanInputError("give at least one tier", field="coverage")
-    C = [_bool_csr(coverage[0], None, "coverage[0]")]
-    n, m = C[0].shape
-    C += [_bool_csr(coverage[k], (n, m), f"coverage[{k}]") for k in range(1, L)]
-    w = np.asarray(weights, float).ravel()
-    if w.shape != (n,) or not np.all(np.isfinite(w)) or (w < 0).any():
-        raise GeoplanInputError("weights must be one finite number >= 0 per row",
-                                field="weights")
+    t = _check(coverage, weights, counts, referral, existing_tier, allowed, tier_weights,
+               objective, costs, budget, min_share, force_open, force_closed)
+    red = Reduction(demand_in=t.n, demand_out=t.groups, candidates_in=t.m,
+                    candidates_out=t.m)
+    explanation = explain_tiers(t.C, t.w, t.bounds, t.R, t.e, t.A, t.targets)
+    if explanation is not None:
+        return _infeasible_plan(explanation, t, red, time.perf_counter() - t0)
+    prob, x = _model(t, budget)
+    build_s = time.perf_counter() - t0
+    info = solve(prob, solver, time_limit=deadline.solver_limit(), gap=gap, msg=verbose)
+    tier = np.zeros(t.m, np.int64)
+    if info.has_solution:
+        for (j, k), v in x.items():
+            if (v.varValue or 0.0) > 0.5:
+                tier[j] = k + 1
+    return _answer(t, info, tier, red, build_s)
+
+
+@dataclass
+class _Tiers:
+    """A tiered plan's checked inputs (see :func:`tiered_plan`), rows grouped."""
+
+    C: list[sparse.csr_matrix]               # per tier, (rows, sites) coverage
+    w: NDArray[np.float64]                   # people per row
+    bounds: list[tuple[int, int]]            # per tier, least and most facilities
+    R: list[sparse.csr_matrix | None]        # per tier, (sites, sites) referral reach
+    e: NDArray[np.int64]                     # per site, its tier today (0: none)
+    A: NDArray[np.bool_]                     # (sites, tiers) may take
+    alpha: NDArray[np.float64]               # per tier, weight of its coverage
+    objective: str
+    cost: NDArray[np.float64] | None         # (sites, tiers), 0 where not allowed
+    targets: list[float | None]              # per tier, least covered share
+    forced: set[int]                         # sites that must run at some tier
+    group: NDArray[np.intp]                  # per live row, its group
+    Wg: NDArray[np.float64]                  # people per group
+    first: NDArray[np.intp]                  # a row of each group
+
+    @property
+    def n(self) -> int:
+        return int(self.w.size)
+
+    @property
+    def m(self) -> int:
+        return int(self.A.shape[0])
+
+    @property
+    def L(self) -> int:  # noqa: N802 - the number of tiers, as in the maths
+        return len(self.C)
+
+    @property
+    def groups(self) -> int:
+        return int(self.Wg.size)
+
+    @property
+    def total(self) -> float:
+        return float(self.w.sum())
+
+
+def _check_counts(counts: Sequence[Any], L: int) -> list[tuple[int, int]]:  # noqa: N803
     if len(counts) != L:
         raise GeoplanInputError(f"counts has {len(counts)} entries for {L} tiers",
                                 field="counts")
@@ -180,17 +230,96 @@ def tiered_plan(
             raise GeoplanInputError(f"counts[{k}] = {c!r}: a whole number, or (least, most) "
                                     "with 0 <= least <= most", field="counts")
         bounds.append((int(lo), int(hi)))
+    return bounds
+
+
+def _check_referral(referral: Sequence[Any] | None, L: int,  # noqa: N803
+                    m: int) -> list[sparse.csr_matrix | None]:
     R: list[sparse.csr_matrix | None] = [None] * L
-    if referral is not None:
-        if len(referral) != L:
-            raise GeoplanInputError(f"referral has {len(referral)} entries for {L} tiers",
-                                    field="referral")
-        for k, r in enumerate(referral):
-            if r is not None:
-                if k == 0:
-                    raise GeoplanInputError("the top tier refers to no one: referral[0] "
-                                            "must be None", field="referral")
-                R[k] = _bool_csr(r, (m, m), f"referral[{k}]")
+    if referral is None:
+        return R
+    if len(referral) != L:
+        raise GeoplanInputError(f"referral has {len(referral)} entries for {L} tiers",
+                                field="referral")
+    for k, r in enumerate(referral):
+        if r is not None:
+            if k == 0:
+                raise GeoplanInputError("the top tier refers to no one: referral[0] "
+                                        "must be None", field="referral")
+            R[k] = _bool_csr(r, (m, m), f"referral[{k}]")
+    return R
+
+
+def _check_costs(costs: ArrayLike | None, A: NDArray[np.bool_], e: NDArray[np.int64],
+                 objective: str, budget: float | None) -> NDArray[np.float64] | None:
+    """Costs per site and tier (``A`` loses the NaN entries; keeping a tier is free)."""
+    if objective not in ("coverage", "cost"):
+        raise GeoplanInputError(f"unknown objective {objective!r}", field="objective",
+                                hint="use 'coverage' or 'cost'")
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        raise GeoplanInputError(f"budget must be a finite number >= 0, got {budget!r}",
+                                field="budget")
+    if costs is None:
+        if objective == "cost" or budget is not None:
+            raise GeoplanInputError("a cost objective or a budget needs costs",
+                                    field="costs", hint="give costs per site and tier")
+        return None
+    cost = np.array(costs, float)
+    if cost.shape != A.shape:
+        raise GeoplanInputError(f"costs has shape {cost.shape}, expected {A.shape}",
+                                field="costs")
+    if (cost < 0).any() or np.isinf(cost).any():
+        raise GeoplanInputError("costs must be finite and >= 0 (NaN: the site may not "
+                                "take that tier)", field="costs")
+    A &= ~np.isnan(cost)
+    for j in np.flatnonzero(e > 0):           # keeping a facility's own tier is free
+        cost[j, e[j] - 1] = 0.0
+        A[j, e[j] - 1] = True
+    return np.nan_to_num(cost)
+
+
+def _check_rules(force_open: ArrayLike | None, force_closed: ArrayLike | None,
+                 A: NDArray[np.bool_], e: NDArray[np.int64]) -> set[int]:
+    """Forced sites (returned) and closed ones (``A`` loses them)."""
+    m = A.shape[0]
+    forced = np.unique(np.asarray([] if force_open is None else force_open, np.intp))
+    closed = np.unique(np.asarray([] if force_closed is None else force_closed, np.intp))
+    for name, ids in (("force_open", forced), ("force_closed", closed)):
+        if ids.size and (ids.min() < 0 or ids.max() >= m):
+            raise GeoplanInputError(f"{name} holds a site index outside 0..{m - 1}",
+                                    field=name)
+    if np.intersect1d(forced, closed).size:
+        raise GeoplanInputError("a site is both forced open and closed", field="force_closed")
+    if (e[closed] > 0).any():
+        raise GeoplanInputError("an existing facility cannot be closed by a tiered plan "
+                                "(it stays at its tier or above)", field="force_closed")
+    A[closed] = False
+    for j in forced.tolist():
+        if not A[j].any():
+            raise GeoplanInputError(f"site {j} is forced open but may take no tier",
+                                    field="force_open",
+                                    hint="allow it a tier, or remove it from force_open")
+    return set(forced.tolist())
+
+
+def _check(coverage: Sequence[Any], weights: ArrayLike, counts: Sequence[Any],
+           referral: Sequence[Any] | None, existing_tier: ArrayLike | None,
+           allowed: ArrayLike | None, tier_weights: Sequence[float] | None, objective: str,
+           costs: ArrayLike | None, budget: float | None,
+           min_share: Sequence[float | None] | None, force_open: ArrayLike | None,
+           force_closed: ArrayLike | None) -> _Tiers:
+    L = len(coverage)  # noqa: N806
+    if L < 1:
+        raise GeoplanInputError("give at least one tier", field="coverage")
+    C = [_bool_csr(coverage[0], None, "coverage[0]")]
+    n, m = C[0].shape
+    C += [_bool_csr(coverage[k], (n, m), f"coverage[{k}]") for k in range(1, L)]
+    w = np.asarray(weights, float).ravel()
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or (w < 0).any():
+        raise GeoplanInputError("weights must be one finite number >= 0 per row",
+                                field="weights")
+    bounds = _check_counts(counts, L)
+    R = _check_referral(referral, L, m)
     e = (np.zeros(m, np.int64) if existing_tier is None
          else np.asarray(existing_tier, np.int64).ravel())
     if e.shape != (m,) or e.max(initial=0) > L:
@@ -208,156 +337,119 @@ def tiered_plan(
     if alpha.shape != (L,) or not np.all(np.isfinite(alpha)) or (alpha < 0).any():
         raise GeoplanInputError("tier_weights needs one number >= 0 per tier",
                                 field="tier_weights")
-    if objective not in ("coverage", "cost"):
-        raise GeoplanInputError(f"unknown objective {objective!r}", field="objective",
-                                hint="use 'coverage' or 'cost'")
-    cost = None
-    if costs is not None:
-        cost = np.array(costs, float)
-        if cost.shape != (m, L):
-            raise GeoplanInputError(f"costs has shape {cost.shape}, expected ({m}, {L})",
-                                    field="costs")
-        if (cost < 0).any() or np.isinf(cost).any():
-            raise GeoplanInputError("costs must be finite and >= 0 (NaN: the site may not "
-                                    "take that tier)", field="costs")
-        A &= ~np.isnan(cost)
-        for j in np.flatnonzero(e > 0):       # keeping a facility's own tier is free
-            cost[j, e[j] - 1] = 0.0
-            A[j, e[j] - 1] = True
-        cost = np.nan_to_num(cost)
-    elif objective == "cost" or budget is not None:
-        raise GeoplanInputError("a cost objective or a budget needs costs", field="costs",
-                                hint="give costs per site and tier")
-    if budget is not None and not (math.isfinite(budget) and budget >= 0):
-        raise GeoplanInputError(f"budget must be a finite number >= 0, got {budget!r}",
-                                field="budget")
+    cost = _check_costs(costs, A, e, objective, budget)
     targets = [None] * L if min_share is None else list(min_share)
-    if len(targets) != L or any(t is not None and not 0 <= t <= 1 for t in targets):
+    if len(targets) != L or any(s is not None and not 0 <= s <= 1 for s in targets):
         raise GeoplanInputError("min_share needs one share in [0, 1] (or None) per tier",
                                 field="min_share")
-    forced = np.unique(np.asarray([] if force_open is None else force_open, np.intp))
-    closed = np.unique(np.asarray([] if force_closed is None else force_closed, np.intp))
-    for name, ids in (("force_open", forced), ("force_closed", closed)):
-        if ids.size and (ids.min() < 0 or ids.max() >= m):
-            raise GeoplanInputError(f"{name} holds a site index outside 0..{m - 1}",
-                                    field=name)
-    if np.intersect1d(forced, closed).size:
-        raise GeoplanInputError("a site is both forced open and closed", field="force_closed")
-    if (e[closed] > 0).any():
-        raise GeoplanInputError("an existing facility cannot be closed by a tiered plan "
-                                "(it stays at its tier or above)", field="force_closed")
-    A[closed] = False
+    forced = _check_rules(force_open, force_closed, A, e)
     # rows: merge rows with the same covering sets at every tier (exact)
     key = pd.DataFrame({f"t{k}": [C[k].indices[C[k].indptr[i]:C[k].indptr[i + 1]].tobytes()
                                   for i in range(n)] for k in range(L)})
     live = w > 0
     group = key[live].groupby(list(key.columns), sort=False).ngroup().to_numpy()
     idx = np.flatnonzero(live)
-    G = int(group.max()) + 1 if idx.size else 0
-    Wg = np.bincount(group, weights=w[idx], minlength=G)
+    G = int(group.max()) + 1 if idx.size else 0  # noqa: N806
+    Wg = np.bincount(group, weights=w[idx], minlength=G)  # noqa: N806
     first = np.zeros(G, np.intp)
     first[group[::-1]] = idx[::-1]
-    red = Reduction(demand_in=n, demand_out=G, candidates_in=m, candidates_out=m)
-    total = float(w.sum())
-    explanation = explain_tiers(C, w, bounds, R, e, A, targets)
-    if explanation is not None:
-        return _infeasible_plan(explanation, e, n, total, red, alpha, time.perf_counter() - t0)
+    return _Tiers(C=C, w=w, bounds=bounds, R=R, e=e, A=A, alpha=alpha, objective=objective,
+                  cost=cost, targets=targets, forced=forced, group=group, Wg=Wg, first=first)
 
-    sense = pulp.LpMaximize if objective == "coverage" else pulp.LpMinimize
+
+def _model(t: _Tiers, budget: float | None) -> tuple[pulp.LpProblem, dict[Any, Any]]:
+    """The MILP of the module docstring on the grouped rows."""
+    L, m = t.L, t.m  # noqa: N806
+    sense = pulp.LpMaximize if t.objective == "coverage" else pulp.LpMinimize
     prob = pulp.LpProblem("tiered", sense)
     x = {(j, k): pulp.LpVariable(f"x{j}_{k}", cat="Binary")
-         for j in range(m) for k in range(L) if A[j, k]}
-    need_y = [alpha[k] > 0 if objective == "coverage" else False for k in range(L)]
-    need_y = [need_y[k] or targets[k] is not None for k in range(L)]
-    y = {(g, k): pulp.LpVariable(f"y{g}_{k}", 0, 1) for g in range(G) for k in range(L)
-         if need_y[k]}
-    spend = (pulp.LpAffineExpression([(v, float(cost[j, k])) for (j, k), v in x.items()
-                                      if cost[j, k] != 0]) if cost is not None else None)
-    if objective == "coverage":
-        prob += pulp.LpAffineExpression([(v, float(alpha[k] * Wg[g])) for (g, k), v in y.items()
-                                         if alpha[k] > 0])
+         for j in range(m) for k in range(L) if t.A[j, k]}
+    need_y = [(t.objective == "coverage" and t.alpha[k] > 0) or t.targets[k] is not None
+              for k in range(L)]
+    y = {(g, k): pulp.LpVariable(f"y{g}_{k}", 0, 1) for g in range(t.groups)
+         for k in range(L) if need_y[k]}
+    spend = (pulp.LpAffineExpression([(v, float(t.cost[j, k])) for (j, k), v in x.items()
+                                      if t.cost[j, k] != 0]) if t.cost is not None else None)
+    if t.objective == "coverage":
+        prob += pulp.LpAffineExpression([(v, float(t.alpha[k] * t.Wg[g]))
+                                         for (g, k), v in y.items() if t.alpha[k] > 0])
     else:
         prob += spend
     for (g, k), v in y.items():
-        i = first[g]
-        sites = C[k].indices[C[k].indptr[i]:C[k].indptr[i + 1]]
-        terms = [(x[j, l], 1.0) for j in sites.tolist() for l in range(k + 1) if (j, l) in x]
-        expr = pulp.LpAffineExpression(terms)
+        i = t.first[g]
+        Ck = t.C[k]  # noqa: N806
+        sites = Ck.indices[Ck.indptr[i]:Ck.indptr[i + 1]]
+        expr = pulp.LpAffineExpression([(x[j, up], 1.0) for j in sites.tolist()
+                                        for up in range(k + 1) if (j, up) in x])
         expr.addterm(v, -1.0)
         prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"cov{g}_{k}", 0.0)
-    for k, t in enumerate(targets):
-        if t is not None:
-            prob += (pulp.LpAffineExpression([(y[g, k], float(Wg[g])) for g in range(G)])
-                     >= t * total - 1e-9 * max(total, 1.0)), f"target{k}"
+    for k, share in enumerate(t.targets):
+        if share is not None:
+            prob += (pulp.LpAffineExpression([(y[g, k], float(t.Wg[g]))
+                                              for g in range(t.groups)])
+                     >= share * t.total - 1e-9 * max(t.total, 1.0)), f"target{k}"
     if budget is not None and spend is not None:
         prob += spend <= budget, "budget"
-    must = set(forced.tolist())
     for j in range(m):
         own = [x[j, k] for k in range(L) if (j, k) in x]
-        if not own:
-            if j in must:
-                raise GeoplanInputError(f"site {j} is forced open but may take no tier",
-                                        field="force_open",
-                                        hint="allow it a tier, or remove it from force_open")
-            continue
-        if e[j] > 0 or j in must:
+        if t.e[j] > 0 or j in t.forced:
             prob += pulp.lpSum(own) == 1, f"keep{j}"
         elif len(own) > 1:
             prob += pulp.lpSum(own) <= 1, f"one{j}"
-    for k, (lo, hi) in enumerate(bounds):
+    for k, (lo, hi) in enumerate(t.bounds):
         at = [x[j, k] for j in range(m) if (j, k) in x]
         prob += pulp.lpSum(at) >= lo, f"least{k}"
         prob += pulp.lpSum(at) <= hi, f"most{k}"
     for k in range(1, L):
-        if R[k] is None:
+        Rk = t.R[k]  # noqa: N806
+        if Rk is None:
             continue
-        Rk = R[k]
         for j in range(m):
             if (j, k) not in x:
                 continue
             near = Rk.indices[Rk.indptr[j]:Rk.indptr[j + 1]]
-            up = [(x[jj, l], 1.0) for jj in near.tolist() for l in range(k) if (jj, l) in x]
-            expr = pulp.LpAffineExpression(up)
+            expr = pulp.LpAffineExpression([(x[jj, up], 1.0) for jj in near.tolist()
+                                            for up in range(k) if (jj, up) in x])
             expr.addterm(x[j, k], -1.0)
             prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"ref{j}_{k}", 0.0)
-    build_s = time.perf_counter() - t0
-    info = solve(prob, solver, time_limit=deadline.solver_limit(), gap=gap, msg=verbose)
-    tier = np.zeros(m, np.int64)
-    if info.has_solution:
-        for (j, k), v in x.items():
-            if (v.varValue or 0.0) > 0.5:
-                tier[j] = k + 1
-    covered = _covered_by(C, tier)
-    before = _covered_by(C, np.where(e > 0, e, 0))
+    return prob, x
+
+
+def _answer(t: _Tiers, info: SolveInfo, tier: NDArray[np.int64], red: Reduction,
+            build_s: float) -> Plan:
+    """The plan of a solve: its tiers, their coverage and cost, valued by the plan itself."""
+    covered = _covered_by(t.C, tier)
+    before = _covered_by(t.C, np.where(t.e > 0, t.e, 0))
+    w, total, cost = t.w, t.total, t.cost
     spent = (float(sum(cost[j, tier[j] - 1] for j in np.flatnonzero(tier > 0)))
              if cost is not None else math.nan)
     if info.has_solution:
-        value = (float(sum(alpha[k] * w[covered[:, k]].sum() for k in range(L)))
-                 if objective == "coverage" else spent)
+        value = (float(sum(t.alpha[k] * w[covered[:, k]].sum() for k in range(t.L)))
+                 if t.objective == "coverage" else spent)
         info = with_true_objective(info, value)
-    changed = np.flatnonzero((tier > 0) & (tier != e))
+    changed = np.flatnonzero((tier > 0) & (tier != t.e))
     rows = []
-    for k in range(L):
+    for k in range(t.L):
         at = tier == k + 1
         rows.append({"tier": k + 1, "facilities": int(at.sum()),
-                     "kept": int((at & (e == k + 1)).sum()),
-                     "upgraded": int((at & (e > k + 1)).sum()),
-                     "new": int((at & (e <= 0)).sum()),
+                     "kept": int((at & (t.e == k + 1)).sum()),
+                     "upgraded": int((at & (t.e > k + 1)).sum()),
+                     "new": int((at & (t.e <= 0)).sum()),
                      "covered_before": float(w[before[:, k]].sum()),
                      "covered_after": float(w[covered[:, k]].sum()) if info.has_solution
                      else math.nan,
-                     "target_share": targets[k] if targets[k] is not None else math.nan,
+                     "target_share": math.nan if t.targets[k] is None else t.targets[k],
                      "cost": (float(cost[at, k].sum()) if cost is not None
                               and info.has_solution else math.nan)})
     table = pd.DataFrame(rows)
     table["share_before"] = table["covered_before"] / total if total else math.nan
     table["share_after"] = table["covered_after"] / total if total else math.nan
-    details = {"tier": tier, "tiers": table, "tier_weights": alpha.tolist(),
-               "objective": objective, "covered": covered, "covered_before": before}
+    details = {"tier": tier, "tiers": table, "tier_weights": t.alpha.tolist(),
+               "objective": t.objective, "covered": covered, "covered_before": before}
     if cost is not None and info.has_solution:
         details["cost"] = spent
     return Plan.from_solve(
-        "tiered_plan", info, selected=changed, existing=np.flatnonzero(e > 0),
+        "tiered_plan", info, selected=changed, existing=np.flatnonzero(t.e > 0),
         build_s=build_s, covered_before=float(w[before[:, -1]].sum()),
         covered_after=float(w[covered[:, -1]].sum()) if info.has_solution else math.nan,
         total_demand=total, reduction=red, details=details)
@@ -374,16 +466,16 @@ def _covered_by(C: list[sparse.csr_matrix], tier: NDArray[np.int64]) -> NDArray[
     return out
 
 
-def _infeasible_plan(explanation: pd.DataFrame, e: NDArray[np.int64], n: int, total: float,
-                     red: Reduction, alpha: NDArray[np.float64], build_s: float) -> Plan:
-    from .solver import SolveInfo
+def _infeasible_plan(explanation: pd.DataFrame, t: _Tiers, red: Reduction,
+                     build_s: float) -> Plan:
     info = SolveInfo(status="infeasible", objective=math.nan, bound=math.nan, gap=math.nan,
                      solver="(pre-check)", solve_s=0.0)
-    return Plan.from_solve("tiered_plan", info, selected=[], existing=np.flatnonzero(e > 0),
-                           build_s=build_s, total_demand=total, reduction=red,
+    return Plan.from_solve("tiered_plan", info, selected=[], existing=np.flatnonzero(t.e > 0),
+                           build_s=build_s, total_demand=t.total, reduction=red,
                            explanation=explanation,
-                           details={"tier": np.zeros(e.size, np.int64),
-                                    "tier_weights": alpha.tolist()})
+                           details={"tier": np.zeros(t.m, np.int64),
+                                    "tier_weights": t.alpha.tolist(),
+                                    "objective": t.objective})
 
 
 def explain_tiers(C: Sequence[sparse.csr_matrix], w: NDArray[np.float64],
@@ -414,7 +506,7 @@ def explain_tiers(C: Sequence[sparse.csr_matrix], w: NDArray[np.float64],
             upper = A[:, :k].any(axis=1).astype(np.int8)
             A[:, k] &= (R[k] @ upper) > 0
     rows = []
-    for k, (lo, hi) in enumerate(bounds):
+    for k, (lo, _) in enumerate(bounds):
         can = int(A[:, k].sum())
         if can < lo:
             rows.append({"tier": k + 1, "rule": "count", "needed": float(lo),
