@@ -20,7 +20,7 @@ from scipy import sparse
 from geoplan._errors import GeoplanInputError
 from geoplan.travel.profiles import Profile
 
-__all__ = ["SiteProblem", "build_problem", "coverage_by_unit", "plan_sites"]
+__all__ = ["SiteProblem", "between_sites", "build_problem", "coverage_by_unit", "plan_sites"]
 
 
 @dataclass
@@ -271,3 +271,43 @@ def plan_sites(problem: SiteProblem, plan: Any) -> gpd.GeoDataFrame:
     if plan.beds_added is not None:
         s["beds_added"] = s["site_id"].map(plan.beds_added).fillna(0.0).to_numpy()
     return s.reset_index(drop=True)
+
+
+def between_sites(sites: gpd.GeoDataFrame, network: Any, mode: str | Profile,
+                  minutes: float, *, max_snap_m: float = 1000.0) -> sparse.csr_matrix:
+    """Travel times between sites within ``minutes``: ``[j, j']`` from site j to site j'.
+
+    For referral between tiers (a basic centre within 30 minutes' drive of a hospital):
+    the same engine, snapping and access legs as the cell-to-site times.
+
+    Parameters
+    ----------
+    sites
+        Site points (e.g. :attr:`SiteProblem.sites`).
+    network
+        An osmnx graph or a compiled network (as :func:`build_problem`).
+    mode
+        The travel mode of the referral trip (usually ``"drive"``).
+    minutes
+        The longest referral time needed.
+    max_snap_m
+        Maximum distance from a site to its road.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(sites, sites)`` seconds of the pairs within ``minutes`` (a site reaches
+        itself in :data:`~geoplan.travel.times.ZERO_TIME_S`).
+    """
+    from geoplan.access.coverage import snap_cached, travel_context
+    from geoplan.travel.times import travel_time_matrix
+    if not (np.isfinite(minutes) and minutes > 0):
+        raise GeoplanInputError(f"minutes must be positive, got {minutes!r}", field="minutes")
+    net = travel_context(network, mode, None, max_snap_m=max_snap_m).net
+    pts = sites.to_crs(net.crs) if sites.crs is not None and sites.crs != net.crs else sites
+    xy = np.column_stack([pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()])
+    snapped = snap_cached(net, xy, max_snap_m=max_snap_m)
+    out = travel_time_matrix(net, snapped, snapped, float(minutes) * 60.0,
+                             direction="from_source").tocsr()
+    out.sort_indices()
+    return out

@@ -27,8 +27,10 @@ with people :math:`w_i`; :math:`N_{ik}` the sites within tier :math:`k`'s standa
 
 :math:`\alpha_k` weighs tier :math:`k`'s coverage (default 1 each). Counts are of
 facilities at each tier, existing included ("1 hub, 5 hospitals, ..."); an exact count
-sets :math:`\underline n_l = \overline n_l`. Rows with the same covering sets at every
-tier are merged (exact).
+sets :math:`\underline n_l = \overline n_l`. Rows with the same covering sets at a
+tier are merged (exact): each tier's rows separately, over the sites that may run at
+that tier or above, with rows an existing facility of that tier or above covers counted
+as constants.
 
 Costs :math:`c_{jl}` (designating or upgrading an existing facility, building a new
 site; an existing site kept at its own tier costs nothing) enter as a budget
@@ -67,7 +69,7 @@ from geoplan._errors import GeoplanInputError
 from .plan import Plan, Reduction
 from .solver import Deadline, SolveInfo, solve, with_true_objective
 
-__all__ = ["explain_tiers", "tiered_plan"]
+__all__ = ["explain_tiers", "tiered_plan", "tiered_plan_from_problems"]
 
 
 def _bool_csr(m: Any, shape: tuple[int, int] | None, name: str) -> sparse.csr_matrix:
@@ -180,6 +182,44 @@ def tiered_plan(
 
 
 @dataclass
+class _TierRows:
+    """One tier's rows as the MILP sees them (exact): rows an existing facility of that
+    tier or above covers are constants (``fixed`` people); the others, restricted to the
+    sites that may run at that tier or above, merged when their site sets are equal."""
+
+    A: sparse.csr_matrix                     # (groups, sites) coverage of the merged rows
+    w: NDArray[np.float64]                   # people per merged row
+    fixed: float                             # people always covered at this tier
+
+
+def _tier_rows(C: sparse.csr_matrix, w: NDArray[np.float64], e: NDArray[np.int64],
+               A: NDArray[np.bool_], k: int) -> _TierRows:
+    """Tier ``k`` (0-based)'s open rows, merged (see :class:`_TierRows`)."""
+    from .reduce import _row_keys
+    keep = (e > 0) & (e <= k + 1)                       # existing, serve tier k for sure
+    fixed = (np.asarray(C[:, np.flatnonzero(keep)].sum(axis=1)).ravel() > 0) \
+        if keep.any() else np.zeros(w.size, bool)
+    can = A[:, :k + 1].any(axis=1) & ~keep
+    sub = C[:, np.flatnonzero(can)].tocsr() if can.any() else sparse.csr_matrix((w.size, 0))
+    live = ~fixed & (w > 0) & (np.diff(sub.indptr) > 0)
+    idx = np.flatnonzero(live)
+    if not idx.size:
+        return _TierRows(sparse.csr_matrix((0, C.shape[1]), dtype=np.int8), np.zeros(0),
+                         float(w[fixed].sum()))
+    rows = C[idx][:, np.flatnonzero(can)].tocsr()
+    group = _row_keys(rows, None)
+    G = int(group.max()) + 1  # noqa: N806
+    first = np.zeros(G, np.intp)
+    first[group[::-1]] = np.arange(idx.size)[::-1]
+    merged = rows[first]
+    cols = np.flatnonzero(can)
+    out = sparse.csr_matrix((merged.data, cols[merged.indices], merged.indptr),
+                            shape=(G, C.shape[1]))
+    return _TierRows(out, np.bincount(group, weights=w[idx], minlength=G),
+                     float(w[fixed].sum()))
+
+
+@dataclass
 class _Tiers:
     """A tiered plan's checked inputs (see :func:`tiered_plan`), rows grouped."""
 
@@ -194,9 +234,7 @@ class _Tiers:
     cost: NDArray[np.float64] | None         # (sites, tiers), 0 where not allowed
     targets: list[float | None]              # per tier, least covered share
     forced: set[int]                         # sites that must run at some tier
-    group: NDArray[np.intp]                  # per live row, its group
-    Wg: NDArray[np.float64]                  # people per group
-    first: NDArray[np.intp]                  # a row of each group
+    rows: list[_TierRows]                    # per tier, its merged open rows
 
     @property
     def n(self) -> int:
@@ -212,7 +250,7 @@ class _Tiers:
 
     @property
     def groups(self) -> int:
-        return int(self.Wg.size)
+        return sum(r.w.size for r in self.rows)
 
     @property
     def total(self) -> float:
@@ -343,18 +381,9 @@ def _check(coverage: Sequence[Any], weights: ArrayLike, counts: Sequence[Any],
         raise GeoplanInputError("min_share needs one share in [0, 1] (or None) per tier",
                                 field="min_share")
     forced = _check_rules(force_open, force_closed, A, e)
-    # rows: merge rows with the same covering sets at every tier (exact)
-    key = pd.DataFrame({f"t{k}": [C[k].indices[C[k].indptr[i]:C[k].indptr[i + 1]].tobytes()
-                                  for i in range(n)] for k in range(L)})
-    live = w > 0
-    group = key[live].groupby(list(key.columns), sort=False).ngroup().to_numpy()
-    idx = np.flatnonzero(live)
-    G = int(group.max()) + 1 if idx.size else 0  # noqa: N806
-    Wg = np.bincount(group, weights=w[idx], minlength=G)  # noqa: N806
-    first = np.zeros(G, np.intp)
-    first[group[::-1]] = idx[::-1]
+    rows = [_tier_rows(C[k], w, e, A, k) for k in range(L)]
     return _Tiers(C=C, w=w, bounds=bounds, R=R, e=e, A=A, alpha=alpha, objective=objective,
-                  cost=cost, targets=targets, forced=forced, group=group, Wg=Wg, first=first)
+                  cost=cost, targets=targets, forced=forced, rows=rows)
 
 
 def _model(t: _Tiers, budget: float | None) -> tuple[pulp.LpProblem, dict[Any, Any]]:
@@ -366,28 +395,29 @@ def _model(t: _Tiers, budget: float | None) -> tuple[pulp.LpProblem, dict[Any, A
          for j in range(m) for k in range(L) if t.A[j, k]}
     need_y = [(t.objective == "coverage" and t.alpha[k] > 0) or t.targets[k] is not None
               for k in range(L)]
-    y = {(g, k): pulp.LpVariable(f"y{g}_{k}", 0, 1) for g in range(t.groups)
-         for k in range(L) if need_y[k]}
+    y = {(g, k): pulp.LpVariable(f"y{g}_{k}", 0, 1) for k in range(L) if need_y[k]
+         for g in range(t.rows[k].w.size)}
     spend = (pulp.LpAffineExpression([(v, float(t.cost[j, k])) for (j, k), v in x.items()
                                       if t.cost[j, k] != 0]) if t.cost is not None else None)
     if t.objective == "coverage":
-        prob += pulp.LpAffineExpression([(v, float(t.alpha[k] * t.Wg[g]))
-                                         for (g, k), v in y.items() if t.alpha[k] > 0])
+        prob += pulp.LpAffineExpression(
+            [(v, float(t.alpha[k] * t.rows[k].w[g])) for (g, k), v in y.items()
+             if t.alpha[k] > 0]) + float(sum(t.alpha[k] * t.rows[k].fixed for k in range(L)))
     else:
         prob += spend
     for (g, k), v in y.items():
-        i = t.first[g]
-        Ck = t.C[k]  # noqa: N806
-        sites = Ck.indices[Ck.indptr[i]:Ck.indptr[i + 1]]
+        Ak = t.rows[k].A  # noqa: N806
+        sites = Ak.indices[Ak.indptr[g]:Ak.indptr[g + 1]]
         expr = pulp.LpAffineExpression([(x[j, up], 1.0) for j in sites.tolist()
                                         for up in range(k + 1) if (j, up) in x])
         expr.addterm(v, -1.0)
         prob += pulp.LpConstraint(expr, pulp.LpConstraintGE, f"cov{g}_{k}", 0.0)
     for k, share in enumerate(t.targets):
         if share is not None:
-            prob += (pulp.LpAffineExpression([(y[g, k], float(t.Wg[g]))
-                                              for g in range(t.groups)])
-                     >= share * t.total - 1e-9 * max(t.total, 1.0)), f"target{k}"
+            r = t.rows[k]
+            prob += (pulp.LpAffineExpression([(y[g, k], float(r.w[g]))
+                                              for g in range(r.w.size)])
+                     >= share * t.total - r.fixed - 1e-9 * max(t.total, 1.0)), f"target{k}"
     if budget is not None and spend is not None:
         prob += spend <= budget, "budget"
     for j in range(m):
@@ -528,3 +558,179 @@ def explain_tiers(C: Sequence[sparse.csr_matrix], w: NDArray[np.float64],
             rows.append({"tier": k + 1, "rule": "target", "needed": float(t),
                          "possible": best})
     return pd.DataFrame(rows) if rows else None
+
+
+def tiered_plan_from_problems(
+    problems: Sequence[Any],
+    minutes: Sequence[float | ArrayLike],
+    *,
+    counts: Sequence[int | tuple[int, int]],
+    referral_times: sparse.spmatrix | None = None,
+    referral_minutes: Sequence[float | None] | None = None,
+    existing_tier: ArrayLike | None = None,
+    allowed: ArrayLike | None = None,
+    costs: ArrayLike | None = None,
+    tier_names: Sequence[str] | None = None,
+    tier_weights: Sequence[float] | None = None,
+    objective: str = "coverage",
+    budget: float | None = None,
+    min_share: Sequence[float | None] | None = None,
+    force_open: Any = None,
+    force_closed: Any = None,
+    **solve_kw: Any,
+) -> Plan:
+    """:func:`tiered_plan` on :class:`~geoplan.optimize.gis.SiteProblem` s, one per tier.
+
+    Every tier has its own travel mode and standard (a hub 45 minutes by car, a
+    grassroots point 15 minutes on foot), so each tier brings the problem of its mode;
+    all share the same cells and the same sites (in the same order).
+
+    Parameters
+    ----------
+    problems
+        Per tier (top first), the site problem of its mode (same cells, same sites).
+    minutes
+        Per tier, its standard: minutes, or one per cell (urban / rural).
+    counts, existing_tier, allowed, costs, tier_weights, objective, budget, min_share
+        See :func:`tiered_plan` (per site in the problems' site order).
+    referral_times
+        ``(sites, sites)`` seconds from each site to the others
+        (:func:`geoplan.optimize.gis.between_sites`), needed with ``referral_minutes``.
+    referral_minutes
+        Per tier, the longest trip from a facility of that tier to one of a higher tier
+        (None: no referral rule; the top tier has none).
+    tier_names
+        Names of the tiers for tables (default ``tier 1`` ...).
+    force_open, force_closed
+        Site ids (the sites' ``site_id``) that must run at some tier / at none.
+    **solve_kw
+        ``solver``, ``time_limit``, ``gap``, ``verbose``.
+
+    Returns
+    -------
+    Plan
+        ``sites``: every site running at a tier after the plan, with ``tier``,
+        ``tier_name``, ``tier_before``, ``status`` (``existing``: kept at its tier;
+        ``upgraded``: a facility that rises a tier or, not a tier facility before, is
+        designated one; ``new``: a site built), ``cost`` paid, and ``referral_id`` /
+        ``referral_minutes``: the nearest facility of a higher tier (the top tier: none).
+        ``by_unit``: coverage of the lowest tier's standard by unit (``covered_before``/
+        ``covered_after`` of the plan are that tier's too); ``details["tiers"]``: every
+        tier's facilities, people covered, target and cost.
+
+    Raises
+    ------
+    GeoplanInputError
+        For problems that do not share cells and sites, referral minutes without
+        times, or bad ids.
+    """
+    from .gis import coverage_by_unit
+    L = len(problems)  # noqa: N806
+    if L < 1 or len(minutes) != L:
+        raise GeoplanInputError("give one problem and one standard per tier",
+                                field="minutes")
+    first = problems[0]
+    ids = first.sites["site_id"].astype(str).to_numpy()
+    for k, p in enumerate(problems[1:], start=2):
+        if p.n_cells != first.n_cells or not np.array_equal(
+                p.sites["site_id"].astype(str).to_numpy(), ids):
+            raise GeoplanInputError(f"tier {k}'s problem has other cells or sites than "
+                                    "tier 1's", field="problems",
+                                    hint="build every tier's problem from the same cells "
+                                         "and sites")
+    names = list(tier_names) if tier_names is not None else [f"tier {k + 1}" for k in range(L)]
+    C = [p.coverage(t) for p, t in zip(problems, minutes, strict=True)]
+    R: list[sparse.csr_matrix | None] = [None] * L
+    rmin = list(referral_minutes) if referral_minutes is not None else [None] * L
+    if len(rmin) != L or rmin[0] is not None:
+        raise GeoplanInputError("referral_minutes needs one value per tier, None for the top",
+                                field="referral_minutes")
+    if any(r is not None for r in rmin):
+        if referral_times is None:
+            raise GeoplanInputError("referral minutes need the times between sites",
+                                    field="referral_times",
+                                    hint="compute them with geoplan.optimize.gis.between_sites")
+        T = sparse.csr_matrix(referral_times)  # noqa: N806
+        if T.shape != (ids.size, ids.size):
+            raise GeoplanInputError(f"referral_times has shape {T.shape}, expected "
+                                    f"({ids.size}, {ids.size})", field="referral_times")
+        for k, r in enumerate(rmin):
+            if r is not None:
+                R[k] = sparse.csr_matrix((T.data <= float(r) * 60.0 + 1e-9, T.indices,
+                                          T.indptr), shape=T.shape)
+    pos = {s: j for j, s in enumerate(ids)}
+
+    def cols(given: Any, option: str) -> list[int] | None:
+        if given is None:
+            return None
+        given = [given] if isinstance(given, str | bytes) else given
+        bad = [str(g) for g in given if str(g) not in pos]
+        if bad:
+            raise GeoplanInputError(f"{option}: {bad[0]!r} is not a site of this plan",
+                                    field=option, hint="use ids of the tiers' hosts")
+        return [pos[str(g)] for g in given]
+    plan = tiered_plan(C, first.demand, counts=counts, referral=R,
+                       existing_tier=existing_tier, allowed=allowed, costs=costs,
+                       tier_weights=tier_weights, objective=objective, budget=budget,
+                       min_share=min_share, force_open=cols(force_open, "force_open"),
+                       force_closed=cols(force_closed, "force_closed"), **solve_kw)
+    plan.details["tier_names"] = names
+    plan.details["minutes"] = [t if np.ndim(t) == 0 else "per cell" for t in minutes]
+    plan.details["modes"] = [p.mode for p in problems]
+    plan.details["referral_minutes"] = rmin
+    e = (np.zeros(ids.size, np.int64) if existing_tier is None
+         else np.asarray(existing_tier, np.int64))
+    if isinstance(plan.details.get("tiers"), pd.DataFrame):
+        plan.details["tiers"].insert(1, "name", names)
+        plan.details["tiers"].insert(2, "mode", [p.mode for p in problems])
+        plan.details["tiers"].insert(3, "minutes", plan.details["minutes"])
+    if plan.feasible:
+        covered, before = plan.details.pop("covered"), plan.details.pop("covered_before")
+        plan.by_unit = coverage_by_unit(problems[-1], before[:, -1], covered[:, -1])
+        plan.details["covered_rows"] = covered          # per cell and tier, for pages
+        plan.sites = _tier_sites(first, plan.details["tier"], e, costs, names,
+                                 referral_times, institution=first.sites["kind"].to_numpy()
+                                 == "existing")
+    else:
+        plan.details.pop("covered", None)
+        plan.details.pop("covered_before", None)
+    return plan
+
+
+def _tier_sites(problem: Any, tier: NDArray[np.int64], e: NDArray[np.int64],
+                costs: ArrayLike | None, names: Sequence[str],
+                referral_times: sparse.spmatrix | None,
+                institution: NDArray[np.bool_]) -> Any:
+    """The sites running at a tier after the plan, with their referral facility."""
+    run = np.flatnonzero(tier > 0)
+    s = problem.sites.iloc[run].copy()
+    t, before = tier[run], e[run]
+    s["tier"] = t
+    s["tier_name"] = [names[k - 1] for k in t]
+    s["tier_before"] = before
+    s["status"] = np.where(before == t, "existing",
+                           np.where((before > 0) | institution[run], "upgraded", "new"))
+    if costs is not None:
+        c = np.array(costs, float)
+        s["cost"] = [0.0 if before[i] == t[i] else c[j, t[i] - 1] for i, j in enumerate(run)]
+    else:
+        s["cost"] = math.nan
+    ref_id: list[Any] = [None] * run.size
+    ref_min = np.full(run.size, math.nan)
+    if referral_times is not None:
+        T = sparse.csr_matrix(referral_times)  # noqa: N806
+        ids = problem.sites["site_id"].astype(str).to_numpy()
+        for i, j in enumerate(run):
+            if t[i] == 1:
+                continue
+            row = slice(T.indptr[j], T.indptr[j + 1])
+            to, secs = T.indices[row], T.data[row]
+            up = (tier[to] > 0) & (tier[to] < t[i])
+            if up.any():
+                best = int(np.argmin(np.where(up, secs, np.inf)))
+                ref_id[i] = ids[to[best]]
+                ref_min[i] = secs[best] / 60.0
+    s["referral_id"] = ref_id
+    s["referral_minutes"] = ref_min
+    s["id"] = s["site_id"]
+    return s.sort_values(["tier", "site_id"]).reset_index(drop=True)
