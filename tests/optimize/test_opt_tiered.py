@@ -226,3 +226,77 @@ def test_bad_inputs_are_named():
         tiered_plan([c, c], [1, 1], counts=[1, 1], min_share=[0.5])
     with pytest.raises(GeoplanInputError, match="existing facility cannot be closed"):
         tiered_plan([c, c], [1, 1], counts=[1, 1], existing_tier=[1, 0], force_closed=[0])
+
+
+def _problem(times_min, mode, ids, kinds):
+    """A hand-made SiteProblem: ``times_min`` (cells x sites) minutes, NaN = beyond."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geoplan.optimize.gis import SiteProblem
+    t = np.asarray(times_min, float)
+    n, m = t.shape
+    mat = sp.csr_matrix(np.where(np.isnan(t), 0.0, np.maximum(t, 1e-6) * 60.0))
+    cells = gpd.GeoDataFrame({"cell_id": np.arange(n), "population": np.ones(n),
+                              "admin_code": ["A"] * (n // 2) + ["B"] * (n - n // 2)},
+                             geometry=[Point(i, 0) for i in range(n)], crs=3857)
+    sites = gpd.GeoDataFrame({"site_id": ids, "name": ids, "kind": kinds,
+                              "type": ["x"] * m, "cost": np.nan, "beds": np.nan,
+                              "admin_code": None, "admin_name": None, "capacity": np.nan},
+                             geometry=[Point(j, 1) for j in range(m)], crs=3857)
+    return SiteProblem(times=mat, demand=np.array([5.0, 1.0, 1.0, 9.0][:n]),
+                       unit=cells["admin_code"].to_numpy(object), cells=cells, sites=sites,
+                       existing=np.flatnonzero(np.asarray(kinds) == "existing"), mode=mode,
+                       cutoff_s=60 * 60.0)
+
+
+def test_gis_door_names_tiers_statuses_and_referral_targets():
+    """Per-tier problems of their own modes; each facility's referral target is the
+    nearest facility of a higher tier within reach, and every status is what happened."""
+    from geoplan.optimize.tiered import tiered_plan_from_problems
+    nan = np.nan
+    ids = ["H1", "C1", "N1", "N2"]
+    kinds = ["existing", "existing", "candidate", "candidate"]
+    drive = _problem([[5, nan, nan, nan], [30, 20, nan, 10], [nan, 5, nan, nan],
+                      [nan, nan, 5, 40]], "drive", ids, kinds)
+    walk = _problem([[nan, nan, nan, nan], [nan, 3, nan, nan], [nan, nan, 4, nan],
+                     [nan, nan, 14, 6]], "walk", ids, kinds)
+    ref = sp.csr_matrix(np.array([[0, 10, 50, 25], [10, 0, 30, 12], [50, 30, 0, 60],
+                                  [25, 12, 60, 0]], float) * 60.0 + np.eye(4) * 1e-6)
+    plan = tiered_plan_from_problems(
+        [drive, walk], [30, 15], counts=[(1, 2), (1, 2)], referral_times=ref,
+        referral_minutes=[None, 15], existing_tier=[1, 2, 0, 0],
+        tier_names=["hospital", "point"])
+    # by hand: N2 as a point needs a hospital within 15 min (H1 is 25, C1 12 only were C1
+    # a hospital); the best is a new hospital at N1 (cell 3's 9 people by car and on
+    # foot) with C1 kept as a point referring to H1 (10 min): 6 + 9 | 1 + 1 + 9 = 26
+    s = plan.sites.set_index("site_id")
+    assert plan.status == "optimal" and plan.objective == pytest.approx(26.0)
+    assert s["tier"].to_dict() == {"H1": 1, "N1": 1, "C1": 2}
+    assert s["status"].to_dict() == {"H1": "existing", "N1": "new", "C1": "existing"}
+    assert s.loc["C1", "referral_id"] == "H1"
+    assert s.loc["C1", "referral_minutes"] == pytest.approx(10.0)
+    assert s.loc["C1", "tier_name"] == "point"
+    for sid, row in s.iterrows():                    # referral within 15 minutes, upward
+        if row["tier"] == 2:
+            target = s.loc[row["referral_id"]]
+            assert target["tier"] < 2 and row["referral_minutes"] <= 15 + 1e-9
+            assert row["referral_minutes"] == pytest.approx(ref[ids.index(sid),
+                                                                ids.index(row["referral_id"])] / 60)
+    t = plan.details["tiers"]
+    assert t["name"].tolist() == ["hospital", "point"] and t["mode"].tolist() == ["drive", "walk"]
+    # the lowest tier's coverage is the plan's, by unit and in all
+    total = plan.by_unit.iloc[-1]
+    assert total["covered_after"] == pytest.approx(plan.covered_after)
+    assert plan.covered_after == pytest.approx(t["covered_after"].iloc[-1])
+    # the same answer as the numeric door on the same matrices
+    ref_ok = [None, sp.csr_matrix(ref.toarray() <= 15 * 60 + 1e-9)]
+    direct = tiered_plan([drive.coverage(30), walk.coverage(15)], drive.demand,
+                         counts=[(1, 2), (1, 2)], referral=ref_ok, existing_tier=[1, 2, 0, 0])
+    assert direct.objective == pytest.approx(plan.objective)
+    with pytest.raises(GeoplanInputError, match="need the times between sites"):
+        tiered_plan_from_problems([drive, walk], [30, 15], counts=[1, 1],
+                                  referral_minutes=[None, 15])
+    with pytest.raises(GeoplanInputError, match="not a site of this plan"):
+        tiered_plan_from_problems([drive, walk], [30, 15], counts=[1, 1],
+                                  force_open=["nope"])
