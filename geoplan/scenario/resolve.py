@@ -196,6 +196,24 @@ def _check_p(sc: Any, spec: Any, region: Any, where: Callable) -> None:
               f"lower p to at most {n}, or add candidate types")
 
 
+def _resolve_tiers(sc: Any, spec: Any, region: Any, where_of: Callable[..., Any],
+                   i: int) -> list[dict[str, Any]] | None:
+    """A tiered plan's tiers: facility types resolved to codes, candidate types checked
+    (errors name the tier's line); the tiers as dicts when a type changed, else None."""
+    out, changed = [], False
+    for t, tier in enumerate(spec.tiers):
+        def where(key: str, _t: int = t) -> Any:
+            return where_of("model.tiers", (i, _t), key)
+        new = tier.to_dict()
+        for key in ("existing_types", "upgrade_types"):
+            codes = _resolve_types(sc, tier, key, region, where)
+            if codes is not None and codes != tuple(getattr(tier, key)):
+                new[key], changed = list(codes), True
+        _check_candidate_types(sc, tier, "candidate_types", region, where)
+        out.append(new)
+    return out if changed else None
+
+
 def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) -> Any:
     """Check every name a scenario uses against its region; return it with types resolved.
 
@@ -238,6 +256,10 @@ def resolve_against_region(sc: Any, where_of: Callable[[str, int, str], Any]) ->
             _check_ids(sc, spec, region, where)
             _check_demand(sc, spec, region, where)
             _check_has_sites(sc, spec, where)
+            if getattr(spec, "kind", "") == "tiered":
+                tiers = _resolve_tiers(sc, spec, region, where_of, i)
+                if tiers is not None:
+                    changes["tiers"] = tiers
             out.append(spec.updated(**changes) if changes else spec)
             _check_p(sc, out[-1], region, where)
         specs[:] = out

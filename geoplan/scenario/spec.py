@@ -80,7 +80,8 @@ from geoplan._errors import GeoplanInputError
 __all__ = ["MODEL_KEYS", "MODEL_KINDS", "MODEL_SPECS", "BedsToRatioSpec", "CapacitySiteSpec", "ZonedSiteSpec",
            "CoverageSpec",
            "FunctionCentresSpec", "MaxCoveringSpec", "ModelSpec", "PCenterSpec", "PMedianSpec",
-           "Scenario", "SetCoveringSpec", "SiteModelSpec", "TradeoffSpec", "check_model",
+           "Scenario", "SetCoveringSpec", "SiteModelSpec", "TierSpec", "TieredSpec",
+           "TradeoffSpec", "check_model",
            "read_scenario"]
 
 MODES = ("walk", "ebike", "drive")
@@ -232,6 +233,27 @@ _ZONES = {
 _FAIRNESS = {"fairness": _Key("str", choices=("max_min",))}  # the worst zone's share first
 _ZONE_RULES = ("zone_min_sites", "zone_max_sites", "zone_min_share", "fairness")
 
+#: Keys of one ``[[model.tiers]]`` table of a tiered plan (:mod:`geoplan.optimize.tiered`).
+TIER_KEYS: dict[str, _Key] = {
+    "name": _Key("str", required=True),
+    "name_zh": _Key("str"),
+    "count": _Key("int", check=_nonneg),           # facilities at this tier, existing included
+    "count_min": _Key("int", check=_nonneg),
+    "count_max": _Key("int", check=_nonneg),
+    "mode": _Key("str", required=True, choices=MODES),
+    "minutes": _Key("number", required=True, check=_positive),
+    "urban_minutes": _Key("number", check=_positive),
+    "rural_minutes": _Key("number", check=_positive),
+    "existing_types": _Key("str_list"),          # facilities at this tier today
+    "upgrade_types": _Key("str_list"),           # facilities that may be designated/upgraded
+    "candidate_types": _Key("str_list"),         # candidate sites that may be built at it
+    "upgrade_cost": _Key("number", check=_nonneg),
+    "new_site_cost": _Key("number", check=_nonneg),
+    "referral_minutes": _Key("number", check=_positive),   # to a facility of a higher tier
+    "weight": _Key("number", check=_nonneg, default=1.0),
+    "min_share": _Key("number", check=_share),
+}
+
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
     "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES,
                      "target_share": _Key("number", check=_share, default=1.0),
@@ -267,6 +289,15 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
                          "per_type": _Key("int", check=_positive),
                          "max_types_per_host": _Key("int", check=_positive, default=1),
                          "min_share": _Key("number", check=_share)},
+    # a hierarchy of facilities with referral: the sites are the tiers' own
+    "tiered": {**{k: v for k, v in _COMMON_MODEL.items() if k != "max_new_per_unit"},
+               "tiers": _Key("table_list", required=True),
+               "objective": _Key("str", choices=("coverage", "cost"), default="coverage"),
+               "budget": _Key("number", check=_positive),
+               "referral_mode": _Key("str", choices=MODES, default="drive"),
+               "urban_levels": _Key("str_list", default=["subdistrict"]),
+               "demand_levels": _Key("str_list"),
+               "demand": _Key("str")},
 }
 MODEL_KINDS = tuple(MODEL_KEYS)
 #: Fields of a kind's spec that no table sets: the model derives them (function centres'
@@ -288,7 +319,9 @@ def _frozen(v: Any) -> Any:
 
 
 def _plain(v: Any) -> Any:
-    """The value as TOML wrote it (tuples as lists, maps as dicts)."""
+    """The value as TOML wrote it (tuples as lists, maps as dicts, tables as dicts)."""
+    if isinstance(v, _Spec):
+        return v.to_dict()
     if isinstance(v, tuple):
         return [_plain(x) for x in v]
     if isinstance(v, Mapping):
@@ -500,11 +533,63 @@ class BedsToRatioSpec(ModelSpec):
     new_site_max_beds: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class TierSpec(_Spec, _Named):
+    """One ``[[model.tiers]]`` table of a tiered plan (keys: :data:`TIER_KEYS`)."""
+
+    name: str
+    mode: str
+    minutes: float
+    name_zh: str | None = None
+    count: int | None = None
+    count_min: int | None = None
+    count_max: int | None = None
+    urban_minutes: float | None = None
+    rural_minutes: float | None = None
+    existing_types: tuple[str, ...] | None = None
+    upgrade_types: tuple[str, ...] | None = None
+    candidate_types: tuple[str, ...] | None = None
+    upgrade_cost: float | None = None
+    new_site_cost: float | None = None
+    referral_minutes: float | None = None
+    weight: float = 1.0
+    min_share: float | None = None
+
+    @property
+    def counts(self) -> int | tuple[int, int]:
+        """Facilities at this tier: exactly ``count``, or ``(count_min, count_max)``."""
+        if self.count is not None:
+            return self.count
+        return (self.count_min or 0, self.count_max if self.count_max is not None
+                else 10**9)
+
+    @property
+    def longest_minutes(self) -> float:
+        """The longest standard of the tier (its rural one where that is longer)."""
+        return max(float(v) for v in (self.minutes, self.urban_minutes, self.rural_minutes)
+                   if v is not None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TieredSpec(ModelSpec):
+    """``kind = "tiered"``: facilities of several tiers with referral between them
+    (:mod:`geoplan.optimize.tiered`); ``tiers`` top first."""
+
+    tiers: tuple[TierSpec, ...]
+    objective: str = "coverage"
+    budget: float | None = None
+    referral_mode: str = "drive"
+    urban_levels: tuple[str, ...] = ("subdistrict",)
+    demand_levels: tuple[str, ...] | None = None
+    demand: str | None = None
+
+
 #: The spec class of every model kind (its fields are the keys of :data:`MODEL_KEYS`).
 MODEL_SPECS: dict[str, type[ModelSpec]] = {
     "set_covering": SetCoveringSpec, "max_covering": MaxCoveringSpec,
     "tradeoff": TradeoffSpec, "p_median": PMedianSpec, "p_center": PCenterSpec,
     "beds_to_ratio": BedsToRatioSpec, "function_centres": FunctionCentresSpec,
+    "tiered": TieredSpec,
 }
 
 
@@ -693,13 +778,16 @@ def _normalise(spec: _Key, v: Any) -> Any:
 
 
 def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, text: str,
-                 table: str | None, index: int | None) -> dict[str, Any]:
+                 table: str | None, index: int | None,
+                 where: Callable[[str | None], str] | None = None) -> dict[str, Any]:
+    def here(key: str | None) -> str:
+        return where(key) if where is not None else _where(text, table, index, key)
     out: dict[str, Any] = {}
     for k, v in data.items():
         if k not in keys:
             close = [c for c in keys if c.startswith(k[:3])] or sorted(keys)
             raise GeoplanInputError(
-                f"unknown key '{k}'", path=path, row=_where(text, table, index, k), field=k,
+                f"unknown key '{k}'", path=path, row=here(k), field=k,
                 hint=_MOVED.get(k) or (f"allowed here: {', '.join(sorted(keys))}"
                                        if len(close) > 3
                                        else f"did you mean {' or '.join(close)}?"))
@@ -710,19 +798,19 @@ def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, tex
                 what = "a finite number (inf and nan mean nothing here)"
             raise GeoplanInputError(
                 f"'{k}' must be {what}, got {v!r}", path=path,
-                row=_where(text, table, index, k), field=k,
+                row=here(k), field=k,
                 hint=f"write {k} = {_EXAMPLES.get(spec.kind, '…')}")
         v = _normalise(spec, v)  # noqa: PLW2901 - the checked value replaces the raw one
         if spec.choices is not None and v not in spec.choices:
             raise GeoplanInputError(
                 f"'{k}' = {v!r} is not one of {list(spec.choices)}", path=path,
-                row=_where(text, table, index, k), field=k,
+                row=here(k), field=k,
                 hint=f"write {k} = \"{spec.choices[0]}\" (or one of the others listed)")
         if spec.check is not None and spec.kind not in ("table", "table_list"):
             problem = spec.check(v)
             if problem:
                 raise GeoplanInputError(f"'{k}' = {v!r} {problem}", path=path,
-                                        row=_where(text, table, index, k), field=k,
+                                        row=here(k), field=k,
                                         hint=f"change {k} to a value that fits, e.g. "
                                              f"{k} = {_value_example(k, spec)}")
         out[k] = v
@@ -731,7 +819,7 @@ def _check_table(data: dict[str, Any], keys: dict[str, _Key], *, path: Path, tex
             if spec.required:
                 raise GeoplanInputError(
                     f"missing required key '{k}'", path=path,
-                    row=_where(text, table, index, None) or "top level", field=k,
+                    row=here(None) or "top level", field=k,
                     hint=f"add  {k} = …")
             if spec.default is not None:
                 out[k] = spec.default
@@ -797,6 +885,8 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             row=_where(text, "model", i, "unit_min_share"), field="unit_min_share",
             hint="remove unit_min_share, or capacity = true")
     _check_zones(out, i, path=path, text=text)
+    if kind == "tiered":
+        out["tiers"] = _check_tiers(out, i, path=path, text=text)
     both = sorted(set(out.get("force_open", [])) & set(out.get("force_closed", [])))
     if both:
         raise GeoplanInputError(f"site(s) {', '.join(both[:5])} are both in force_open and "
@@ -816,6 +906,90 @@ def _check_model(m: dict[str, Any], i: int, *, path: Path, text: str) -> ModelSp
             row=_where(text, "model", i, "new_site_min_beds"), field="new_site_min_beds",
             hint="the smallest new hospital cannot be larger than the largest: swap them")
     return MODEL_SPECS[kind].from_checked(out)
+
+
+def _tier_where(text: str, i: int, t: int) -> Callable[[str | None], str]:
+    """Where key of tier ``t`` of model ``i`` is: its line, and "[[model]] #i tier t key"."""
+    def where(key: str | None) -> str:
+        line = None
+        models = tiers = -1
+        for no, raw in enumerate(text.splitlines(), start=1):
+            head = re.match(r"^\s*\[\[\s*([^\]]+?)\s*\]\]", raw)
+            if head and head.group(1) == "model":
+                models, tiers = models + 1, -1
+            elif head and head.group(1) == "model.tiers" and models == i:
+                tiers += 1
+                if tiers == t and line is None:
+                    line = no
+            elif re.match(r"^\s*\[", raw) and models == i and tiers == t:
+                tiers = 10**9                       # another table: the tier has ended
+            elif (key is not None and models == i and tiers == t
+                  and re.match(rf"^\s*(\"?){re.escape(key)}\1\s*=", raw)):
+                line = no
+        place = f"[[model]] #{i + 1} [[model.tiers]] #{t + 1}" + (f" {key}" if key else "")
+        return f"line {line} ({place})" if line else place
+    return where
+
+
+def _check_tiers(out: dict[str, Any], i: int, *, path: Path, text: str) -> list[TierSpec]:
+    """The tiers of a tiered plan, each checked (keys, counts, standards, referral)."""
+    raw = out["tiers"]
+    if not raw:
+        raise GeoplanInputError("a tiered model needs at least one [[model.tiers]] table",
+                                path=path, row=_where(text, "model", i, "tiers"),
+                                field="tiers", hint="add [[model.tiers]] with name, count, "
+                                "mode, minutes and the types that may take it")
+    tiers: list[TierSpec] = []
+    seen_types: dict[str, str] = {}
+    for t, table in enumerate(raw):
+        where = _tier_where(text, i, t)
+
+        def err(msg: str, key: str | None, hint: str, _w: Any = where) -> GeoplanInputError:
+            return GeoplanInputError(msg, path=path, row=_w(key), field=key or "tiers",
+                                     hint=hint)
+        c = _check_table(table, TIER_KEYS, path=path, text=text, table="model.tiers",
+                         index=t, where=where)
+        name = c["name"]
+        given = [k for k in ("count", "count_min", "count_max") if k in c]
+        if not given:
+            raise err(f"tier '{name}' needs count (exactly) or count_min / count_max", None,
+                      "add count = 5")
+        if "count" in c and len(given) > 1:
+            raise err(f"tier '{name}': count and {given[1]} together", given[1],
+                      "give count, or count_min and count_max")
+        if c.get("count_min", 0) > c.get("count_max", 10**9):
+            raise err(f"tier '{name}': count_min is more than count_max", "count_min",
+                      "swap them")
+        if ("urban_minutes" in c) != ("rural_minutes" in c):
+            key = "urban_minutes" if "urban_minutes" in c else "rural_minutes"
+            raise err(f"tier '{name}': urban_minutes and rural_minutes go together", key,
+                      "give both (e.g. urban_minutes = 15, rural_minutes = 30), or neither")
+        if t == 0 and "referral_minutes" in c:
+            raise err(f"the top tier '{name}' refers to no one: referral_minutes applies to "
+                      "the tiers below it", "referral_minutes", "remove it from the top tier")
+        if not any(c.get(k) for k in ("existing_types", "upgrade_types", "candidate_types")):
+            raise err(f"tier '{name}' has no sites: give existing_types, upgrade_types or "
+                      "candidate_types", None, 'e.g. upgrade_types = ["township_health_centre"]')
+        for typ in c.get("existing_types", []):
+            if typ in seen_types:
+                raise err(f"facility type '{typ}' is at two tiers today ('{seen_types[typ]}' "
+                          f"and '{name}')", "existing_types",
+                          "list each type in the existing_types of one tier")
+            seen_types[typ] = name
+        if any(x.name == name for x in tiers):
+            raise err(f"two tiers are named '{name}'", "name", "give each tier its own name")
+        tiers.append(TierSpec.from_checked(c))
+    if out.get("objective") == "cost":
+        if not any(x.min_share is not None for x in tiers):
+            raise GeoplanInputError(
+                "objective = \"cost\" reaches coverage targets: give min_share to a tier",
+                path=path, row=_where(text, "model", i, "objective"), field="min_share",
+                hint="e.g. min_share = 0.9 in the lowest tier")
+        if "budget" in out:
+            raise GeoplanInputError("a budget applies to objective = \"coverage\"",
+                                    path=path, row=_where(text, "model", i, "budget"),
+                                    field="budget", hint="remove budget, or the cost objective")
+    return tiers
 
 
 def _check_zones(out: dict[str, Any], i: int, *, path: Path, text: str) -> None:
@@ -974,4 +1148,8 @@ def read_scenario(path: str | Path, *, output: str | Path | None = None) -> Scen
                   coverage=coverage, models=models, raw=data)
     # every name the scenario uses in its region (types, levels, candidate sets, ids)
     from geoplan.scenario.resolve import resolve_against_region
-    return resolve_against_region(sc, lambda table, i, key: _where(text, table, i, key))
+    def where_of(table: str, i: Any, key: str) -> str:
+        if table == "model.tiers":                  # i = (model, tier)
+            return _tier_where(text, *i)(key)
+        return _where(text, table, i, key)
+    return resolve_against_region(sc, where_of)
