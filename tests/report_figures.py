@@ -80,7 +80,8 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
         c = cells[f"plan_{m['name']}"]
         demand = np.isfinite(c["standard_min"].to_numpy(float))
         w = c["population"].to_numpy(float)[demand]
-        cap = float(m["minutes"])
+        cap = float(m["minutes"]) if "minutes" in m else max(   # tiered: its lowest tier's
+            float(m["tiers"][-1].get(k, 0)) for k in ("minutes", "rural_minutes"))
         for when, col in (("before", "minutes"), ("after", "minutes_after")):
             t = np.nan_to_num(c[col].to_numpy(float)[demand], nan=cap)
             if (np.minimum(t, cap) * w).sum() > 0:
@@ -93,12 +94,16 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
         upgraded = (sites["status"] == "existing") & (added > 0)
         if upgraded.any():
             want["upgraded_sites"] = int(upgraded.sum())
+        raised = sites["status"] == "upgraded_tier"         # tiered plans
+        if raised.any():
+            want["upgraded_tier_sites"] = int(raised.sum())
         if "beds_added" in sites:
             want["beds_added"] = float(round(added.sum()))
-        if "cost" in sites and sites.loc[(sites["status"] == "new") | upgraded,
-                                         "cost"].notna().any():
-            want["cost"] = float(sites.loc[(sites["status"] == "new") | upgraded,
-                                           "cost"].sum())
+        paid = (sites["status"] == "new") | upgraded | raised
+        if "cost" in sites and sites.loc[paid, "cost"].notna().any():
+            want["cost"] = float(sites.loc[paid, "cost"].sum())
+        if m["kind"] == "tiered":                  # the cost from the scenario's own prices
+            _check_tier_costs(sites, m, want)
     if m["kind"] == "beds_to_ratio":             # the cost from the scenario's own prices
         assert want["cost"] == pytest.approx(
             want["beds_added"] * m["cost_per_bed"]
@@ -109,14 +114,14 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
         want["units_met"], want["units"] = int(units["met"].sum()), len(units)
     covering = fig["model"] in ("set_covering", "max_covering", "tradeoff", "standards_cover",
                                 "capacitated_set_covering", "capacitated_max_covering",
-                                "capacitated_p_median", "balanced_covering")
+                                "capacitated_p_median", "balanced_covering", "tiered_plan")
     if covering:
         for k in ("covered_before", "covered_after"):
             want[k] = fig[k]
         want["share_before"] = fig["covered_before"] / fig["total_demand"]
         want["share_after"] = fig["covered_after"] / fig["total_demand"]
         want["uncovered_after"] = fig["total_demand"] - fig["covered_after"]
-        if "urban_minutes" not in m:
+        if "urban_minutes" not in m and "minutes" in m:
             want["standard_minutes"] = float(m["minutes"])
         units_csv = out / f"plan_{m['name']}_units.csv"     # the plan's own unit table
         if units_csv.is_file():
@@ -126,6 +131,17 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
                 if len(units):
                     want["worst_unit_share"] = float(
                         (units["covered_after"] / units["population"]).min())
+    if fig["model"] == "tiered_plan":             # the lowest tier's row of the tier table
+        tiers = pd.read_csv(out / f"plan_{m['name']}_tiers.csv", encoding="utf-8-sig")
+        assert len(tiers) == len(m["tiers"])
+        assert tiers["covered_after"].iloc[-1] == pytest.approx(fig["covered_after"], rel=1e-5)
+        assert tiers["cost"].sum() == pytest.approx(want.get("cost", 0.0), rel=1e-9)
+        for t, row in zip(m["tiers"], tiers.itertuples(), strict=True):
+            n = row.facilities
+            assert n == t["count"] if "count" in t else \
+                t.get("count_min", 0) <= n <= t.get("count_max", 10**9), (t["name"], n)
+            if "min_share" in t:
+                assert row.share_after >= t["min_share"] - 1e-9, (t["name"], row)
     if fig["model"] == "balanced_covering":       # from the plan's zone table
         zones = pd.read_csv(out / f"plan_{m['name']}_zones.csv", encoding="utf-8-sig")
         zones = zones[zones["population"] > 0]
@@ -144,6 +160,30 @@ def _expected(out: Path, m: dict[str, Any], summary: dict[str, Any],
     if fig["model"] == "function_centres":
         want["share_before"], want["share_after"] = fig["share_before"], fig["share_after"]
     return want
+
+
+def _check_tier_costs(sites: pd.DataFrame, m: dict[str, Any], want: dict[str, float]) -> None:
+    """Each facility of a tiered plan costs what its tier's prices say: nothing kept, the
+    tier's upgrade_cost raised or designated, new_site_cost (or its own cost) built."""
+    own = None
+    for row in sites.itertuples():
+        t = m["tiers"][int(row.tier) - 1]
+        if row.status == "existing":
+            price = 0.0
+        elif row.status == "upgraded_tier":
+            price = float(t.get("upgrade_cost", 0.0))
+        else:
+            if "new_site_cost" in t:
+                price = float(t["new_site_cost"])
+            else:
+                if own is None:
+                    from conftest import DEMO
+                    cand = pd.read_csv(DEMO / "candidates.csv", encoding="utf-8-sig")
+                    own = dict(zip(cand["id"].astype(str), cand["fixed_cost_wan"],
+                                   strict=True))
+                price = float(own[str(row.site_id)])
+        assert row.cost == pytest.approx(price), (m["name"], row.site_id, row.status)
+    assert sites["cost"].sum() == pytest.approx(want.get("cost", 0.0))
 
 
 def check_report(out: Path, spec: dict[str, Any], html: str, lang: str,

@@ -1186,6 +1186,8 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
         If the plan has no site geometries and no candidates are given.
     """
     cols = ["id", "name", "type", "status", "beds_added", "cost", "admin_name", "geometry"]
+    if getattr(plan, "sites", None) is not None and "tier" in plan.sites.columns:
+        return _tier_sites(plan)
     if getattr(plan, "sites", None) is not None:
         s = gpd.GeoDataFrame(plan.sites).copy()
         if "id" not in s.columns:
@@ -1219,6 +1221,97 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
     s["name"] = s["name"].where(s["name"].notna(), ids)
     s = s.rename_geometry("geometry") if s.geometry.name != "geometry" else s
     return gpd.GeoDataFrame(s[cols].reset_index(drop=True), geometry="geometry", crs=s.crs)
+
+
+def _tier_sites(plan: Any) -> gpd.GeoDataFrame:
+    """A tiered plan's facilities, tier by tier, each with the facility it refers to."""
+    s = gpd.GeoDataFrame(plan.sites).copy()
+    s["id"] = s["site_id"].astype(str)
+    names = dict(zip(s["id"], s["name"].astype(str), strict=True))
+    s["referral_name"] = s["referral_id"].map(lambda i: names.get(str(i)) if i else None)
+    s["beds_added"] = 0.0
+    cols = ["id", "name", "type", "tier", "tier_name", "status", "cost", "referral_name",
+            "referral_minutes", "admin_name", "referral_id", "geometry"]
+    return gpd.GeoDataFrame(s[cols].reset_index(drop=True), geometry="geometry", crs=s.crs)
+
+
+#: Colour and marker size of each tier of a tiered plan (top first; more tiers: the last).
+TIER_STYLE = (("#67001f", 26), ("#d6604d", 20), ("#4393c3", 15), ("#1b7837", 10),
+              ("#542788", 8))
+
+
+def add_tiers(canvas: MapCanvas, plan: Any, *,
+              vocabulary: Vocabulary | None = None) -> list[str]:
+    """Draw a tiered plan: one layer per tier (larger, darker markers for higher tiers;
+    built sites as stars) and the referral links from each facility to the facility of a
+    higher tier it refers to, with the minutes the model measured.
+
+    Parameters
+    ----------
+    canvas
+        The map.
+    plan
+        A tiered :class:`~geoplan.optimize.plan.Plan` (:mod:`geoplan.optimize.tiered`).
+    vocabulary
+        For type labels.
+
+    Returns
+    -------
+    list of str
+        The layer names (all on the "after" side of the before/after switch).
+    """
+    vocab = vocabulary or default_vocabulary()
+    sites = _tier_sites(plan)
+    if not len(sites):
+        return []
+    names = plan.details.get("tier_names_zh" if canvas.lang == "zh" else "tier_names") \
+        or plan.details.get("tier_names") or []
+    geoms = _display_geoms(canvas, sites)
+    where = dict(zip(sites["id"], range(len(sites)), strict=True))
+    made = []
+    links = []
+    for k in sorted(sites["tier"].unique()):
+        colour, size = TIER_STYLE[min(int(k), len(TIER_STYLE)) - 1]
+        name = names[int(k) - 1] if int(k) - 1 < len(names) else str(k)
+        at = np.flatnonzero(sites["tier"].to_numpy() == k)
+        icons = {"kept": svg_marker("circle", colour, size),
+                 "new": svg_marker("star", colour, size + 6)}
+        icons_ = {key: (svg, size + (6 if key == "new" else 0)) for key, svg in icons.items()}
+        feats = []
+        for i in at:
+            row = sites.iloc[i]
+            extra = [(labels.header("tier", canvas.lang), name),
+                     (canvas.t("status"), labels.value("status", row["status"], canvas.lang))]
+            if pd.notna(row["cost"]) and float(row["cost"]) > 0:
+                extra.append((canvas.t("cost"), num(row["cost"], 1)))
+            if row["referral_name"]:
+                extra.append((labels.header("referral_name", canvas.lang),
+                              canvas.t("referral_to", name=row["referral_name"],
+                                       m=float(row["referral_minutes"]))))
+            key = "new" if row["status"] == "new" else "kept"
+            feats.append(feature(geoms[i], {"_i": key,
+                                            "_p": _facility_popup(canvas, row, vocab, extra),
+                                            "_t": f"{name}: {row['name']}"}))
+            j = where.get(str(row["referral_id"])) if row["referral_id"] else None
+            if j is not None:
+                line = shapely.LineString([geoms[i], geoms[j]])
+                links.append(feature(line, {"_s": {"color": colour, "weight": 2,
+                                                   "opacity": 0.8, "dashArray": "4 4"},
+                                            "_t": canvas.t("referral_to",
+                                                           name=row["referral_name"],
+                                                           m=float(row["referral_minutes"]))}))
+        layer = canvas.t("tier", name=name, n=len(at))
+        legend = f"<div>{icons['kept']}{esc(layer)}</div>"
+        _add_layer(canvas, GeoLayer(layer, feats, icons=icons_), legend, "after",
+                   key=f"plan:tier{int(k)}")
+        made.append(layer)
+    if links:
+        name = canvas.t("referral")
+        legend = (f"<div><span style='display:inline-block;width:18px;border-top:2px dashed "
+                  f"#444;margin-right:6px'></span>{esc(name)}</div>")
+        _add_layer(canvas, GeoLayer(name, links), legend, "after", key="plan:referral")
+        made.append(name)
+    return made
 
 
 def add_plan(canvas: MapCanvas, plan: Any, *, candidates: gpd.GeoDataFrame | None = None,
@@ -1698,7 +1791,9 @@ def build_map(data: MapInputs, *, title: str = "", subtitle: str = "", lang: str
     if data.facilities is not None and len(data.facilities):
         add_facilities(canvas, _with_catchments(data.facilities, data.catchments),
                        vocabulary=vocabulary)
-    if plan is not None:
+    if plan is not None and "tier_names" in getattr(plan, "details", {}):
+        add_tiers(canvas, plan, vocabulary=vocabulary)
+    elif plan is not None:
         add_plan(canvas, plan, candidates=data.candidates, facilities=data.facilities,
                  vocabulary=vocabulary)
     return canvas

@@ -246,7 +246,7 @@ def _units_table(data: ReportInputs, plans: list[tuple[str, Any]]) -> pd.DataFra
     return units
 
 
-def _plan_sites(data: ReportInputs, plan: Any) -> pd.DataFrame | None:
+def _plan_sites(data: ReportInputs, plan: Any, lang: str = "en") -> pd.DataFrame | None:
     cand = data.candidates
     fac = data.facilities
     if data.region is not None:
@@ -256,7 +256,15 @@ def _plan_sites(data: ReportInputs, plan: Any) -> pd.DataFrame | None:
         return None
     sites = plan_sites(plan, cand, fac)
     lonlat = sites.geometry.to_crs(4326)
-    out = pd.DataFrame(sites.drop(columns="geometry"))
+    # a tiered plan: its tiers named in the page's language, the facility each refers to
+    # named (the tier numbers and ids stay in the sites file)
+    out = pd.DataFrame(sites.drop(columns=["geometry", "referral_id"], errors="ignore"))
+    if "tier" in out.columns:
+        d = plan.details
+        names = d.get("tier_names_zh" if lang == "zh" else "tier_names") or d.get("tier_names")
+        if names:
+            out["tier_name"] = [names[int(k) - 1] for k in out["tier"]]
+        out = out.drop(columns="tier")
     out["lon"] = np.round(lonlat.x.to_numpy(), 6)
     out["lat"] = np.round(lonlat.y.to_numpy(), 6)
     return out
@@ -556,7 +564,7 @@ def _section(anchor: str, title: str, body: str) -> str:
 def _plans_html(data: ReportInputs, plans: list[tuple[str, Any]], lang: str,
                 tables: dict[str, pd.DataFrame], figures: Mapping[str, list[Any]]) -> str:
     t = labels.templates("report.", lang)
-    sites = {name: _plan_sites(data, plan) for name, plan in plans}
+    sites = {name: _plan_sites(data, plan, lang) for name, plan in plans}
     summary = _plan_summary(plans, figures)
     tables["plans"] = summary
     parts = [_table(summary, lang)]
@@ -577,7 +585,29 @@ def _plans_html(data: ReportInputs, plans: list[tuple[str, Any]], lang: str,
         if zones is not None:
             tables[f"plan{i}_zones"] = zones
             parts.append(f"<h4>{esc(t['zones'])}</h4>" + _table(zones, lang))
+        tiers = _tier_rows(plan, lang)
+        if tiers is not None:
+            tables[f"plan{i}_tiers"] = tiers
+            parts.append(f"<h4>{esc(t['tiers'])}</h4>" + _table(tiers, lang))
     return "".join(parts)
+
+
+def _tier_rows(plan: Any, lang: str) -> pd.DataFrame | None:
+    """A tiered plan's tier table as the model computed it, tiers named in ``lang``."""
+    d = getattr(plan, "details", {})
+    table = d.get("tiers")
+    if not isinstance(table, pd.DataFrame) or table.empty:
+        return None
+    out = table.copy()
+    names = d.get("tier_names_zh" if lang == "zh" else "tier_names") or d.get("tier_names")
+    if names:
+        out["tier_name"] = list(names)
+    out = out.rename(columns={"minutes": "standard_minutes"})
+    keep = ["tier_name", "mode", "standard_minutes", "rural_minutes", "referral_minutes",
+            "facilities", "kept", "upgraded", "new", "covered_before", "covered_after",
+            "share_before", "share_after", "target_share", "cost"]
+    out = out[[c for c in keep if c in out.columns]]
+    return out.dropna(axis=1, how="all")
 
 
 def _zone_rows(plan: Any, lang: str) -> pd.DataFrame | None:
@@ -690,11 +720,11 @@ def build_report(data: ReportInputs, *, lang: str = "en", embed_maps: bool = Tru
 def _sheet_name(name: str, lang: str) -> str:
     """The workbook sheet of report table ``name`` in ``lang`` (Excel allows 31 characters)."""
     sites, gaps = re.fullmatch(r"plan(\d+)_sites", name), re.fullmatch(r"gaps(\d+)", name)
-    zones = re.fullmatch(r"plan(\d+)_zones", name)
+    per_plan = re.fullmatch(r"plan(\d+)_(zones|tiers)", name)
     if sites:
         label = labels.text("sheet.plan_sites", lang, i=sites.group(1))
-    elif zones:
-        label = labels.text("sheet.plan_zones", lang, i=zones.group(1))
+    elif per_plan:
+        label = labels.text(f"sheet.plan_{per_plan.group(2)}", lang, i=per_plan.group(1))
     elif gaps:
         label = labels.text("sheet.gaps", lang, i=gaps.group(1))
     else:

@@ -13,6 +13,9 @@ Figures (``key``: unit; present only where the plan has them):
     New sites opened (``plan.n_new``).
 ``upgraded_sites``: sites
     Existing facilities given beds (``plan.sites`` rows ``existing`` with beds added).
+``upgraded_tier_sites``: sites
+    Tiered plans: facilities raised to a higher tier or designated one
+    (``plan.sites`` rows ``upgraded_tier``).
 ``beds_added``: beds
     Beds added over all sites.
 ``cost``: 万元
@@ -22,7 +25,8 @@ Figures (``key``: unit; present only where the plan has them):
     no costs.
 ``covered_before``, ``covered_after``: people; ``share_before``, ``share_after``: share
     Demand within the standard before (existing sites only) and after the plan
-    (covering models; function centres: shares only, the mean over centre types).
+    (covering models; function centres: shares only, the mean over centre types; tiered
+    plans: the lowest tier's standard, which every facility of the plan meets).
 ``uncovered_after``: people
     ``total_demand - covered_after``: who is still outside the standard.
 ``standard_minutes``: minutes
@@ -65,7 +69,8 @@ __all__ = ["COVERING_MODELS", "UNITS", "Figure", "plan_figures"]
 
 #: The unit of each figure (a key of the label catalogue ``unit.``).
 UNITS: dict[str, str] = {
-    "new_sites": "sites", "upgraded_sites": "sites", "beds_added": "beds",
+    "new_sites": "sites", "upgraded_sites": "sites", "upgraded_tier_sites": "sites",
+    "beds_added": "beds",
     "cost": "wan_yuan", "covered_before": "people", "covered_after": "people",
     "share_before": "share", "share_after": "share", "uncovered_after": "people",
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
@@ -110,11 +115,14 @@ def _site_figures(plan: Any) -> dict[str, float]:
     added = pd.to_numeric(sites.get("beds_added", pd.Series(0.0, index=sites.index)),
                           errors="coerce").fillna(0.0)
     upgraded = (status == "existing") & (added > 0)
+    raised = status == "upgraded_tier"                  # tiered plans
     out: dict[str, float] = {}
     if upgraded.any():
         out["upgraded_sites"] = int(upgraded.sum())
+    if raised.any():
+        out["upgraded_tier_sites"] = int(raised.sum())
     if "cost" in sites.columns:
-        paid = (status == "new") | upgraded
+        paid = (status == "new") | upgraded | raised
         cost = pd.to_numeric(sites.loc[paid, "cost"], errors="coerce")
         if cost.notna().any():
             out["cost"] = float(cost.sum())
@@ -197,6 +205,8 @@ def plan_figures(plan: Any) -> list[Figure]:
                 values["mean_minutes"] = float(d["mean_time"])
             if _finite(d.get("unassigned")):
                 values["unassigned"] = float(d["unassigned"])
+        elif plan.model == "tiered_plan":
+            _covering(plan, values)
         elif plan.model == "function_centres":
             for key in ("share_before", "share_after"):
                 if _finite(getattr(plan, key)):

@@ -611,12 +611,13 @@ def tiered_plan_from_problems(
     Plan
         ``sites``: every site running at a tier after the plan, with ``tier``,
         ``tier_name``, ``tier_before``, ``status`` (``existing``: kept at its tier;
-        ``upgraded``: a facility that rises a tier or, not a tier facility before, is
-        designated one; ``new``: a site built), ``cost`` paid, and ``referral_id`` /
+        ``upgraded_tier``: a facility that rises a tier or, not a tier facility before,
+        is designated one; ``new``: a site built), ``cost`` paid, and ``referral_id`` /
         ``referral_minutes``: the nearest facility of a higher tier (the top tier: none).
         ``by_unit``: coverage of the lowest tier's standard by unit (``covered_before``/
         ``covered_after`` of the plan are that tier's too); ``details["tiers"]``: every
-        tier's facilities, people covered, target and cost.
+        tier's facilities, people covered, target and cost. ``selected``: the sites
+        built (``details["upgraded"]``: the facilities raised or designated).
 
     Raises
     ------
@@ -680,10 +681,15 @@ def tiered_plan_from_problems(
     plan.details["referral_minutes"] = rmin
     e = (np.zeros(ids.size, np.int64) if existing_tier is None
          else np.asarray(existing_tier, np.int64))
+    if isinstance(plan.explanation, pd.DataFrame):
+        plan.explanation.insert(1, "tier_name", [names[k - 1] for k in plan.explanation["tier"]])
     if isinstance(plan.details.get("tiers"), pd.DataFrame):
         plan.details["tiers"].insert(1, "name", names)
         plan.details["tiers"].insert(2, "mode", [p.mode for p in problems])
-        plan.details["tiers"].insert(3, "minutes", plan.details["minutes"])
+        plan.details["tiers"].insert(3, "minutes", [float(t) if np.ndim(t) == 0 else math.nan
+                                                    for t in minutes])
+        plan.details["tiers"].insert(4, "referral_minutes",
+                                     [math.nan if r is None else float(r) for r in rmin])
     if plan.feasible:
         covered, before = plan.details.pop("covered"), plan.details.pop("covered_before")
         plan.by_unit = coverage_by_unit(problems[-1], before[:, -1], covered[:, -1])
@@ -691,6 +697,19 @@ def tiered_plan_from_problems(
         plan.sites = _tier_sites(first, plan.details["tier"], e, costs, names,
                                  referral_times, institution=first.sites["kind"].to_numpy()
                                  == "existing")
+        # the plan's new sites are those built; raised or designated facilities apart
+        status = dict(zip(plan.sites["site_id"], plan.sites["status"], strict=True))
+        plan.selected = np.array([pos[i] for i, v in status.items() if v == "new"],
+                                 np.intp)
+        plan.selected.sort()
+        plan.details["upgraded"] = np.sort(np.array(
+            [pos[i] for i, v in status.items() if v == "upgraded_tier"], np.intp))
+        # each tier's facilities by what happened to them (a designated institution is
+        # not a site built: the numeric door cannot tell them apart)
+        table = plan.details["tiers"]
+        for col, st in (("kept", "existing"), ("upgraded", "upgraded_tier"), ("new", "new")):
+            table[col] = [int(((plan.sites["tier"] == k + 1)
+                               & (plan.sites["status"] == st)).sum()) for k in range(L)]
     else:
         plan.details.pop("covered", None)
         plan.details.pop("covered_before", None)
@@ -709,7 +728,7 @@ def _tier_sites(problem: Any, tier: NDArray[np.int64], e: NDArray[np.int64],
     s["tier_name"] = [names[k - 1] for k in t]
     s["tier_before"] = before
     s["status"] = np.where(before == t, "existing",
-                           np.where((before > 0) | institution[run], "upgraded", "new"))
+                           np.where((before > 0) | institution[run], "upgraded_tier", "new"))
     if costs is not None:
         c = np.array(costs, float)
         s["cost"] = [0.0 if before[i] == t[i] else c[j, t[i] - 1] for i, j in enumerate(run)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Mapping
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
@@ -21,7 +22,8 @@ from geoplan._errors import GeoplanInputError
 from geoplan.inputs.region import Region
 from geoplan.scenario.spec import ModelSpec, SiteModelSpec, _plain
 
-__all__ = ["plan_cells", "plan_gaps", "run_model", "site_problem", "site_types"]
+__all__ = ["plan_cells", "plan_gaps", "run_model", "site_problem", "site_types",
+           "standard_minutes", "tier_institutions"]
 
 
 def _facilities_of(region: Region, types: list[str] | None, what: str,
@@ -350,6 +352,114 @@ def _capacitated_plan(problem: Any, m: Any, kw: dict[str, Any]) -> Any:
     return door(problem, m.p, **kw)
 
 
+def tier_institutions(region: Region, m: Any) -> gpd.GeoDataFrame | None:
+    """The facilities a tiered plan may place at its tiers (for its map)."""
+    return _tier_sites(region, m)[0]
+
+
+def _tier_sites(region: Region, m: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """A tiered plan's sites: the facilities of every tier's existing and upgrade types
+    (institutions) and the candidate sites of every tier's candidate types."""
+    types = sorted({t for tier in m.tiers for k in ("existing_types", "upgrade_types")
+                    for t in (getattr(tier, k) or ())})
+    fac = region.facilities
+    inst = fac[fac["type"].isin(types)] if fac is not None and types else None
+    if inst is None or inst.empty:
+        inst = fac.iloc[0:0] if fac is not None else None
+    ctypes = sorted({t for tier in m.tiers for t in (tier.candidate_types or ())})
+    cand = None
+    if ctypes:
+        c = region.candidates
+        col = "site_type" if "site_type" in c.columns else "type"
+        cand = c[c[col].isin(ctypes)].copy()
+        cand["type"] = cand[col]
+    return inst, cand
+
+
+def _tier_matrix(m: Any, sites: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site: its tier today, the tiers it may take, and the cost of taking each.
+
+    A facility of a tier's ``existing_types`` is at that tier; a facility of its
+    ``upgrade_types`` may be designated (or upgraded) to it at ``upgrade_cost``; a
+    candidate of its ``candidate_types`` may be built at ``new_site_cost`` (default: the
+    candidate's own cost). NaN cost: unknown.
+    """
+    L, n = len(m.tiers), len(sites)  # noqa: N806
+    typ = sites["type"].astype(str).to_numpy()
+    inst = sites["kind"].to_numpy() == "existing"
+    own = pd.to_numeric(sites["cost"], errors="coerce").to_numpy(float)
+    e = np.zeros(n, np.int64)
+    allowed = np.zeros((n, L), bool)
+    cost = np.full((n, L), np.nan)
+    for k, tier in enumerate(m.tiers):
+        today = inst & np.isin(typ, list(tier.existing_types or ()))
+        e[today & (e == 0)] = k + 1
+        up = inst & np.isin(typ, list(tier.upgrade_types or ()))
+        new = ~inst & np.isin(typ, list(tier.candidate_types or ()))
+        allowed[:, k] = today | up | new
+        cost[up, k] = float(tier.upgrade_cost or 0.0)
+        cost[new, k] = (float(tier.new_site_cost) if tier.new_site_cost is not None
+                        else own[new])
+        cost[today, k] = 0.0
+    return e, allowed, cost
+
+
+def _tiered_plan(region: Region, m: Any, *, max_snap_m: float,
+                 profiles: Mapping[str, Any] | None, kw: dict[str, Any]) -> Any:
+    """A tiered plan (:mod:`geoplan.optimize.tiered`): one site problem per travel mode
+    of its tiers, the referral times between its sites, and its tiers' sites and costs."""
+    from geoplan.optimize.gis import between_sites, build_problem
+    from geoplan.optimize.tiered import tiered_plan_from_problems
+    inst, cand = _tier_sites(region, m)
+    demand = _demand(region, m)
+    problems: dict[str, Any] = {}
+    for mode in dict.fromkeys(t.mode for t in m.tiers):
+        longest = max(t.longest_minutes for t in m.tiers if t.mode == mode)
+        problems[mode] = build_problem(demand, cand, region.network,
+                                       _profile(mode, profiles), longest, existing=inst,
+                                       boundaries=region.boundaries, cost_column="cost",
+                                       max_snap_m=max_snap_m)
+    first = problems[m.tiers[0].mode]
+    unit = (first.cells["admin_code"].to_numpy(dtype=object)
+            if "admin_code" in first.cells.columns else np.full(first.n_cells, None))
+    minutes = [standards(region, SimpleNamespace(
+        minutes=t.minutes, urban_minutes=t.urban_minutes, rural_minutes=t.rural_minutes,
+        urban_levels=m.urban_levels), unit) if t.urban_minutes is not None
+        else float(t.minutes) for t in m.tiers]
+    e, allowed, cost = _tier_matrix(m, first.sites)
+    need_cost = m.objective == "cost" or m.budget is not None
+    unknown = np.isnan(cost) & allowed
+    if unknown.any() and need_cost:
+        j, k = np.argwhere(unknown)[0]
+        raise GeoplanInputError(
+            f"model '{m.name}': site {first.sites['site_id'].iloc[j]} of tier "
+            f"'{m.tiers[k].name}' has no cost, and the plan counts costs",
+            field="new_site_cost", hint="give the tier new_site_cost (or the candidates a "
+            "cost column)")
+    referral = [t.referral_minutes for t in m.tiers]
+    times = None
+    if any(r is not None for r in referral):
+        times = between_sites(first.sites, region.network, _profile(m.referral_mode, profiles),
+                              max(r for r in referral if r is not None), max_snap_m=max_snap_m)
+    plan = tiered_plan_from_problems(
+        [at_level(problems[t.mode], region, m.level) for t in m.tiers], minutes,
+        counts=[t.counts for t in m.tiers], referral_times=times, referral_minutes=referral,
+        existing_tier=e, allowed=allowed,
+        costs=None if unknown.any() else np.nan_to_num(cost, nan=0.0),
+        tier_names=[t.name for t in m.tiers], tier_weights=[t.weight for t in m.tiers],
+        objective=m.objective, budget=m.budget, min_share=[t.min_share for t in m.tiers],
+        **kw)
+    plan.details["tier_names_zh"] = [t.name_zh or t.name for t in m.tiers]
+    plan.details["referral_mode"] = m.referral_mode
+    table = plan.details.get("tiers")
+    if isinstance(table, pd.DataFrame):          # the standards as the file gives them
+        table["minutes"] = [float(t.minutes) for t in m.tiers]
+        if any(t.rural_minutes is not None for t in m.tiers):
+            table.insert(4, "rural_minutes", [float(t.rural_minutes or t.minutes)
+                                              for t in m.tiers])
+    return plan
+
+
 def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
               problems: dict[Any, Any] | None = None,
               profiles: Mapping[str, Any] | None = None
@@ -378,7 +488,9 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
     kind = m.kind
     kw = _solver_kw(m)
     tables: dict[str, pd.DataFrame] = {}
-    if kind == "beds_to_ratio":
+    if kind == "tiered":
+        plan = _tiered_plan(region, m, max_snap_m=max_snap_m, profiles=profiles, kw=kw)
+    elif kind == "beds_to_ratio":
         from geoplan.optimize.beds import beds_to_ratio_from_region
         plan = beds_to_ratio_from_region(
             region, level=m.level, ratio=m.ratio, hospital_types=m.hospital_types,
@@ -399,13 +511,16 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
     if plan.sites is not None:
         s = pd.DataFrame(plan.sites).drop(columns="geometry", errors="ignore")
         tables["sites"] = s
-    if plan.explanation is not None:
+    if isinstance(plan.explanation, pd.DataFrame):      # a table of reasons: as it is
+        tables["explanation"] = plan.explanation
+    elif plan.explanation is not None:
         tables["explanation"] = pd.DataFrame({"explanation": [str(plan.explanation)]})
     layer = getattr(m, "demand", None)
     if layer not in (None, "total"):            # whose people the figures count
         plan.details["demand"] = {"key": layer, **region.demand_layers.get(layer, {})}
-    if isinstance(plan.details.get("zones"), pd.DataFrame):
-        tables["zones"] = plan.details["zones"]
+    for name in ("zones", "tiers"):           # balanced plans' zones, tiered plans' tiers
+        if isinstance(plan.details.get(name), pd.DataFrame):
+            tables[name] = plan.details[name]
     return plan, tables
 
 
@@ -418,6 +533,27 @@ def site_types(region: Region, m: ModelSpec) -> gpd.GeoDataFrame | None:
     return fac[fac["type"].isin(types)]
 
 
+def standard_minutes(m: Any) -> float:
+    """The longest time standard a model holds its demand to (a tiered plan: its lowest
+    tier's, the one its cells are drawn with)."""
+    if getattr(m, "kind", "") == "tiered":
+        return float(_lowest_tier(m).minutes)
+    return float(m.minutes)
+
+
+def _lowest_tier(m: Any) -> Any:
+    """A tiered plan as a site model of its lowest tier: every facility of the plan gives
+    that tier's service, so its cells are held to that tier's standard (the facilities of
+    every tier today before the plan)."""
+    low = m.tiers[-1]
+    return SimpleNamespace(
+        kind=m.kind, name=m.name, mode=low.mode, minutes=low.longest_minutes,
+        urban_minutes=low.urban_minutes, rural_minutes=low.rural_minutes,
+        urban_levels=m.urban_levels, demand_levels=m.demand_levels, demand=m.demand,
+        existing_types=tuple(t for tier in m.tiers for t in (tier.existing_types or ())),
+        candidate_types=low.candidate_types, upgrade_types=low.upgrade_types)
+
+
 def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
                profiles: Mapping[str, Any] | None = None) -> Any:
     """Population cells with minutes to the nearest site before and after the plan.
@@ -426,11 +562,16 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     ``minutes_after`` (with the plan's new sites) per cell, ``standard_min`` (the
     standard the model holds the cell to: :func:`standards`; NaN outside its demand
     levels) and ``meets_before``/``meets_after``; None for a model without a mode or a
-    feasible plan with new sites.
+    feasible plan with new sites. A tiered plan's cells are its lowest tier's
+    (:func:`_lowest_tier`).
     """
     from geoplan.access.coverage import coverage_by_cell, travel_context
     from geoplan.maps.canvas import plan_sites
-    if not isinstance(m, SiteModelSpec) or plan.sites is None or not plan.feasible:
+    if getattr(m, "kind", "") == "tiered":
+        m = _lowest_tier(m)
+    elif not isinstance(m, SiteModelSpec):
+        return None
+    if plan.sites is None or not plan.feasible:
         return None
     before = site_types(region, m)
     new = plan_sites(plan, region.candidates, region.facilities)
@@ -477,6 +618,12 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     return cells
 
 
+def gaps_model(m: Any) -> Any:
+    """The site model whose candidates close a plan's gaps (a tiered plan: its lowest
+    tier's hosts and candidate sites)."""
+    return _lowest_tier(m) if getattr(m, "kind", "") == "tiered" else m
+
+
 def plan_gaps(cells: Any, when: str = "after", *, region: Region | None = None,
               m: SiteModelSpec | None = None, chosen: Any = (), max_snap_m: float = 1000.0,
               profiles: Mapping[str, Any] | None = None) -> Any:
@@ -493,6 +640,7 @@ def plan_gaps(cells: Any, when: str = "after", *, region: Region | None = None,
     from geoplan.access.coverage import closing_sites, travel_context
     from geoplan.access.gaps import gap_members, group_gaps, name_gaps
     from geoplan.inputs.osm import places_of
+    m = gaps_model(m) if m is not None else None
     if when not in ("before", "after"):
         raise GeoplanInputError(f"unknown side '{when}'", field="when",
                                 hint="use 'before' or 'after'")

@@ -34,7 +34,7 @@ from geoplan._atomic import atomic_path
 from geoplan.inputs.chinacrs import wgs84_to_bd09, wgs84_to_gcj02
 from geoplan.inputs.region import Region
 from geoplan.optimize.figures import COVERING_MODELS, plan_figures
-from geoplan.scenario.models import site_types
+from geoplan.scenario.models import site_types, tier_institutions
 from geoplan.scenario.spec import Scenario, SiteModelSpec
 
 __all__ = ["site_systems", "site_table", "write_maps_and_report", "write_site_files"]
@@ -240,13 +240,15 @@ def _plan_layers(res: Any, m: Any, plan: Any, cells: Any,
     """What a plan's map draws, by what the model decided on (its figures).
 
     Covering models: the cells within the standard each was held to, before and after
-    (per-cell standards as such), and the gaps left after the plan. p-center: its worst
+    (per-cell standards as such), and the gaps left after the plan (tiered plans: of
+    their lowest tier's standard). p-center: its worst
     time and the residents nearest to it. p-median: travel-time bands up to the search
     limit (a limit, not a standard). Beds plans: the beds layers of the units.
     """
-    if cells is None or not isinstance(m, SiteModelSpec):
+    tiered = plan.model == "tiered_plan"
+    if cells is None or not (isinstance(m, SiteModelSpec) or tiered):
         return {"minutes": (15.0,)}
-    if plan.model in COVERING_MODELS and "meets_after" in cells.columns:
+    if (plan.model in COVERING_MODELS or tiered) and "meets_after" in cells.columns:
         return {"standard": True, "gaps_after": res.plan_gaps(m.name, "after")}
     limit = float(m.minutes)
     bands = tuple(limit * k / 4 for k in (1, 2, 3, 4))
@@ -329,10 +331,12 @@ def write_maps_and_report(sc: Scenario, region: Region, res: Any, out: Path) -> 
             continue
         cells = res.cells.get(f"plan_{m.name}")
         figs = {f.key: f for f in plan_figures(plan)}                 # once per plan
+        facilities = (site_types(region, m) if getattr(m, "existing_types", None)
+                      else tier_institutions(region, m) if m.kind == "tiered"
+                      else region.facilities)
         canvas = build_map(MapInputs(
             boundaries=region.boundaries, population=cells if cells is not None
-            else region.population, facilities=site_types(region, m) if getattr(
-                m, "existing_types", None) else region.facilities, plan=plan,
+            else region.population, facilities=facilities, plan=plan,
             zones=plan.details.get("zone_shapes"),
             **_plan_layers(res, m, plan, cells, figs), **base),
             title=_map_title(sc, m.label(lang), lang),

@@ -327,7 +327,7 @@ _MODEL_STEPS: dict[str, Callable[..., Any]] = {}
 def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                 res: RunResult) -> dict[str, Any]:
     from geoplan.maps.canvas import plan_sites
-    from geoplan.scenario.models import plan_cells, plan_gaps, run_model
+    from geoplan.scenario.models import plan_cells, plan_gaps, run_model, standard_minutes
     plan, tables = run_model(region, m, max_snap_m=sc.travel["max_snap_m"],
                              problems=res.problems, profiles=sc.profiles)
     res.plans[m.name] = plan
@@ -336,8 +336,9 @@ def _model_step(sc: Scenario, region: Region, m: ModelSpec, out: Path,
                            profiles=sc.profiles)
         if cells is not None:
             res.cells[f"plan_{m.name}"] = cells
-            plan.details["equity"] = plan_equity(cells, float(m.minutes))
-        if cells is not None and plan.model in COVERING_MODELS:
+            plan.details["equity"] = plan_equity(cells, standard_minutes(m))
+        if cells is not None and (plan.model in COVERING_MODELS
+                                  or plan.model == "tiered_plan"):
             # the gaps left after the plan, named, with the sites that would close them
             # (covering models only: the others hold no one to a standard)
             chosen = plan_sites(plan, region.candidates, region.facilities)["id"]

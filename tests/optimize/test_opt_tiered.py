@@ -274,6 +274,7 @@ def test_gis_door_names_tiers_statuses_and_referral_targets():
     assert plan.status == "optimal" and plan.objective == pytest.approx(26.0)
     assert s["tier"].to_dict() == {"H1": 1, "N1": 1, "C1": 2}
     assert s["status"].to_dict() == {"H1": "existing", "N1": "new", "C1": "existing"}
+    assert plan.selected.tolist() == [2] and plan.details["upgraded"].size == 0
     assert s.loc["C1", "referral_id"] == "H1"
     assert s.loc["C1", "referral_minutes"] == pytest.approx(10.0)
     assert s.loc["C1", "tier_name"] == "point"
