@@ -423,8 +423,9 @@ def _tiered_plan(region: Region, m: Any, *, max_snap_m: float,
     unit = (first.cells["admin_code"].to_numpy(dtype=object)
             if "admin_code" in first.cells.columns else np.full(first.n_cells, None))
     minutes = [standards(region, SimpleNamespace(
-        minutes=t.minutes, urban_minutes=t.urban_minutes, rural_minutes=t.rural_minutes,
-        urban_levels=m.urban_levels), unit) if t.urban_minutes is not None
+        minutes=t.longest_minutes, urban_minutes=t.urban_minutes,
+        rural_minutes=t.rural_minutes, urban_levels=m.urban_levels), unit)
+        if t.urban_minutes is not None
         else float(t.minutes) for t in m.tiers]
     e, allowed, cost = _tier_matrix(m, first.sites)
     need_cost = m.objective == "cost" or m.budget is not None
@@ -453,7 +454,8 @@ def _tiered_plan(region: Region, m: Any, *, max_snap_m: float,
     plan.details["referral_mode"] = m.referral_mode
     table = plan.details.get("tiers")
     if isinstance(table, pd.DataFrame):          # the standards as the file gives them
-        table["minutes"] = [float(t.minutes) for t in m.tiers]
+        table["minutes"] = [float(t.minutes if t.minutes is not None else t.urban_minutes)
+                            for t in m.tiers]
         if any(t.rural_minutes is not None for t in m.tiers):
             table.insert(4, "rural_minutes", [float(t.rural_minutes or t.minutes)
                                               for t in m.tiers])

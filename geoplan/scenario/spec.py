@@ -241,7 +241,7 @@ TIER_KEYS: dict[str, _Key] = {
     "count_min": _Key("int", check=_nonneg),
     "count_max": _Key("int", check=_nonneg),
     "mode": _Key("str", required=True, choices=MODES),
-    "minutes": _Key("number", required=True, check=_positive),
+    "minutes": _Key("number", check=_positive),   # or urban_minutes and rural_minutes
     "urban_minutes": _Key("number", check=_positive),
     "rural_minutes": _Key("number", check=_positive),
     "existing_types": _Key("str_list"),          # facilities at this tier today
@@ -295,7 +295,7 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
                "objective": _Key("str", choices=("coverage", "cost"), default="coverage"),
                "budget": _Key("number", check=_positive),
                "referral_mode": _Key("str", choices=MODES, default="drive"),
-               "urban_levels": _Key("str_list", default=["subdistrict"]),
+               "urban_levels": _Key("str_list"),        # default: subdistrict (TieredSpec)
                "demand_levels": _Key("str_list"),
                "demand": _Key("str")},
 }
@@ -539,7 +539,7 @@ class TierSpec(_Spec, _Named):
 
     name: str
     mode: str
-    minutes: float
+    minutes: float | None = None
     name_zh: str | None = None
     count: int | None = None
     count_min: int | None = None
@@ -950,12 +950,12 @@ def _check_tiers(out: dict[str, Any], i: int, *, path: Path, text: str) -> list[
         c = _check_table(table, TIER_KEYS, path=path, text=text, table="model.tiers",
                          index=t, where=where)
         name = c["name"]
-        given = [k for k in ("count", "count_min", "count_max") if k in c]
-        if not given:
+        counts = [k for k in ("count", "count_min", "count_max") if k in c]
+        if not counts:
             raise err(f"tier '{name}' needs count (exactly) or count_min / count_max", None,
                       "add count = 5")
-        if "count" in c and len(given) > 1:
-            raise err(f"tier '{name}': count and {given[1]} together", given[1],
+        if "count" in c and len(counts) > 1:
+            raise err(f"tier '{name}': count and {counts[1]} together", counts[1],
                       "give count, or count_min and count_max")
         if c.get("count_min", 0) > c.get("count_max", 10**9):
             raise err(f"tier '{name}': count_min is more than count_max", "count_min",
@@ -964,6 +964,11 @@ def _check_tiers(out: dict[str, Any], i: int, *, path: Path, text: str) -> list[
             key = "urban_minutes" if "urban_minutes" in c else "rural_minutes"
             raise err(f"tier '{name}': urban_minutes and rural_minutes go together", key,
                       "give both (e.g. urban_minutes = 15, rural_minutes = 30), or neither")
+        if ("minutes" in c) == ("urban_minutes" in c):
+            raise err(f"tier '{name}' needs one standard: minutes, or urban_minutes and "
+                      "rural_minutes" + (" (not both)" if "minutes" in c else ""),
+                      "minutes" if "minutes" in c else None,
+                      "e.g. minutes = 15, or urban_minutes = 15 and rural_minutes = 25")
         if t == 0 and "referral_minutes" in c:
             raise err(f"the top tier '{name}' refers to no one: referral_minutes applies to "
                       "the tiers below it", "referral_minutes", "remove it from the top tier")
@@ -979,6 +984,12 @@ def _check_tiers(out: dict[str, Any], i: int, *, path: Path, text: str) -> list[
         if any(x.name == name for x in tiers):
             raise err(f"two tiers are named '{name}'", "name", "give each tier its own name")
         tiers.append(TierSpec.from_checked(c))
+    if "urban_levels" in out and not any(x.urban_minutes is not None for x in tiers):
+        raise GeoplanInputError(
+            "urban_levels says which units are urban for tiers with urban_minutes and "
+            "rural_minutes; no tier has them", path=path,
+            row=_where(text, "model", i, "urban_levels"), field="urban_levels",
+            hint="give a tier urban_minutes and rural_minutes, or remove urban_levels")
     if out.get("objective") == "cost":
         if not any(x.min_share is not None for x in tiers):
             raise GeoplanInputError(

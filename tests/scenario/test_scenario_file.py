@@ -178,3 +178,85 @@ def test_model_specs_are_typed_frozen_and_checked_again_when_changed(tmp_path):
         m.updated(target_share=1.5)
     with pytest.raises(GeoplanInputError, match="unknown key 'p'"):
         m.updated(p=3)
+
+
+TIERED = f"""
+name = "tiers"
+region = "{DEMO.as_posix()}"
+
+[[model]]
+name = "other"
+kind = "max_covering"
+candidate_types = ["community building"]
+mode = "walk"
+minutes = 15
+p = 2
+
+[[model]]
+name = "system"
+kind = "tiered"
+
+[[model.tiers]]
+name = "hub"
+count = 1
+mode = "drive"
+minutes = 30
+upgrade_types = ["三级医院"]
+
+[[model.tiers]]
+name = "point"
+count = 3
+mode = "walk"
+minutes = 15
+referral_minutes = 20
+existing_types = ["community_health_station"]
+candidate_types = ["village committee"]
+"""
+
+
+def test_tiered_model_reads_its_tiers_with_types_as_codes(tmp_path):
+    m = read_scenario(_write(tmp_path, TIERED)).models[1]
+    assert [t.name for t in m.tiers] == ["hub", "point"]
+    assert m.tiers[0].upgrade_types == ("tertiary_hospital",)       # 三级医院, resolved
+    assert m.tiers[1].counts == 3 and m.tiers[1].referral_minutes == 20
+    assert m.to_dict()["tiers"][1]["candidate_types"] == ["village committee"]
+    again = check_model(m.to_dict())                                 # round trip
+    assert again == m
+
+
+@pytest.mark.parametrize("old,new,words,line", [
+    ('referral_minutes = 20\n', 'referral_minutes = 20\nbogus = 1\n',
+     ["unknown key 'bogus'", "[[model]] #2 [[model.tiers]] #2"], 30),
+    ('name = "hub"\ncount = 1\n', 'name = "hub"\ncount = 1\nreferral_minutes = 9\n',
+     ["top tier", "referral_minutes"], 20),
+    ('name = "point"\ncount = 3\n', 'name = "point"\n', ["needs count"], 24),
+    ('name = "point"\ncount = 3\n', 'name = "point"\ncount = 3\ncount_max = 4\n',
+     ["count and count_max"], 27),
+    ('name = "point"\ncount = 3\n', 'name = "point"\ncount_min = 5\ncount_max = 4\n',
+     ["count_min is more than count_max"], 26),
+    ('minutes = 15\nreferral', 'urban_minutes = 15\nreferral', ["go together"], 28),
+    ('minutes = 15\nreferral', 'minutes = 15\nurban_minutes = 9\nrural_minutes = 20\nreferral',
+     ["one standard", "not both"], 28),
+    ('existing_types = ["community_health_station"]\ncandidate_types = ["village committee"]\n',
+     '', ["has no sites"], 24),
+    ('existing_types = ["community_health_station"]',
+     'existing_types = ["community_health_station"]\nupgrade_types = ["卫生站"]',
+     ["unknown facility type '卫生站'", "upgrade_types"], 31),
+    ('candidate_types = ["village committee"]', 'candidate_types = ["farm"]',
+     ["no candidate sites of type(s) ['farm']", "[[model.tiers]] #2"], 31),
+    ('name = "point"', 'name = "hub"', ["two tiers are named 'hub'"], 25),
+    ('kind = "tiered"\n', 'kind = "tiered"\nobjective = "cost"\n', ["give min_share"], 16),
+    ('kind = "tiered"\n', 'kind = "tiered"\nurban_levels = ["town"]\n',
+     ["no tier has them"], 16),
+    ('upgrade_types = ["三级医院"]', 'upgrade_types = ["三级医院"]\n'
+     'existing_types = ["community_health_station"]', ["at two tiers today"], 31),
+])
+def test_tiered_errors_name_the_tier_key_and_line(tmp_path, old, new, words, line):
+    text = TIERED.replace(old, new, 1)
+    assert text != TIERED
+    with pytest.raises(GeoplanInputError) as e:
+        read_scenario(_write(tmp_path, text))
+    msg = str(e.value)
+    assert "s.toml" in msg and f"line {line}" in msg, msg
+    for w in words:
+        assert w in msg, msg

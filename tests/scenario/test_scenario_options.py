@@ -28,6 +28,7 @@ from geoplan.scenario.spec import (
     COVERAGE_KEYS,
     INPUT_KEYS,
     MODEL_KEYS,
+    TIER_KEYS,
     TOP_KEYS,
     TRAVEL_KEYS,
     read_scenario,
@@ -50,7 +51,42 @@ BASE = {
                         f'host_types = {_HOSP}\nmode = "drive"\nminutes = 30\ntotal = 4\n',
     "beds_to_ratio": f'hospital_types = {_HOSP}\nratio = 7.0\ncost_per_bed = 60.0\n'
                      'level = "district_code"\n',
+    "tiered": "",                        # its [[model.tiers]] follow (TIERS)
 }
+
+#: A tiered model's tiers: a hub, and points held to urban/rural standards (the second
+#: tier takes the tier-key variants).
+TIERS = [
+    'name = "hub"\ncount = 1\nmode = "drive"\nminutes = 30\n'
+    'upgrade_types = ["tertiary_hospital"]\n',
+    'name = "point"\ncount = 2\nmode = "walk"\nurban_minutes = 12\n'
+    'rural_minutes = 20\nreferral_minutes = 20\nexisting_types = ["insurance_service_point"]'
+    f'\ncandidate_types = {_CAND}\nmin_share = 0.5\n',
+]
+#: tier key -> the TOML lines of a variant of the second tier (``key = DROP`` removes it).
+TIER_VARIANTS = {
+    "name": 'name = "station"',
+    "count": "count = 3",
+    "count_min": "count = DROP\ncount_min = 1\ncount_max = 3",
+    "count_max": "count = DROP\ncount_min = 0\ncount_max = 2",
+    "mode": 'mode = "ebike"',
+    "minutes": "minutes = 10\nurban_minutes = DROP\nrural_minutes = DROP",
+    "urban_minutes": "urban_minutes = 10",
+    "rural_minutes": "rural_minutes = 25",
+    "existing_types": 'existing_types = ["community_health_station"]',
+    "upgrade_types": 'upgrade_types = ["village_clinic"]',
+    "candidate_types": 'candidate_types = ["township land"]',
+    "upgrade_cost": 'upgrade_types = ["township_health_centre"]\nupgrade_cost = 5',
+    "new_site_cost": "new_site_cost = 7",
+    "referral_minutes": "referral_minutes = 25",
+    "weight": "weight = 2",
+    "min_share": "min_share = 0.6",
+}
+#: Tier variants compared with another base than TIERS' own.
+TIER_PAIRED = {"minutes": "minutes = 15\nurban_minutes = DROP\nrural_minutes = DROP",
+               "count_min": "count = DROP\ncount_min = 0\ncount_max = 3",
+               "count_max": "count = DROP\ncount_min = 0\ncount_max = 3",
+               "upgrade_cost": 'upgrade_types = ["township_health_centre"]'}
 
 #: key -> the TOML line of a variant (kind-specific where the kinds differ).
 VARIANTS: dict[str, str | dict[str, str]] = {
@@ -74,11 +110,9 @@ VARIANTS: dict[str, str | dict[str, str]] = {
                                  "target_share = 0.9", "": "target_share = 0.8"},
     "unit_min_share": "unit_min_share = 0.5",
     "p": "p = 4",
-    "budget": "budget = 100",
     "p_max": "p_max = 4",
     "urban_minutes": "urban_minutes = 12\nrural_minutes = 20",
     "rural_minutes": "urban_minutes = 12\nrural_minutes = 25",
-    "urban_levels": 'urban_minutes = 12\nrural_minutes = 20\nurban_levels = ["town"]',
     "centre_types": 'centre_types = ["endoscopy", "rehabilitation_pain"]',
     "host_types": 'host_types = ["tertiary_hospital", "secondary_hospital"]',
     "total": "total = 5",
@@ -111,6 +145,11 @@ VARIANTS: dict[str, str | dict[str, str]] = {
     "persons_per_bed": "capacity = true\npersons_per_bed = 100",
     "new_site_capacity": "capacity = true\nnew_site_capacity = 5000",
     "single_source": "capacity = true\nsingle_source = true",
+    "objective": 'objective = "cost"',
+    "referral_mode": 'referral_mode = "ebike"',
+    "budget": {"tiered": "budget = 5000", "": "budget = 100"},
+    "urban_levels": {"tiered": 'urban_levels = ["town"]',
+                     "": 'urban_minutes = 12\nrural_minutes = 20\nurban_levels = ["town"]'},
 }
 #: Variants that only make sense next to another key (compared with that base instead;
 #: ``key = DROP`` removes a key of the base table).
@@ -127,6 +166,7 @@ PAIRED_BASE = {
     ("p_center", "target_share"): "p = DROP\nurban_minutes = 12\nrural_minutes = 20",
     "rural_minutes": "urban_minutes = 12\nrural_minutes = 20",
     "urban_levels": "urban_minutes = 12\nrural_minutes = 20",
+    ("tiered", "urban_levels"): "",
     "new_site_fixed_cost": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0'
                            "\nnew_site_max_beds = 500",
     "new_site_min_beds": 'new_site_types = ["township land"]\nnew_site_fixed_cost = 8000.0\n'
@@ -171,6 +211,8 @@ ELSEWHERE = {
     "types": RUNS + "test_run_writes_tables_summary_and_log",
     "modes": RUNS + "test_run_writes_tables_summary_and_log",
     "gaps": HERE + "test_coverage_gaps_option_is_applied",
+    # a tiered model's [[model.tiers]]: each tier key is varied by its own test
+    "tiers": HERE + "test_changing_a_tier_key_changes_the_model_call",
 }
 
 
@@ -188,15 +230,22 @@ _ZONE_LINES = {"ZBASE_C": ZBASE.replace("114.305, 30.062", "114.33, 30.05"),
                "ZBASE": ZBASE}
 
 
-def _table(kind: str, extra: str = "") -> str:
-    for k, v in _ZONE_LINES.items():
-        extra = extra.replace(k, v)
-    base = BASE[kind]
+def _merged(base: str, extra: str) -> str:
+    """``base`` lines with ``extra``'s keys replaced (``key = DROP`` removes a key)."""
     keys = {ln.split("=")[0].strip() for ln in extra.splitlines() if "=" in ln}
     kept = "".join(ln + "\n" for ln in base.splitlines()
                    if ln.split("=")[0].strip() not in keys)
-    extra = "".join(ln + "\n" for ln in extra.splitlines() if not ln.endswith("= DROP"))
-    return f'[[model]]\nname = "m"\nkind = "{kind}"\n{kept}{extra}\n'
+    return kept + "".join(ln + "\n" for ln in extra.splitlines() if not ln.endswith("= DROP"))
+
+
+def _table(kind: str, extra: str = "", tier_extra: str = "") -> str:
+    for k, v in _ZONE_LINES.items():
+        extra = extra.replace(k, v)
+    text = f'[[model]]\nname = "m"\nkind = "{kind}"\n{_merged(BASE[kind], extra)}\n'
+    if kind == "tiered":
+        tiers = [TIERS[0], _merged(TIERS[1], tier_extra)]
+        text += "".join(f"[[model.tiers]]\n{t}\n" for t in tiers)
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -204,10 +253,10 @@ def region():
     return load_region(DEMO, layers=("boundaries", "facilities", "candidates", "population"))
 
 
-def _spec(tmp_path: Path, kind: str, extra: str):
-    p = tmp_path / f"s{abs(hash(extra)) % 10**8}.toml"
+def _spec(tmp_path: Path, kind: str, extra: str, tier_extra: str = ""):
+    p = tmp_path / f"s{abs(hash((extra, tier_extra))) % 10**8}.toml"
     p.write_text(f'name = "o"\nregion = "{DEMO.as_posix()}"\nmaps = false\nreport = false\n'
-                 + _table(kind, extra), encoding="utf-8")
+                 + _table(kind, extra, tier_extra), encoding="utf-8")
     return read_scenario(p).models[0]
 
 
@@ -215,7 +264,7 @@ class _Stop(Exception):
     pass
 
 
-def _tiny_problem(region, m) -> SiteProblem:
+def _tiny_problem(region, m, mode=None, minutes=None) -> SiteProblem:
     """A 3-cell, 4-site problem whose units and sites come from the demo's boundaries."""
     import scipy.sparse as sp
     b = region.boundaries
@@ -224,36 +273,57 @@ def _tiny_problem(region, m) -> SiteProblem:
     sites["kind"] = "candidate"
     return SiteProblem(times=sp.csr_matrix(np.full((3, 4), 60.0)), demand=np.ones(3),
                        unit=codes, cells=region.population.iloc[:3].assign(admin_code=codes),
-                       sites=sites, existing=np.arange(0), mode=m.mode,
-                       cutoff_s=float(m.minutes) * 60, unit_names=None)
+                       sites=sites, existing=np.arange(0), mode=mode or m.mode,
+                       cutoff_s=float(minutes or m.minutes) * 60, unit_names=None)
 
 
 def _record(region, m, monkeypatch) -> dict[str, Any]:
     """What reaches the travel build and the model's front door for table ``m``."""
     from importlib import import_module
 
+    import scipy.sparse as sp
+
     # by module path: geoplan.optimize re-exports functions under some module names
-    beds, center, covering, fc, gis, median, tradeoff, capacity, balanced = (
+    beds, center, covering, fc, gis, median, tradeoff, capacity, balanced, tiered = (
         import_module(f"geoplan.optimize.{n}") for n in
         ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff",
-         "capacity", "balanced"))
-    seen: dict[str, Any] = {}
+         "capacity", "balanced", "tiered"))
+    seen: dict[str, Any] = {"build": []}
 
     def build(population, candidates, network, mode, minutes, **kw):
-        seen["build"] = (len(population), round(float(population["population"].sum()), 3),
-                         tuple(candidates["id"]) if candidates is not None
-                         else (), str(mode), minutes,
-                         tuple(kw["existing"]["id"]) if kw.get("existing") is not None else ())
-        return _tiny_problem(region, m)
+        seen["build"].append((len(population), round(float(population["population"].sum()), 3),
+                              tuple(candidates["id"]) if candidates is not None
+                              else (), str(mode), minutes,
+                              tuple(kw["existing"]["id"]) if kw.get("existing") is not None
+                              else ()))
+        problem = _tiny_problem(region, m, str(mode), minutes)
+        if m.kind == "tiered":          # its sites: one facility of each type, two candidates
+            import geopandas as gpd
+            import pandas as pd
+            parts = [kw["existing"].groupby("type").head(1).assign(kind="existing"),
+                     candidates.head(2).assign(kind="candidate")]
+            sites = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True)).rename(
+                columns={"id": "site_id"})
+            problem.sites = sites[["site_id", "kind", "type", "cost", "geometry"]]
+        return problem
+
+    def between(sites, network, mode, minutes, **kw):
+        seen["between"] = (len(sites), str(mode), minutes)
+        return sp.csr_matrix((len(sites), len(sites)))
 
     def door(name):
         def call(*args, **kw):
             problem = next((a for a in args if isinstance(a, SiteProblem)), None)
+            if problem is None and args and isinstance(args[0], list):   # one per tier
+                problem = args[0][0]
+                kw = {**kw, "problems": [(p.mode, p.cutoff_s) for p in args[0]]}
             seen["door"] = (name, repr(args[1:]), repr(sorted(kw.items())),
                             None if problem is None else tuple(problem.unit))
             raise _Stop
         return call
     monkeypatch.setattr(gis, "build_problem", build)
+    monkeypatch.setattr(gis, "between_sites", between)
+    monkeypatch.setattr(tiered, "tiered_plan_from_problems", door("tiered_plan_from_problems"))
     for mod, attr in ((covering, "set_covering_from_problem"),
                       (covering, "max_covering_from_problem"),
                       (tradeoff, "tradeoff_curve_from_problem"),
@@ -286,6 +356,26 @@ def test_changing_a_model_key_changes_the_model_call(kind, key, region, tmp_path
     changed = _record(region, _spec(tmp_path, kind, variant), monkeypatch)
     assert "door" in base and "door" in changed
     assert changed != base, f"'{key}' of a {kind} model changed nothing the model is given"
+
+
+TIER_CASES = sorted(TIER_KEYS)
+
+
+@pytest.mark.parametrize("key", TIER_CASES)
+def test_changing_a_tier_key_changes_the_model_call(key, region, tmp_path, monkeypatch):
+    """Each key of a [[model.tiers]] table reaches the tiered plan's front door (name_zh:
+    the pages, the shipped tiered scenario's Chinese report)."""
+    if key == "name_zh":
+        m = _spec(tmp_path, "tiered", "", 'name_zh = "哨点"')
+        assert m.tiers[1].label("zh") == "哨点"
+        return
+    variant = TIER_VARIANTS.get(key)
+    assert variant is not None, f"no variant for tier key '{key}': add one to TIER_VARIANTS"
+    base = _record(region, _spec(tmp_path, "tiered", "", TIER_PAIRED.get(key, "")),
+                   monkeypatch)
+    changed = _record(region, _spec(tmp_path, "tiered", "", variant), monkeypatch)
+    assert "door" in base and "door" in changed
+    assert changed != base, f"tier key '{key}' changed nothing the model is given"
 
 
 _RUN = f"""
