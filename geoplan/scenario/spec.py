@@ -303,7 +303,9 @@ MODEL_KINDS = tuple(MODEL_KEYS)
 #: Fields of a kind's spec that no table sets: the model derives them (function centres'
 #: hosts are the facilities of ``host_types``, so it has no existing or candidate sites).
 DERIVED_FIELDS: dict[str, tuple[str, ...]] = {
-    "function_centres": ("existing_types", "candidate_types", "upgrade_types")}
+    "function_centres": ("existing_types", "candidate_types", "upgrade_types"),
+    # a tiered plan caps each tier's facilities (counts), not new sites per unit
+    "tiered": ("max_new_per_unit",)}
 
 
 # --------------------------------------------------------------------------- typed specs

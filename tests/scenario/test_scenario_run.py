@@ -311,6 +311,8 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
                 if m["kind"] != "p_median":
                     assert sites["served"].sum() == pytest.approx(plan.covered_after,
                                                                   rel=1e-6)
+            if m["kind"] == "tiered":
+                _check_tiered(out, m, plan, res.cells[f"plan_{m['name']}"])
             if m["kind"] == "beds_to_ratio":
                 units = pd.DataFrame(plan.by_unit)
                 units = units[units.iloc[:, 0].astype(str) != "total"]
@@ -322,6 +324,32 @@ def test_every_shipped_scenario_runs_and_meets_its_targets(shipped_runs):
                 expect = added * m["cost_per_bed"] + new * m.get("new_site_fixed_cost", 0.0)
                 assert plan.objective == pytest.approx(expect, rel=1e-9), (plan.objective,
                                                                            expect)
+
+
+def _check_tiered(out, m, plan, cells) -> None:
+    """A tiered plan keeps its rules, recomputed from its sites file: every facility of a
+    lower tier refers to one of a higher tier within its tier's referral minutes; today's
+    facilities stay, at their tier or higher; and the pages' cells (nearest facility by
+    the lowest tier's mode, an independent search) meet the lowest standard exactly where
+    the model says its lowest tier covers them."""
+    import numpy as np
+    import pandas as pd
+
+    from geoplan.inputs.region import load_region
+    sites = pd.read_csv(out / f"plan_{m['name']}_sites.csv", encoding="utf-8-sig",
+                        dtype={"site_id": str, "referral_id": str})
+    tier = dict(zip(sites["site_id"], sites["tier"], strict=True))
+    for row in sites.itertuples():
+        t = m["tiers"][row.tier - 1]
+        if "referral_minutes" in t:
+            assert row.referral_minutes <= t["referral_minutes"] + 1e-9, row
+            assert tier[row.referral_id] < row.tier, row
+    fac = load_region(DEMO, layers=("facilities",)).facilities
+    for k, t in enumerate(m["tiers"], start=1):
+        today = fac[fac["type"].isin(t.get("existing_types", []))]["id"].astype(str)
+        assert all(1 <= tier.get(i, 0) <= k for i in today), (t["name"], list(today))
+    covered = plan.details["covered_rows"][:, -1]
+    assert np.array_equal(cells["meets_after"].to_numpy(bool), covered)
 
 
 def test_plan_maps_draw_what_each_model_decided(zh_run):
@@ -431,6 +459,13 @@ def _expected_layers(spec: dict, summary: dict, out: Path, page: str) -> list[st
             want.append(labels.text("map.gaps_after", "zh"))
     elif fig["model"] == "p_center":
         want.append(labels.text("map.worst_after", "zh", m="")[:-4])   # "... (≥"
+    elif fig["model"] == "tiered_plan":           # each tier, the referral links
+        import pandas as pd
+        sites = pd.read_csv(out / f"plan_{name}_sites.csv", encoding="utf-8-sig")
+        for k, t in enumerate(m["tiers"], start=1):
+            n = int((sites["tier"] == k).sum())
+            want.append(labels.text("map.tier", "zh", name=t.get("name_zh", t["name"]), n=n))
+        want.append(labels.text("map.referral", "zh"))
     return want
 
 
