@@ -210,7 +210,7 @@ _TYPE_WORDS = {"str": "text", "path": "path", "bool": "true/false", "int": "whol
                "number": "number", "str_list": "list of texts",
                "number_list": "number or list of numbers", "id_list": "list of site ids",
                "cap": "whole number or table", "table": "table",
-               "table_list": "array of tables"}
+               "table_list": "array of tables", "demand": "text or table"}
 
 
 def _check_rows(where: str, rows: dict[str, list[str]], keys: dict, fields: dict) -> None:

@@ -22,8 +22,9 @@ from geoplan._errors import GeoplanInputError
 from geoplan.inputs.region import Region
 from geoplan.scenario.spec import ModelSpec, SiteModelSpec, _plain
 
-__all__ = ["plan_cells", "plan_gaps", "run_model", "site_problem", "site_types",
-           "standard_minutes", "tier_institutions"]
+__all__ = ["demand_label", "demand_terms", "demand_values", "plan_cells", "plan_gaps",
+           "run_model", "site_problem", "site_types", "standard_minutes",
+           "tier_institutions"]
 
 
 def _facilities_of(region: Region, types: list[str] | None, what: str,
@@ -74,23 +75,64 @@ def _candidates_of(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
                             crs=parts[0].crs)
 
 
+def demand_terms(m: Any) -> dict[str, float] | None:
+    """A model's ``demand`` as layer -> weight (None: everyone, once)."""
+    given = getattr(m, "demand", None)
+    if given is None or given == "total":
+        return None
+    if isinstance(given, str):
+        return {given: 1.0}
+    return {str(k): float(v) for k, v in given.items()}
+
+
+def demand_values(population: pd.DataFrame, terms: Mapping[str, float]) -> np.ndarray:
+    """The demand of each cell: the weighted sum of its people in each layer (``total``:
+    everyone; else the ``demand_<layer>`` column of the population grid)."""
+    out = np.zeros(len(population))
+    for layer, weight in terms.items():
+        col = "population" if layer == "total" else f"demand_{layer}"
+        out += weight * population[col].to_numpy(float)
+    return out
+
+
+def demand_label(region: Region, terms: Mapping[str, float]) -> dict[str, Any]:
+    """Who a model's demand is, for its pages: the layer's names, or the weighted sum of
+    the layers' names (``1 × all residents + 2 × residents aged 65 and over``)."""
+    from geoplan import labels
+    layers = region.demand_layers
+    if len(terms) == 1 and next(iter(terms.values())) == 1.0:
+        key = next(iter(terms))
+        return {"key": key, **layers.get(key, {})}
+
+    def name(layer: str, lang: str) -> str:
+        if layer == "total":
+            return labels.text("report.everyone", lang)
+        info = layers.get(layer, {})
+        return info.get("name_zh" if lang == "zh" else "name") or info.get("name") or layer
+    return {"key": " + ".join(f"{w:g}*{k}" for k, w in terms.items()),
+            "weights": dict(terms),
+            "name": " + ".join(f"{w:g} × {name(k, 'en')}" for k, w in terms.items()),
+            "name_zh": " + ".join(f"{name(k, 'zh')}×{w:g}" for k, w in terms.items())}
+
+
 def _demand(region: Region, m: SiteModelSpec) -> gpd.GeoDataFrame:
     """The model's demand cells: those of ``demand_levels``, people of its ``demand``
-    layer (``population`` = that group; ``population_total`` = everyone)."""
+    (``population`` = that group, or the weighted sum of the groups it names;
+    ``population_total`` = everyone)."""
     pop = region.population
     if m.demand_levels:
         pop = pop[pop["admin_code"].isin(_demand_codes(region, m))]
-    layer = getattr(m, "demand", None)
-    if layer in (None, "total"):
+    terms = demand_terms(m)
+    if terms is None:
         return pop
-    col = f"demand_{layer}"
-    if col not in pop.columns:
+    missing = [k for k in terms if k != "total" and f"demand_{k}" not in pop.columns]
+    if missing:
         raise GeoplanInputError(f"model '{m.name}': the region has no demand layer "
-                                f"'{layer}'", field="demand",
+                                f"'{missing[0]}'", field="demand",
                                 hint="add [demand_layers.<name>] to region.toml")
     pop = pop.copy()
     pop["population_total"] = pop["population"]
-    pop["population"] = pop[col].to_numpy(float)
+    pop["population"] = demand_values(pop, terms)
     return pop[pop["population"] > 0]
 
 
@@ -517,9 +559,9 @@ def run_model(region: Region, m: ModelSpec, *, max_snap_m: float = 1000.0,
         tables["explanation"] = plan.explanation
     elif plan.explanation is not None:
         tables["explanation"] = pd.DataFrame({"explanation": [str(plan.explanation)]})
-    layer = getattr(m, "demand", None)
-    if layer not in (None, "total"):            # whose people the figures count
-        plan.details["demand"] = {"key": layer, **region.demand_layers.get(layer, {})}
+    terms = demand_terms(m)
+    if terms is not None:                       # whose people the figures count
+        plan.details["demand"] = demand_label(region, terms)
     for name in ("zones", "tiers"):           # balanced plans' zones, tiered plans' tiers
         if isinstance(plan.details.get(name), pd.DataFrame):
             tables[name] = plan.details[name]
@@ -602,10 +644,11 @@ def plan_cells(region: Region, m: ModelSpec, plan: Any, *, max_snap_m: float,
     for when, col in (("before", "minutes"), ("after", "minutes_after")):
         t = cells[col].to_numpy(float)
         cells[f"meets_{when}"] = np.isfinite(std) & (np.nan_to_num(t, nan=np.inf) <= std)
-    layer = getattr(m, "demand", None)
-    if layer not in (None, "total") and f"demand_{layer}" in region.population.columns:
-        # the model's demand is one group: the page counts that group's people
-        group = region.population.set_index("cell_id")[f"demand_{layer}"]
+    terms = demand_terms(m)
+    if terms is not None:
+        # the model's demand is a group (or a weighted sum): the page counts the same
+        pop = region.population
+        group = pd.Series(demand_values(pop, terms), index=pop["cell_id"].to_numpy())
         cells["population_total"] = cells["population"]
         cells["population"] = cells["cell_id"].map(group).fillna(0.0).to_numpy(float)
     served = plan.details.get("served_share")

@@ -133,22 +133,27 @@ def _check_level_values(sc: Any, spec: Any, key: str, region: Any, where: Callab
 
 
 def _check_demand(sc: Any, spec: Any, region: Any, where: Callable) -> None:
-    """``demand`` names ``total`` or a ``[demand_layers.<key>]`` of the region."""
-    name = getattr(spec, "demand", None)
-    if name is None or name == "total":
+    """``demand`` names ``total`` or ``[demand_layers.<key>]`` of the region (or weighs
+    several of them)."""
+    given = getattr(spec, "demand", None)
+    if given is None or given == "total":
         return
+    names = [given] if isinstance(given, str) else list(given)
     from geoplan.inputs.region import read_manifest
     layers: dict[str, Any] = {}
     if getattr(region, "manifest", None) is not None:
         layers = read_manifest(region.manifest)[0].get("demand_layers") or {}
-    if "population" in getattr(sc, "inputs", {}):
-        _fail(sc, where, "demand", f"demand '{name}' is a layer of the region's population "
-              "grid, and this scenario replaces the population in [inputs]",
+    groups = [n for n in names if n != "total"]
+    if groups and "population" in getattr(sc, "inputs", {}):
+        _fail(sc, where, "demand", f"demand '{groups[0]}' is a layer of the region's "
+              "population grid, and this scenario replaces the population in [inputs]",
               "remove [inputs] population, or demand")
-    if name not in layers:
-        _fail(sc, where, "demand", f"unknown demand layer '{name}'",
-              "the region's layers: " + (", ".join(["total", *layers]) if layers else
-                                          "total (add [demand_layers.<name>] to region.toml)"))
+    for name in groups:
+        if name not in layers:
+            _fail(sc, where, "demand", f"unknown demand layer '{name}'",
+                  "the region's layers: " + (", ".join(["total", *layers]) if layers else
+                                              "total (add [demand_layers.<name>] to "
+                                              "region.toml)"))
 
 
 def _check_ids(sc: Any, spec: Any, region: Any, where: Callable) -> None:

@@ -133,6 +133,16 @@ def _names(v: Any) -> str | None:
     return f"names {', '.join(twice)} more than once" if twice else None
 
 
+def _demand_weights(v: Any) -> str | None:
+    """A weighted sum of demand layers: weights finite, not negative, not all zero."""
+    if isinstance(v, str):
+        return None
+    bad = [k for k, x in v.items() if not math.isfinite(x) or x < 0]
+    if bad:
+        return f"gives layer '{bad[0]}' a weight that is not a number >= 0"
+    return None if any(x > 0 for x in v.values()) else "gives every layer weight 0"
+
+
 def _modes(v: Any) -> str | None:
     bad = [m for m in v if m not in MODES]
     return f"unknown mode(s) {bad}; use {list(MODES)}" if bad else None
@@ -200,7 +210,8 @@ _SITES = {
     "mode": _Key("str", required=True, choices=MODES),
     "minutes": _Key("number", required=True, check=_positive),
     "demand_levels": _Key("str_list"),      # only cells in units of these boundary levels
-    "demand": _Key("str"),                  # "total" or a [demand_layers.<key>] (e.g. age65)
+    # "total", a [demand_layers.<key>] (e.g. age65), or a weighted sum { total = 1, age65 = 1 }
+    "demand": _Key("demand", check=lambda v: _demand_weights(v)),
 }
 
 #: Keys that live elsewhere, and where (the hint of their "unknown key" error).
@@ -297,7 +308,7 @@ MODEL_KEYS: dict[str, dict[str, _Key]] = {
                "referral_mode": _Key("str", choices=MODES, default="drive"),
                "urban_levels": _Key("str_list"),        # default: subdistrict (TieredSpec)
                "demand_levels": _Key("str_list"),
-               "demand": _Key("str")},
+               "demand": _Key("demand", check=lambda v: _demand_weights(v))},
 }
 MODEL_KINDS = tuple(MODEL_KEYS)
 #: Fields of a kind's spec that no table sets: the model derives them (function centres'
@@ -433,7 +444,7 @@ class SiteModelSpec(ModelSpec):
     candidate_types: tuple[str, ...] | None = None
     upgrade_types: tuple[str, ...] | None = None
     demand_levels: tuple[str, ...] | None = None
-    demand: str | None = None
+    demand: str | Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -583,7 +594,7 @@ class TieredSpec(ModelSpec):
     referral_mode: str = "drive"
     urban_levels: tuple[str, ...] = ("subdistrict",)
     demand_levels: tuple[str, ...] | None = None
-    demand: str | None = None
+    demand: str | Mapping[str, float] | None = None
 
 
 #: The spec class of every model kind (its fields are the keys of :data:`MODEL_KEYS`).
@@ -738,6 +749,11 @@ def _type_ok(spec: _Key, v: Any) -> bool:
             return isinstance(x, int) and not isinstance(x, bool)
         return whole(v) or (isinstance(v, dict) and len(v) > 0
                             and all(whole(x) for x in v.values()))
+    if spec.kind == "demand":
+        num = (int, float)
+        return (isinstance(v, str) and v.strip() != "") or (
+            isinstance(v, dict) and len(v) > 0
+            and all(isinstance(x, num) and not isinstance(x, bool) for x in v.values()))
     if spec.kind == "table":
         return isinstance(v, dict)
     if spec.kind == "table_list":
@@ -752,13 +768,15 @@ _TYPE_WORDS = {"str": "a text in quotes", "path": "a file or folder path in quot
                "id_list": 'a list of site ids, e.g. ["S0012", "S0040"]',
                "cap": 'a whole number, or a table of unit code = whole number, e.g. '
                       '{ "320402" = 1 }',
-               "table": "a [table]", "table_list": "a list of [[tables]]"}
+               "table": "a [table]", "table_list": "a list of [[tables]]",
+               "demand": 'a layer name in quotes, or a table of layer = weight, e.g. '
+                         '{ total = 1, age65 = 1 }'}
 
 
 #: A correct value of each kind, for hints.
 _EXAMPLES = {"str": '"text"', "path": '"data/file.csv"', "bool": "true", "int": "10",
              "number": "15", "str_list": '["a", "b"]', "number_list": "[15, 30]",
-             "id_list": '["S0012"]', "cap": "2"}
+             "id_list": '["S0012"]', "cap": "2", "demand": '"age65"'}
 
 
 def _value_example(key: str, spec: _Key) -> str:

@@ -591,3 +591,34 @@ def test_p_above_the_sites_a_model_can_choose_is_refused_at_load(tmp_path):
     with pytest.raises(GeoplanInputError, match="only 8 candidate site") as e:
         _spec(tmp_path, "p_median", only_upgrades + "p = 9")
     assert "line" in str(e.value)
+
+
+def test_a_weighted_sum_of_demand_layers_is_the_models_demand(region, tmp_path, monkeypatch):
+    """demand = { total = 1, age65 = 2 }: each cell's demand is its people plus twice its
+    residents aged 65+ (a centre that serves the elderly more), exactly, cell by cell;
+    the pages name the sum; bad weights and unknown layers are refused with their line."""
+    from geoplan import GeoplanInputError
+    m = _spec(tmp_path, "max_covering", "demand = { total = 1, age65 = 2 }")
+    cells = models._demand(region, m)
+    pop = region.population.set_index("cell_id").loc[cells["cell_id"]]
+    want = pop["population"].to_numpy() + 2 * pop["demand_age65"].to_numpy()
+    assert np.allclose(cells["population"].to_numpy(), want)
+    assert (want > 0).sum() == len(cells)
+    label = models.demand_label(region, models.demand_terms(m))
+    assert label["name"] == "1 × all residents + 2 × residents aged 65 and over"
+    assert label["name_zh"] == "全体居民×1 + 65岁及以上居民×2"
+    # one layer with weight 1 is that layer, as demand = "age65" says it
+    one = _spec(tmp_path, "max_covering", "demand = { age65 = 1 }")
+    assert models.demand_label(region, models.demand_terms(one))["key"] == "age65"
+    # the weighted demand reaches the model (not the plain population)
+    base = _record(region, _spec(tmp_path, "max_covering", 'demand = "age65"'), monkeypatch)
+    summed = _record(region, m, monkeypatch)
+    assert base["build"][0][1] < summed["build"][0][1]
+    assert summed["build"][0][1] == pytest.approx(float(want.sum()), rel=1e-6)
+    for extra, word in (("demand = { age65 = -1 }", "weight that is not a number"),
+                        ("demand = { total = 0, age65 = 0 }", "every layer weight 0"),
+                        ("demand = { age80 = 1 }", "unknown demand layer 'age80'"),
+                        ('demand = { age65 = "2" }', "a layer name in quotes, or a table")):
+        with pytest.raises(GeoplanInputError, match=re.escape(word)) as e:
+            _spec(tmp_path, "max_covering", extra)
+        assert "line" in str(e.value), str(e.value)
