@@ -186,6 +186,34 @@ def _check_tier_costs(sites: pd.DataFrame, m: dict[str, Any], want: dict[str, fl
     assert sites["cost"].sum() == pytest.approx(want.get("cost", 0.0))
 
 
+def _check_curves(summary: dict[str, Any], html: str, cells: Any,
+                  spec: dict[str, Any]) -> int:
+    """The concentration curves: each the run's cells recomputed person by person
+    (:func:`concentration_points` of the times capped at the question's longest), and one
+    chart on the page for the coverage question and one per plan that has curves."""
+    from geoplan.access.equity import concentration_points
+    charts = html.count("<div class='chart curve'>")
+    want = 0
+    cov = summary["coverage"][:1]
+    if cov and any("curve" in f.get("equity", {}) for f in cov[0]["modes"].values()):
+        want += 1
+        q = cov[0]
+        for mode, figs in q["modes"].items():
+            eq = figs["equity"]
+            if cells is None or "curve" not in eq:
+                continue
+            c = cells[f"coverage_{q['name']}_{mode}"]
+            cap = eq["cap_minutes"]
+            t = np.minimum(np.nan_to_num(c["minutes"].to_numpy(float), nan=cap), cap)
+            again = concentration_points(t, c["population"].to_numpy(float))
+            assert np.allclose(eq["curve"], again, atol=1e-5), (q["name"], mode)
+    if cells is not None:
+        want += sum(1 for m in spec.get("model", []) if f"plan_{m['name']}" in cells
+                    and m["kind"] != "tradeoff")
+        assert charts == want, (charts, want)
+    return 1 if want else 0
+
+
 def check_report(out: Path, spec: dict[str, Any], html: str, lang: str,
                  cells: Any = None) -> int:
     """Check every figure of a report page against the run in ``out``; return how many.
@@ -218,6 +246,7 @@ def check_report(out: Path, spec: dict[str, Any], html: str, lang: str,
                    (0.05 if unit == "minutes" else 0.5))
             assert abs(shown_value - value) <= tol, (m["name"], key, text, value)
             n += 1
+    n += _check_curves(summary, html, cells, spec)
     for cov in summary["coverage"][:1]:          # equity of the report's question
         for mode, figs in cov["modes"].items():
             eq = figs.get("equity", {})

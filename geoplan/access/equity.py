@@ -44,7 +44,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from geoplan._errors import GeoplanInputError
 
-__all__ = ["TimeEquity", "concentration_curve", "gini", "time_equity"]
+__all__ = ["TimeEquity", "concentration_curve", "concentration_points", "gini",
+           "time_equity"]
 
 
 def _checked(values: ArrayLike, weights: ArrayLike | None
@@ -127,6 +128,33 @@ def concentration_curve(values: ArrayLike, weights: ArrayLike | None = None
                                 field="values")
     return (np.concatenate([[0.0], np.cumsum(w) / total]),
             np.concatenate([[0.0], np.cumsum(w * x) / mass]))
+
+
+def concentration_points(values: ArrayLike, weights: ArrayLike | None = None, *,
+                         points: int = 101) -> list[float]:
+    """The concentration curve at evenly spaced population shares, for pages to draw.
+
+    The curve of :func:`concentration_curve` is piecewise linear between its cells, so
+    its value at population shares ``0, 1/(points-1), ..., 1`` is read exactly by linear
+    interpolation; a page draws these ``points`` values instead of one per cell.
+
+    Parameters
+    ----------
+    values, weights
+        As for :func:`gini`.
+    points
+        How many shares, from 0 to 1 (at least 2).
+
+    Returns
+    -------
+    list of float
+        The cumulative share of the values (time) held by the first ``k/(points-1)`` of
+        the population, shortest times first.
+    """
+    if points < 2:
+        raise GeoplanInputError("a curve needs at least 2 points", field="points")
+    px, py = concentration_curve(values, weights)
+    return np.interp(np.linspace(0.0, 1.0, points), px, py).tolist()
 
 
 class TimeEquity(NamedTuple):

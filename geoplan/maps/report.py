@@ -53,6 +53,7 @@ __all__ = [
     "ReportFiles",
     "ReportInputs",
     "build_report",
+    "concentration_svg",
     "tradeoff_svg",
     "write_report",
 ]
@@ -353,7 +354,11 @@ def _coverage_summary(units: pd.DataFrame | None, lang: str,
                         f"data-mode='{esc(str(row.get('mode', '')))}' "
                         f"data-value='{float(row[c])!r}'>{float(row[c]):.1%}</td></tr>")
     rows += _equity_rows(equity or {}, lang)
-    return f"<table class='figures'>{''.join(rows)}</table>"
+    curves = {labels.mode(str(mode), lang): eq["curve"] for mode, eq in (equity or {}).items()
+              if eq.get("curve")}
+    chart = (f"<div class='chart curve'>{concentration_svg(curves, lang=lang)}</div>"
+             if curves else "")
+    return f"<div class='pair'><table class='figures'>{''.join(rows)}</table>{chart}</div>"
 
 
 def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
@@ -367,7 +372,13 @@ def _summary_html(units: pd.DataFrame | None, plans: list[tuple[str, Any]],
         if demand:                  # the figures count this group, not everyone
             who = demand.get("name_zh" if lang == "zh" else "name") or demand.get("key")
             parts.append(f"<p class='demand'>{esc(labels.text('report.demand_of', lang, name=who))}</p>")
-        parts.append(_figures_html(plan, figures[name], lang))
+        eq = getattr(plan, "details", {}).get("equity") or {}
+        curves = {t[f"curve_{when}"]: eq[f"curve_{when}"] for when in ("before", "after")
+                  if eq.get(f"curve_{when}")}
+        chart = (f"<div class='chart curve'>{concentration_svg(curves, lang=lang)}</div>"
+                 if curves else "")
+        parts.append(f"<div class='pair'>{_figures_html(plan, figures[name], lang)}{chart}"
+                     "</div>")
         if getattr(plan, "explanation", None) is not None and not isinstance(
                 plan.explanation, pd.DataFrame):
             parts.append(f"<p class='explain'>{esc(plan.explanation)}</p>")
@@ -399,6 +410,55 @@ def _draw_curve(xs: np.ndarray, ys: np.ndarray, optimal: np.ndarray, t: dict[str
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None,
                                                  "Format": None, "Type": None})
     return buf
+
+
+def concentration_svg(curves: Mapping[str, Sequence[float]], *, lang: str = "en") -> str:
+    """Draw concentration curves of travel time (as the run computed them) as inline SVG.
+
+    Parameters
+    ----------
+    curves
+        Per label (a travel mode, before / after a plan), the cumulative share of travel
+        time at evenly spaced population shares from 0 to 1
+        (:func:`geoplan.access.equity.concentration_points`).
+    lang
+        ``"zh"`` or ``"en"`` axis labels.
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element: the curves, the diagonal of equal times; the farther a
+        curve bows below it, the less evenly travel time falls (twice that area is the
+        Gini coefficient).
+    """
+    from matplotlib.figure import Figure  # noqa: PLC0415 - heavy, only for the chart
+    lang = check_lang(lang)
+    t = labels.templates("report.", lang)
+    buf = io.StringIO()
+    colours = ("#2166ac", "#b2182b", "#1b7837", "#762a83")
+    with warnings.catch_warnings(), chart_context():
+        warnings.simplefilter("ignore")  # missing CJK glyphs: the browser draws the text
+        fig = Figure(figsize=(4.6, 3.4), dpi=100)
+        ax = fig.add_subplot()
+        ax.plot([0, 100], [0, 100], ":", color="#888888", lw=1, label=t["curve_equal"])
+        for k, (name, ys) in enumerate(curves.items()):
+            y = np.asarray(ys, float) * 100
+            ax.plot(np.linspace(0, 100, y.size), y, "-", color=colours[k % len(colours)],
+                    lw=1.8, label=name)
+        ax.set_xlabel(t["curve_x"] + " (%)")
+        ax.set_ylabel(t["curve_y"] + " (%)")
+        ax.set_title(t["curve_title"], fontsize=10)
+        ax.set_xlim(0, 100)
+        ax.set_ylim(0, 100)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", frameon=False, fontsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        fig.tight_layout()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None,
+                                                 "Format": None, "Type": None})
+    svg = buf.getvalue()
+    return svg[svg.index("<svg"):]
 
 
 def tradeoff_svg(table: pd.DataFrame, *, x: str | None = None, y: str | None = None,
@@ -480,6 +540,8 @@ table.figures td { font-weight: bold; }
 .explain { background: #fff4e5; border-left: 4px solid #f0a030; padding: 6px 12px; }
 .map { width: 100%; max-width: 190mm; height: 640px; border: 1px solid #bbb; }
 .chart svg { max-width: 100%; height: auto; }
+.pair { display: flex; flex-wrap: wrap; gap: 8px 28px; align-items: flex-start; }
+.chart.curve svg { width: 330px; }
 nav a { margin-right: 14px; }
 footer { margin-top: 36px; color: #777; font-size: 12px; }
 @page { size: A4; margin: 12mm 10mm; }
@@ -489,6 +551,7 @@ footer { margin-top: 36px; color: #777; font-size: 12px; }
   h2 { page-break-after: avoid; } h3 { page-break-after: avoid; }
   table { page-break-inside: auto; } tr { page-break-inside: avoid; }
   .map { height: 640px; page-break-inside: avoid; }
+  .pair { break-inside: avoid; page-break-inside: avoid; }
   /* the footer never makes a page of its own */
   footer { margin-top: 4px; break-before: avoid; page-break-before: avoid; }
   section:last-of-type { break-after: avoid; page-break-after: avoid; }

@@ -236,8 +236,9 @@ def _region(sc: Scenario, cache: dict[Any, Region] | None) -> Region:
 def coverage_equity(cells: Any, table: pd.DataFrame, minutes: float) -> dict[str, Any]:
     """Equity of one mode's coverage: the Gini of travel time by population (people
     beyond ``minutes``, or who reach nothing, counted at ``minutes``: ``beyond_people``),
-    its mean and 90th percentile, and the unit with the lowest covered share within
-    ``minutes``.
+    its mean and 90th percentile, its concentration curve at 101 population shares
+    (``curve``: :func:`geoplan.access.equity.concentration_points`), and the unit with the
+    lowest covered share within ``minutes``.
 
     Parameters
     ----------
@@ -249,18 +250,21 @@ def coverage_equity(cells: Any, table: pd.DataFrame, minutes: float) -> dict[str
     minutes
         The longest time of the question (the cap).
     """
-    from geoplan.access.equity import time_equity
+    from geoplan.access.equity import concentration_points, time_equity
     raw = cells["minutes"].to_numpy(float)                           # NaN: none in reach
     w = cells["population"].to_numpy(float)
     beyond = ~(raw < minutes)
     t = np.where(beyond, np.inf, raw)
     eq = time_equity(t, w, cap_minutes=minutes)
+    capped = np.minimum(np.nan_to_num(t, posinf=minutes), minutes)
     units = table[table["admin_code"].astype(str) != "total"]
     units = units[units["population"] > 0]
     col = f"share_{minutes:g}min"
     out: dict[str, Any] = {"gini": eq.gini, "mean_minutes": eq.mean_minutes,
                            "p90_minutes": eq.p90_minutes, "cap_minutes": float(minutes),
                            "beyond_people": float(w[beyond].sum())}
+    if (capped * w).sum() > 0:                 # the curve the report draws (101 shares)
+        out["curve"] = concentration_points(capped, w)
     if len(units) and col in units.columns:
         worst = units.loc[units[col].astype(float).idxmin()]
         out.update(worst_unit=str(worst["admin_code"]),
@@ -269,18 +273,22 @@ def coverage_equity(cells: Any, table: pd.DataFrame, minutes: float) -> dict[str
     return out
 
 
-def plan_equity(cells: Any, cap_minutes: float) -> dict[str, float]:
-    """The Gini of travel time to the nearest site before and after a plan, over the
-    model's demand cells (those with a standard), people beyond ``cap_minutes`` (the
+def plan_equity(cells: Any, cap_minutes: float) -> dict[str, Any]:
+    """The Gini of travel time to the nearest site before and after a plan, and its
+    concentration curves (``curve_before``/``curve_after``, 101 population shares), over
+    the model's demand cells (those with a standard), people beyond ``cap_minutes`` (the
     model's search limit) counted at it."""
-    from geoplan.access.equity import gini
+    from geoplan.access.equity import concentration_points, gini
     demand = np.isfinite(cells["standard_min"].to_numpy(float))
     w = cells["population"].to_numpy(float)[demand]
-    out = {"cap_minutes": cap_minutes}
+    out: dict[str, Any] = {"cap_minutes": cap_minutes}
     for when, col in (("before", "minutes"), ("after", "minutes_after")):
         t = cells[col].to_numpy(float)[demand]
         t = np.where(np.isfinite(t), np.minimum(t, cap_minutes), cap_minutes)
-        out[f"gini_{when}"] = gini(t, w) if w.sum() > 0 and (t * w).sum() > 0 else float("nan")
+        ok = w.sum() > 0 and (t * w).sum() > 0
+        out[f"gini_{when}"] = gini(t, w) if ok else float("nan")
+        if ok:                                  # the curve the report draws
+            out[f"curve_{when}"] = concentration_points(t, w)
     return out
 
 

@@ -85,3 +85,22 @@ def test_time_equity_counts_the_unreached_at_a_stated_cap():
 def test_bad_inputs_are_refused(values, weights, word):
     with pytest.raises(GeoplanInputError, match=word):
         gini(values, weights)
+
+
+@given(cells)
+def test_curve_points_are_the_people_sorted_by_time(data):
+    """The points a page draws: at each population share k/100, the share of all time
+    held by that many people (counted person by person), nearest first."""
+    from geoplan.access.equity import concentration_points
+    x, w = zip(*data, strict=True)
+    if sum(a * b for a, b in data) == 0:
+        return
+    people = np.sort(np.repeat(np.asarray(x, float), np.asarray(w)))
+    pts = concentration_points(x, w, points=11)
+    assert len(pts) == 11 and pts[0] == 0 and pts[-1] == pytest.approx(1)
+    n, total = people.size, people.sum()
+    for k, y in enumerate(pts):
+        share = k / 10 * n                        # people up to this share, fractional
+        whole = int(np.floor(share))
+        held = people[:whole].sum() + (share - whole) * (people[whole] if whole < n else 0)
+        assert y == pytest.approx(held / total, abs=1e-9)
