@@ -1348,15 +1348,29 @@ class CapacitatedMaxCovering(MaxCovering):
             solver=solver, time_limit=time_limit, gap=gap)
 
     def brute_p(self, p: int | None) -> float:
-        """Best served weight over every candidate subset (at most ``p``, in budget)."""
+        """Best served weight over every candidate subset (at most ``p``, in budget).
+
+        Only the subsets no further candidate fits into (within ``p`` and the budget) are
+        solved: an added site never serves fewer people (every flow of the smaller set
+        stays feasible) and costs are >= 0, so each other subset lies inside one of them
+        and serves at most what it serves. A third of the LPs or fewer; the same optimum.
+        """
         c = self.cover
+        masks = _subsets(c.cand.size)
+        size = masks.sum(axis=1)
+        ok = np.ones(len(masks), bool) if p is None else size <= p
+        room = np.full(len(masks), np.inf)              # budget left per subset
+        cost = np.zeros(c.cand.size)
+        if self.budget is not None:
+            cost = c.costs[c.cand]
+            assert (cost >= 0).all(), "the pruning below needs costs >= 0"
+            room = self.budget + 1e-9 - masks.astype(float) @ cost
+            ok &= room >= 0
+        fits = (~masks & (cost[None, :] <= room[:, None])).any(axis=1)
+        if p is not None:
+            fits &= size < p
         best = 0.0
-        for mask in _subsets(c.cand.size):
-            if p is not None and mask.sum() > p:
-                continue
-            if self.budget is not None and float(c.costs[c.cand[mask]].sum()) > \
-                    self.budget + 1e-9:
-                continue
+        for mask in masks[ok & ~fits]:
             best = max(best, self.value(c.cand[mask]))
         return best
 
