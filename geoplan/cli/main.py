@@ -639,7 +639,10 @@ def _add_optimize_parser(sub: argparse._SubParsersAction) -> None:
                     "summary.")
     opt.add_argument("region", help="region folder or region.toml")
     from geoplan.scenario.spec import MODEL_KINDS
-    opt.add_argument("--model", required=True, choices=MODEL_KINDS)
+    # a tiered plan's tiers are tables: it is written as a scenario file (geoplan run)
+    opt.add_argument("--model", required=True, choices=[k for k in MODEL_KINDS if k != "tiered"],
+                     help="the model kind (a tiered plan needs a scenario file with "
+                          "[[model.tiers]] tables: geoplan run)")
     opt.add_argument("--name", help="name used in output files (default: the model kind)")
     opt.add_argument("--mode", choices=["walk", "ebike", "drive"])
     opt.add_argument("--minutes", type=float, help="time standard (minutes)")
