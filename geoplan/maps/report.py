@@ -683,7 +683,7 @@ def _zone_rows(plan: Any, lang: str) -> pd.DataFrame | None:
     if name in out.columns:
         out["zone"] = out[name].where(out[name].notna(), out["zone"])
     keep = ["zone", "population", "covered_before", "covered_after", "share_before",
-            "share_after", "sites_existing", "sites_new"]
+            "share_after", "mean_before", "mean_after", "sites_existing", "sites_new"]
     return out[[c for c in keep if c in out.columns]]
 
 

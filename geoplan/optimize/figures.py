@@ -52,6 +52,9 @@ Figures (``key``: unit; present only where the plan has them):
 ``worst_zone_share``: share; ``price_of_balance``: people (sites for a fewest-sites plan)
     Balanced plans: the worst zone's covered share after the plan, and what the balance
     costs against the same plan without zone rules (:mod:`geoplan.optimize.balanced`).
+``balance_minutes``: minutes
+    A p-median balanced over zones: the mean trip the zone rules add against the same
+    p-median without them (:mod:`geoplan.optimize.balanced_median`).
 ``units_met``, ``units``: units
     Admin units meeting the target after the plan, of all units (beds plans: ``met``).
 """
@@ -76,6 +79,7 @@ UNITS: dict[str, str] = {
     "standard_minutes": "minutes", "mean_minutes": "minutes", "worst_minutes": "minutes",
     "beyond_cutoff": "people", "cutoff_minutes": "minutes", "unassigned": "people",
     "worst_unit_share": "share", "worst_zone_share": "share", "price_of_balance": "people",
+    "balance_minutes": "minutes",
     "gini_before": "index", "gini_after": "index",
     "units_met": "units",
     "units": "units",
@@ -157,6 +161,8 @@ def _times(plan: Any, values: dict[str, float]) -> None:
     d = plan.details
     if plan.model == "p_median" and _finite(d.get("mean_time")):
         values["mean_minutes"] = float(d["mean_time"])
+    if plan.model == "p_median" and _finite(d.get("balance_minutes")):
+        values["balance_minutes"] = float(d["balance_minutes"])
     if plan.model == "p_center" and _finite(d.get("worst_time")):
         values["worst_minutes"] = float(d["worst_time"])
     beyond = d.get("unassigned_population", d.get("unreachable_population"))

@@ -607,6 +607,14 @@ def p_median_from_problem(
                     unassigned_time=unassigned, solver=solver, time_limit=time_limit, gap=gap,
                     verbose=verbose,
                     **gis_site_rules(problem, force_open, force_closed, max_new_per_unit))
+    return _median_finish(problem, plan, tm, lim, float(unassigned))
+
+
+def _median_finish(problem: Any, plan: Plan, tm: sp.csr_matrix, lim: float,
+                   unassigned: float) -> Plan:
+    """A p-median plan's coverage, per-unit table (mean minutes too) and sites, from its
+    problem (``tm``: the problem's times in minutes; ``lim``: the coverage standard)."""
+    cutoff = float(problem.cutoff_s) / 60.0
     if not plan.feasible:
         return plan
     rows = _sorted_rows(tm)
@@ -641,5 +649,5 @@ def p_median_from_problem(
             f"{int(lost.sum()):,} cells ({w[lost].sum():,.0f} people) have no open site "
             f"within the problem's {cutoff:g}-minute cut-off and were charged "
             f"{float(unassigned):g} minutes; build the problem with a larger cut-off for a "
-            "faithful p-median", GeoplanWarning, stacklevel=2)
+            "faithful p-median", GeoplanWarning, stacklevel=3)
     return plan

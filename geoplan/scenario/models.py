@@ -356,10 +356,16 @@ def model_zones(region: Region, m: Any, crs: Any) -> Any:
 
 
 def _balanced_plan(region: Region, problem: Any, m: Any, kw: dict[str, Any]) -> Any:
-    """A set covering or maximal covering balanced over zones
-    (:mod:`geoplan.optimize.balanced`)."""
+    """A set covering, maximal covering (:mod:`geoplan.optimize.balanced`) or p-median
+    (:mod:`geoplan.optimize.balanced_median`) balanced over zones."""
     from geoplan.optimize.balanced import balanced_covering_from_problem
     zones = model_zones(region, m, problem.cells.crs)
+    if m.kind == "p_median":
+        from geoplan.optimize.balanced_median import balanced_p_median_from_problem
+        _check_door(balanced_p_median_from_problem, kw, m.kind)
+        return balanced_p_median_from_problem(
+            problem, m.p, zones=zones, zone_min_sites=_plain(m.zone_min_sites),
+            zone_max_sites=_plain(m.zone_max_sites), **kw)
     _check_door(balanced_covering_from_problem, kw, m.kind)
     common = dict(zones=zones, zone_min_sites=_plain(m.zone_min_sites),
                   zone_max_sites=_plain(m.zone_max_sites), zone_min_share=m.zone_min_share,

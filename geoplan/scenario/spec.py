@@ -239,8 +239,9 @@ _ZONES = {
     "zone_sectors": _Key("int", check=_positive),
     "zone_min_sites": _Key("cap", check=_caps),
     "zone_max_sites": _Key("cap", check=_caps),
-    "zone_min_share": _Key("number", check=_share),
 }
+#: A covered share per zone: covering models only (a p-median has no standard).
+_ZONE_SHARE = {"zone_min_share": _Key("number", check=_share)}
 _FAIRNESS = {"fairness": _Key("str", choices=("max_min",))}  # the worst zone's share first
 _ZONE_RULES = ("zone_min_sites", "zone_max_sites", "zone_min_share", "fairness")
 
@@ -266,14 +267,15 @@ TIER_KEYS: dict[str, _Key] = {
 }
 
 MODEL_KEYS: dict[str, dict[str, _Key]] = {
-    "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES,
+    "set_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES, **_ZONE_SHARE,
                      "target_share": _Key("number", check=_share, default=1.0),
                      "unit_min_share": _Key("number", check=_share)},
-    "max_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES, **_FAIRNESS,
+    "max_covering": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES, **_ZONE_SHARE,
+                     **_FAIRNESS,
                      "p": _Key("int", check=_positive),
                      "budget": _Key("number", check=_positive)},
     "tradeoff": {**_COMMON_MODEL, **_SITES, "p_max": _Key("int", required=True, check=_positive)},
-    "p_median": {**_COMMON_MODEL, **_SITES, **_CAPACITY,
+    "p_median": {**_COMMON_MODEL, **_SITES, **_CAPACITY, **_ZONES,
                  "p": _Key("int", required=True, check=_positive)},
     "p_center": {**_COMMON_MODEL, **_SITES, "p": _Key("int", check=_positive),
                  "urban_minutes": _Key("number", check=_positive),
@@ -460,8 +462,9 @@ class CapacitySiteSpec(SiteModelSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class ZonedSiteSpec(CapacitySiteSpec):
-    """A covering model that can be balanced over zones (:mod:`geoplan.optimize.balanced`):
-    ``zones`` with zone rules, or ``fairness = "max_min"``."""
+    """A site model that can be balanced over zones (:mod:`geoplan.optimize.balanced`,
+    :mod:`geoplan.optimize.balanced_median`): ``zones`` with zone rules (covering models
+    also ``zone_min_share`` or ``fairness = "max_min"``)."""
 
     zones: str | None = None
     zone_centre: tuple[float, ...] | None = None
@@ -469,7 +472,6 @@ class ZonedSiteSpec(CapacitySiteSpec):
     zone_sectors: int | None = None
     zone_min_sites: int | Mapping[str, int] | None = None
     zone_max_sites: int | Mapping[str, int] | None = None
-    zone_min_share: float | None = None
 
     @property
     def balanced(self) -> bool:
@@ -483,6 +485,7 @@ class SetCoveringSpec(ZonedSiteSpec):
 
     target_share: float = 1.0
     unit_min_share: float | None = None
+    zone_min_share: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -490,6 +493,7 @@ class MaxCoveringSpec(ZonedSiteSpec):
     """``kind = "max_covering"``: most people covered by p sites or a budget."""
 
     fairness: str | None = None
+    zone_min_share: float | None = None
     p: int | None = None
     budget: float | None = None
 
@@ -502,7 +506,7 @@ class TradeoffSpec(SiteModelSpec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PMedianSpec(CapacitySiteSpec):
+class PMedianSpec(ZonedSiteSpec):
     """``kind = "p_median"``: p sites minimising population-weighted travel time."""
 
     p: int

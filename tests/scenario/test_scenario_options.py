@@ -284,10 +284,10 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
     import scipy.sparse as sp
 
     # by module path: geoplan.optimize re-exports functions under some module names
-    beds, center, covering, fc, gis, median, tradeoff, capacity, balanced, tiered = (
-        import_module(f"geoplan.optimize.{n}") for n in
-        ("beds", "center", "covering", "function_centres", "gis", "median", "tradeoff",
-         "capacity", "balanced", "tiered"))
+    (beds, center, covering, fc, gis, median, tradeoff, capacity, balanced, tiered,
+     bmedian) = (import_module(f"geoplan.optimize.{n}") for n in
+                 ("beds", "center", "covering", "function_centres", "gis", "median",
+                  "tradeoff", "capacity", "balanced", "tiered", "balanced_median"))
     seen: dict[str, Any] = {"build": []}
 
     def build(population, candidates, network, mode, minutes, **kw):
@@ -333,7 +333,8 @@ def _record(region, m, monkeypatch) -> dict[str, Any]:
                       (capacity, "capacitated_set_covering_from_problem"),
                       (capacity, "capacitated_max_covering_from_problem"),
                       (capacity, "capacitated_p_median_from_problem"),
-                      (balanced, "balanced_covering_from_problem")):
+                      (balanced, "balanced_covering_from_problem"),
+                      (bmedian, "balanced_p_median_from_problem")):
         monkeypatch.setattr(mod, attr, door(attr))
     try:
         models.run_model(region, m)
