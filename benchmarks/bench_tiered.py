@@ -48,8 +48,9 @@ SCENARIO = ROOT / "data" / "demo" / "scenarios" / "06_tiered_1_5_10_100.toml"
 def _within(T: sparse.csr_matrix, limit: float) -> sparse.csr_matrix:
     """The pairs of ``T`` within ``limit`` (no explicit False entries: a user's loop over
     ``indices`` would read them as pairs in reach)."""
-    out = sparse.csr_matrix((T.data <= limit, T.indices, T.indptr), shape=T.shape)
-    out.eliminate_zeros()
+    out = sparse.csr_matrix((T.data <= limit, T.indices.copy(), T.indptr.copy()),
+                            shape=T.shape)
+    out.eliminate_zeros()                    # in place: on copies, T stays whole
     return out
 
 
