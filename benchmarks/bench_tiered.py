@@ -21,7 +21,16 @@ population cells, 548 sites (institutions of the tiers' types and candidate site
 
 Prints each time, status and objective, and the ratios.
 
-Measured 2026-12-07 (2 cores): see the closing note of issue 16 and the README.
+Measured 2026-12-07 (2 cores, a helper's single tests running beside it):
+
+- most people: geoplan proves 3,497,969.5 (people x tiers) in 1.1 s of MILP after 7.8 s
+  of travel times (8.9 s; 201,149 rows -> 2,319); the user's model is built in 19 s
+  and CBC proves the same optimum in 224 s more (223x geoplan's solve, 27x end to end).
+  On 4,000 sampled cells: both 71,684.8, geoplan 0.10 s, the user's 0.9 s (9.1x).
+- least cost to 80 % at every tier: geoplan proves 21,567 万元 in 6.8 s (+ 3.4 s of
+  travel); the user's CBC run ignores its limit (522 s for 222 s asked) and ends
+  "Not Solved" with a plan of 21,822 万元. On 4,000 cells: both 19,816, geoplan 0.36 s,
+  the user's 13.7 s (37.8x).
 """
 
 from __future__ import annotations
