@@ -72,6 +72,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "map.tier": ("{name} ({n})", "{name}（{n}处）"),
     "map.referral": ("Referral links", "转诊关系"),
     "map.referral_to": ("refers to {name}, {m:.0f} min", "转诊至{name}，{m:.0f}分钟"),
+    "map.referral_target": ("{name}, {m:.0f} min", "{name}（{m:.0f}分钟）"),
     "map.zone_share": ("covered {before:.1%} -> {after:.1%}", "覆盖 {before:.1%} → {after:.1%}"),
     "map.zone_new": ("{n} new sites", "新增 {n} 处"),
     "map.candidates": ("Candidate sites ({n})", "候选站点（{n}）"),

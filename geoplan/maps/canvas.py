@@ -1284,15 +1284,16 @@ def add_tiers(canvas: MapCanvas, plan: Any, *,
                      (canvas.t("status"), labels.value("status", row["status"], canvas.lang))]
             if pd.notna(row["cost"]) and float(row["cost"]) > 0:
                 extra.append((canvas.t("cost"), num(row["cost"], 1)))
-            if row["referral_name"]:
+            refers = pd.notna(row["referral_name"]) and bool(row["referral_name"])
+            if refers:
                 extra.append((labels.header("referral_name", canvas.lang),
-                              canvas.t("referral_to", name=row["referral_name"],
+                              canvas.t("referral_target", name=row["referral_name"],
                                        m=float(row["referral_minutes"]))))
             key = "new" if row["status"] == "new" else "kept"
             feats.append(feature(geoms[i], {"_i": key,
                                             "_p": _facility_popup(canvas, row, vocab, extra),
                                             "_t": f"{name}: {row['name']}"}))
-            j = where.get(str(row["referral_id"])) if row["referral_id"] else None
+            j = where.get(str(row["referral_id"])) if refers else None
             if j is not None:
                 line = shapely.LineString([geoms[i], geoms[j]])
                 links.append(feature(line, {"_s": {"color": colour, "weight": 2,

@@ -111,8 +111,11 @@ def test_site_rule_keys_are_read(tmp_path):
     text = RULES.replace('{ "990103" = 1, "990104" = 2 }', "3")
     assert read_scenario(_write(tmp_path, text)).models[0].max_new_per_unit == 3
     for kind in MODEL_KINDS:
-        assert {"force_open", "force_closed", "max_new_per_unit", "verbose"} <= set(
-            MODEL_KEYS[kind])
+        # a tiered plan caps each tier's facilities by its counts, not per unit
+        rules = {"force_open", "force_closed", "verbose"} | (
+            set() if kind == "tiered" else {"max_new_per_unit"})
+        assert rules <= set(MODEL_KEYS[kind])
+    assert "max_new_per_unit" not in MODEL_KEYS["tiered"]
 
 
 @pytest.mark.parametrize("old,new,words,line", [

@@ -134,7 +134,7 @@ def test_run_on_a_folder_without_scenarios_says_so(tmp_path, capsys):
 def test_every_shipped_scenario_validates():
     from geoplan.scenario.spec import read_scenario
     files = sorted((DEMO / "scenarios").glob("*.toml"))
-    assert len(files) == 7
+    assert len(files) == 8
     kinds = set()
     for f in files:
         sc = read_scenario(f)
@@ -142,7 +142,7 @@ def test_every_shipped_scenario_validates():
         kinds |= {m.kind + ("+capacity" if getattr(m, "capacity", None) else "")
                   for m in sc.models}
     assert {"set_covering", "tradeoff", "p_median", "p_center", "beds_to_ratio",
-            "function_centres", "max_covering+capacity"} <= kinds
+            "function_centres", "max_covering+capacity", "tiered"} <= kinds
 
 
 def test_model_scenario_reruns_identically_and_meets_its_target(tmp_path, cache):
