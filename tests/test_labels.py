@@ -93,3 +93,12 @@ def test_chinese_map_titles_and_captions(zh_run):
             "map_points_3.html"} <= set(maps)
     html = (out / "map_points_3.html").read_text(encoding="utf-8")
     assert "中文页面：新增3个服务点" in html and "points_3" not in html.split("<script")[0]
+
+
+def test_every_figure_has_a_label_and_a_column_header():
+    """A plan's figures appear as labelled rows (fig.) and as columns of the plans table
+    (col.): a figure added without both shows its key on a Chinese page."""
+    from geoplan import labels
+    from geoplan.optimize.figures import UNITS
+    missing = [k for k in UNITS if not (labels.has(f"fig.{k}") and labels.has(f"col.{k}"))]
+    assert not missing, missing
