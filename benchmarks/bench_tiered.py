@@ -47,7 +47,7 @@ from scipy import sparse
 from geoplan.inputs.region import load_region
 from geoplan.optimize.gis import between_sites, build_problem
 from geoplan.optimize.tiered import tiered_plan
-from geoplan.scenario.models import _tier_matrix, _tier_sites, standards
+from geoplan.scenario.models import _tier_matrix, _tier_hosts, standards
 from geoplan.scenario.spec import read_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def _within(T: sparse.csr_matrix, limit: float) -> sparse.csr_matrix:
 def instance(region, m):
     """The numeric tiered instance of scenario model ``m``: coverage per tier, referral per
     tier, people, today's tiers, allowed tiers, costs (as the scenario run builds them)."""
-    inst, cand = _tier_sites(region, m)
+    inst, cand = _tier_hosts(region, m)
     problems = {}
     for mode in dict.fromkeys(t.mode for t in m.tiers):
         longest = max(t.longest_minutes for t in m.tiers if t.mode == mode)

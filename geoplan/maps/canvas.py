@@ -1187,7 +1187,7 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
     """
     cols = ["id", "name", "type", "status", "beds_added", "cost", "admin_name", "geometry"]
     if getattr(plan, "sites", None) is not None and "tier" in plan.sites.columns:
-        return _tier_sites(plan)
+        return _tiered_plan_sites(plan)
     if getattr(plan, "sites", None) is not None:
         s = gpd.GeoDataFrame(plan.sites).copy()
         if "id" not in s.columns:
@@ -1223,7 +1223,7 @@ def plan_sites(plan: Any, candidates: gpd.GeoDataFrame | None = None,
     return gpd.GeoDataFrame(s[cols].reset_index(drop=True), geometry="geometry", crs=s.crs)
 
 
-def _tier_sites(plan: Any) -> gpd.GeoDataFrame:
+def _tiered_plan_sites(plan: Any) -> gpd.GeoDataFrame:
     """A tiered plan's facilities, tier by tier, each with the facility it refers to."""
     s = gpd.GeoDataFrame(plan.sites).copy()
     s["id"] = s["site_id"].astype(str)
@@ -1261,7 +1261,7 @@ def add_tiers(canvas: MapCanvas, plan: Any, *,
         The layer names (all on the "after" side of the before/after switch).
     """
     vocab = vocabulary or default_vocabulary()
-    sites = _tier_sites(plan)
+    sites = _tiered_plan_sites(plan)
     if not len(sites):
         return []
     names = plan.details.get("tier_names_zh" if canvas.lang == "zh" else "tier_names") \

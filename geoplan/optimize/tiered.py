@@ -694,7 +694,7 @@ def tiered_plan_from_problems(
         covered, before = plan.details.pop("covered"), plan.details.pop("covered_before")
         plan.by_unit = coverage_by_unit(problems[-1], before[:, -1], covered[:, -1])
         plan.details["covered_rows"] = covered          # per cell and tier, for pages
-        plan.sites = _tier_sites(first, plan.details["tier"], e, costs, names,
+        plan.sites = _sites_at_tiers(first, plan.details["tier"], e, costs, names,
                                  referral_times, institution=first.sites["kind"].to_numpy()
                                  == "existing")
         # the plan's new sites are those built; raised or designated facilities apart
@@ -716,7 +716,7 @@ def tiered_plan_from_problems(
     return plan
 
 
-def _tier_sites(problem: Any, tier: NDArray[np.int64], e: NDArray[np.int64],
+def _sites_at_tiers(problem: Any, tier: NDArray[np.int64], e: NDArray[np.int64],
                 costs: ArrayLike | None, names: Sequence[str],
                 referral_times: sparse.spmatrix | None,
                 institution: NDArray[np.bool_]) -> Any:

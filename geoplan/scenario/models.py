@@ -402,10 +402,10 @@ def _capacitated_plan(problem: Any, m: Any, kw: dict[str, Any]) -> Any:
 
 def tier_institutions(region: Region, m: Any) -> gpd.GeoDataFrame | None:
     """The facilities a tiered plan may place at its tiers (for its map)."""
-    return _tier_sites(region, m)[0]
+    return _tier_hosts(region, m)[0]
 
 
-def _tier_sites(region: Region, m: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _tier_hosts(region: Region, m: Any) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """A tiered plan's sites: the facilities of every tier's existing and upgrade types
     (institutions) and the candidate sites of every tier's candidate types."""
     types = sorted({t for tier in m.tiers for k in ("existing_types", "upgrade_types")
@@ -458,7 +458,7 @@ def _tiered_plan(region: Region, m: Any, *, max_snap_m: float,
     of its tiers, the referral times between its sites, and its tiers' sites and costs."""
     from geoplan.optimize.gis import between_sites, build_problem
     from geoplan.optimize.tiered import tiered_plan_from_problems
-    inst, cand = _tier_sites(region, m)
+    inst, cand = _tier_hosts(region, m)
     demand = _demand(region, m)
     problems: dict[str, Any] = {}
     for mode in dict.fromkeys(t.mode for t in m.tiers):
