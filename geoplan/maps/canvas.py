@@ -1235,6 +1235,9 @@ def _tiered_plan_sites(plan: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(s[cols].reset_index(drop=True), geometry="geometry", crs=s.crs)
 
 
+#: Ring of an existing site whose load a capacitated plan shows.
+LOAD_RING = "#6a3d9a"
+
 #: Colour and marker size of each tier of a tiered plan (top first; more tiers: the last).
 TIER_STYLE = (("#67001f", 26), ("#d6604d", 20), ("#4393c3", 15), ("#1b7837", 10),
               ("#542788", 8))
@@ -1318,7 +1321,9 @@ def add_tiers(canvas: MapCanvas, plan: Any, *,
 def add_plan(canvas: MapCanvas, plan: Any, *, candidates: gpd.GeoDataFrame | None = None,
              facilities: gpd.GeoDataFrame | None = None,
              vocabulary: Vocabulary | None = None) -> list[str]:
-    """Draw a plan's new sites (magenta stars) and upgraded facilities (+beds, orange ring).
+    """Draw a plan's new sites (magenta stars) and upgraded facilities (+beds, orange ring);
+    for a capacitated plan each site's capacity, people served and share used in its popup,
+    and its existing sites' loads as a layer of their own.
 
     Both layers join the "after" side of the before/after switch.
 
@@ -1353,6 +1358,7 @@ def add_plan(canvas: MapCanvas, plan: Any, *, candidates: gpd.GeoDataFrame | Non
             extra.append((canvas.t("cost"), num(row["cost"], 1)))
         if float(row["beds_added"] or 0) > 0:
             extra.append((canvas.t("beds_added"), num(row["beds_added"])))
+        extra += _load_rows(canvas, row)
         html = _facility_popup(canvas, row.drop(labels=["beds"], errors="ignore"), vocab, extra)
         feats.append(feature(geoms[i], {"_i": "new", "_p": html, "_t": str(row["name"])}))
     name = canvas.t("new_sites", n=len(new))
@@ -1380,7 +1386,39 @@ def add_plan(canvas: MapCanvas, plan: Any, *, candidates: gpd.GeoDataFrame | Non
         _add_layer(canvas, GeoLayer(name, feats, icons=icons), legend, "after",
                    key="plan:upgraded")
         made.append(name)
+    kept = np.flatnonzero(sites["status"].to_numpy() == "existing")
+    if len(kept) and "served" in sites.columns:
+        # a capacitated plan: who each existing site serves, against its capacity
+        feats = []
+        for i in kept:
+            row = sites.iloc[i]
+            html = _facility_popup(canvas, row, vocab, _load_rows(canvas, row))
+            use = float(row["use"]) if pd.notna(row["use"]) else math.nan
+            feats.append(feature(geoms[i], {
+                "_c": {"radius": 11, "color": LOAD_RING, "weight": 3, "fill": False},
+                "_p": html, "_t": f"{row['name']}: {num(row['served'])} / "
+                                  f"{num(row['capacity'])}"
+                                  + (f" ({use:.0%})" if math.isfinite(use) else "")}))
+        name = canvas.t("loads", n=len(kept))
+        legend = (f"<div><span style='display:inline-block;width:12px;height:12px;"
+                  f"border:3px solid {LOAD_RING};border-radius:50%;margin-right:6px'></span>"
+                  f"{esc(name)}</div>")
+        _add_layer(canvas, GeoLayer(name, feats), legend, "after", key="plan:loads")
+        made.append(name)
     return made
+
+
+def _load_rows(canvas: MapCanvas, row: pd.Series) -> list[tuple[str, str]]:
+    """A capacitated plan's site: its capacity, the people it serves and the share used,
+    as the model assigned them (none for other plans)."""
+    if "served" not in row.index or pd.isna(row.get("served")):
+        return []
+    out = [(canvas.t("served"), num(row["served"]))]
+    if pd.notna(row.get("capacity")):
+        out.insert(0, (canvas.t("capacity"), num(row["capacity"])))
+    if pd.notna(row.get("use")):
+        out.append((canvas.t("use"), f"{float(row['use']):.0%}"))
+    return out
 
 
 # --------------------------------------------------------------------------- finishing

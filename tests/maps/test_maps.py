@@ -249,3 +249,26 @@ def test_units_table_needs_a_code_column() -> None:
     with pytest.raises(GeoplanInputError, match="admin_code"):
         maps.add_units(maps.new_map(d.region.boundaries), d.region.boundaries,
                        pd.DataFrame({"x": [1]}))
+
+
+def test_a_capacitated_plan_shows_each_sites_load() -> None:
+    """Capacity, people served and share used, as the plan assigned them: in the new
+    site's popup, and a layer of the existing sites' loads (after the plan)."""
+    d = demo()
+    cand = d.region.candidates
+    sites = gpd.GeoDataFrame({
+        "site_id": ["S0001", "H001"], "status": ["new", "existing"],
+        "beds_added": [0.0, 0.0], "capacity": [5000.0, 8000.0],
+        "served": [4000.0, 8000.0], "use": [0.8, 1.0]},
+        geometry=[cand.geometry.iloc[0], d.region.facilities.geometry.iloc[0]], crs=cand.crs)
+    plan = Plan(model="capacitated_max_covering", selected=np.array([0]),
+                existing=np.array([0]), status="optimal", objective=1.0, bound=1.0, gap=0.0,
+                solver="x", build_s=0, solve_s=0, sites=sites)
+    canvas = maps.new_map(cand, title="t", lang="en", basemap="none")
+    made = maps.add_plan(canvas, plan, candidates=cand, facilities=d.region.facilities)
+    assert "Plan: people served by existing sites (1)" in made
+    [load] = _features(_layer(canvas, "Plan: people served by existing sites (1)"))
+    assert "8,000" in load["properties"]["_p"] and "100%" in load["properties"]["_p"]
+    [new] = _features(_layer(canvas, made[0]))
+    assert "4,000" in new["properties"]["_p"] and "80%" in new["properties"]["_p"]
+    assert "plan:loads" in canvas.toggle["after"]
