@@ -42,6 +42,7 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 import geoplan.optimize as gopt
+from geoplan.optimize.balanced_median import balanced_p_median
 
 __all__ = [
     "GAPS", "KINDS", "MODELS", "SIZES", "SOLVERS", "TIME_LIMITS", "Case", "OracleError",
@@ -55,9 +56,12 @@ SOLVERS = ("cbc", "highs")
 TIME_LIMITS = (0.002, 0.01, 0.05, 0.2, 0.5, 1.0, None)
 #: Relative gap options (None: prove optimality).
 GAPS = (None, None, 0.01, 0.05, 0.2)
-#: Models under test (``tradeoff`` is :func:`geoplan.optimize.tradeoff_curve`).
+#: Models under test (``tradeoff`` is :func:`geoplan.optimize.tradeoff_curve`,
+#: ``balanced_p_median`` :func:`geoplan.optimize.balanced_median.balanced_p_median`, not
+#: exported from :mod:`geoplan.optimize`).
 MODELS = ("max_covering", "set_covering", "p_median", "p_center", "tradeoff", "beds",
-          "function_centres", "capacitated_max_covering", "balanced_covering")
+          "function_centres", "capacitated_max_covering", "balanced_covering", "tiered",
+          "balanced_p_median")
 #: Instance sizes: ``small`` (brute-force oracle), ``mid`` and ``large`` (MILP oracle;
 #: large ones make the MILPs branch) and ``issue`` (maximal covering only: the
 #: 4,000 x 150, radius 0.2, p = 6 class of the bug report; see :func:`issue_case`).
@@ -682,6 +686,7 @@ class PMedian:
         count = np.zeros(nv)
         count[self.cand] = 1.0
         rows = [(assign, 1.0, 1.0), (link, -np.inf, 0.0), (count[None, :], self.p, self.p)]
+        rows += self._site_rows(lo, hi, nv)
         integ = np.r_[np.ones(m), np.zeros(npairs + nz)]
         x = _milp(cost, integ, lo, hi, rows, time_limit)
         if x is None:
@@ -690,6 +695,11 @@ class PMedian:
         if self._broken(sel):
             raise OracleError(f"oracle plan infeasible: {self._broken(sel)}")
         return [_agree(self.value(sel), float(cost @ x), "p-median")]
+
+    def _site_rows(self, lo: NDArray[np.float64], hi: NDArray[np.float64],
+                   nv: int) -> list[tuple[Any, Any, Any]]:
+        """Rules on the site variables (``x[:m]``) of subclasses: bounds, extra rows."""
+        return []
 
 
 def _gen_p_median(rng: np.random.Generator, size: str) -> tuple[PMedian, str]:
@@ -1495,6 +1505,488 @@ def _gen_balanced_covering(rng: np.random.Generator, size: str
             f"{shape} site_zones={sz.tolist()} zone_min={zmin}")
 
 
+# ----------------------------------------------------------------------------- tiered plans
+
+
+@dataclass
+class Tiered:
+    """:func:`geoplan.optimize.tiered_plan`: sites assigned to tiers, referral between tiers.
+
+    The rules, as the module docstring of :mod:`geoplan.optimize.tiered` states them: a
+    site runs at one tier at most (``tier[j]`` in 0..L, 0 = none); counts per tier
+    (existing included) within their bounds; an existing site of tier ``e`` runs at a
+    tier in 1..e; a site takes only the tiers ``allowed`` (and its costs, NaN = not)
+    give it, an existing site its own tier always; a tier-``k`` site with a referral
+    matrix has a site ``j'`` with ``R[k][j, j']`` running at a tier above ``k``; budget;
+    per-tier coverage floors; forced sites run, closed ones do not. A row is covered at
+    tier ``k`` when a site running at tier ``k`` or above covers it in ``C[k]``.
+    """
+
+    C: list[NDArray[np.bool_]]                   # per tier, (rows, sites)
+    w: NDArray[np.float64]
+    counts: list[int | tuple[int, int]]
+    R: list[NDArray[np.bool_] | None]            # per tier, (sites, sites); R[0] None
+    e: NDArray[np.int64]                         # tier today (0: none)
+    A: NDArray[np.bool_] | None                  # (sites, tiers) allowed
+    alpha: NDArray[np.float64] | None            # tier weights
+    objective: str
+    costs: NDArray[np.float64] | None            # (sites, tiers), NaN = not allowed
+    budget: float | None
+    min_share: list[float | None] | None
+    force_open: list[int]
+    force_closed: list[int]
+    sparse_input: bool
+    model = "tiered"
+    accepts_gap = True
+
+    @property
+    def sense(self) -> str:
+        """Most weighted coverage, or least cost."""
+        return "max" if self.objective == "coverage" else "min"
+
+    @property
+    def L(self) -> int:  # noqa: N802 - the number of tiers, as in the maths
+        return len(self.C)
+
+    @property
+    def m(self) -> int:
+        return int(self.C[0].shape[1])
+
+    @property
+    def bounds(self) -> list[tuple[int, int]]:
+        return [(c, c) if isinstance(c, int) else (int(c[0]), int(c[1])) for c in self.counts]
+
+    @property
+    def may(self) -> NDArray[np.bool_]:
+        """``(sites, tiers + 1)``: which tiers (column 0 = none) each site may take."""
+        m, L = self.m, self.L
+        ok = np.ones((m, L), bool) if self.A is None else self.A.copy()
+        if self.costs is not None:
+            ok &= ~np.isnan(self.costs)
+        ok[self.force_closed] = False
+        none = np.ones(m, bool)
+        none[self.force_open] = False
+        for j in np.flatnonzero(self.e > 0):
+            ej = int(self.e[j])
+            ok[j, ej - 1] = True                       # its own tier, whatever is given
+            ok[j, ej:] = False                         # never down
+            none[j] = False                            # never closed
+        return np.c_[none, ok]
+
+    @property
+    def cost0(self) -> NDArray[np.float64]:
+        """``(sites, tiers + 1)`` cost of each choice (none: 0; own tier: 0; NaN: 0)."""
+        c = np.zeros((self.m, self.L)) if self.costs is None else np.nan_to_num(self.costs)
+        c = c.copy()
+        for j in np.flatnonzero(self.e > 0):
+            c[j, self.e[j] - 1] = 0.0
+        return np.c_[np.zeros(self.m), c]
+
+    @property
+    def _tol(self) -> float:
+        return 1e-9 * max(1.0, float(self.w.sum()))
+
+    def _covered(self, T: NDArray[np.int64]) -> list[NDArray[np.bool_]]:  # noqa: N803
+        """Per tier, ``(plans, rows)``: covered at that tier by sites at it or above."""
+        out = []
+        for k in range(self.L):
+            up = ((T > 0) & (T <= k + 1)).astype(np.int32)
+            out.append((up @ self.C[k].T.astype(np.int32)) > 0)
+        return out
+
+    def _ok_and_values(self, T: NDArray[np.int64]  # noqa: N803
+                       ) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+        """Per plan (rows of ``T``): whether it keeps every rule, and its objective."""
+        m = self.m
+        ok = self.may[np.arange(m)[None, :], T].all(axis=1)
+        for k, (lo, hi) in enumerate(self.bounds):
+            cnt = (T == k + 1).sum(axis=1)
+            ok &= (cnt >= lo) & (cnt <= hi)
+        for k in range(1, self.L):
+            Rk = self.R[k]  # noqa: N806
+            if Rk is None:
+                continue
+            upper = ((T > 0) & (T <= k)).astype(np.int32)
+            reach = (upper @ Rk.T.astype(np.int32)) > 0      # [plan, j]: a j' above in reach
+            ok &= ~((T == k + 1) & ~reach).any(axis=1)
+        spent = self.cost0[np.arange(m)[None, :], T].sum(axis=1)
+        if self.budget is not None:
+            ok &= spent <= self.budget + 1e-9
+        alpha = np.ones(self.L) if self.alpha is None else self.alpha
+        shares = [None] * self.L if self.min_share is None else self.min_share
+        cover = np.zeros(len(T))
+        for k, cov in enumerate(self._covered(T)):
+            people = cov.astype(float) @ self.w
+            if shares[k] is not None:
+                ok &= people >= shares[k] * float(self.w.sum()) - self._tol
+            cover += alpha[k] * people
+        return ok, (cover if self.objective == "coverage" else spent)
+
+    def value(self, tier: NDArray[np.int64]) -> float:
+        """Objective of one plan (weighted coverage, or cost)."""
+        return float(self._ok_and_values(tier[None, :])[1][0])
+
+    def _broken(self, tier: NDArray[np.int64]) -> str | None:
+        if tier.shape != (self.m,) or tier.min(initial=0) < 0 or tier.max(initial=0) > self.L:
+            return f"tiers {tier.tolist()} are not one of 0..{self.L} per site"
+        if not self._ok_and_values(tier[None, :])[0][0]:
+            return f"the plan's tiers {tier.tolist()} break a rule"
+        return None
+
+    def call(self, solver: str, time_limit: float | None, gap: float | None) -> Any:
+        """Run the model."""
+        def mat(x: NDArray[np.bool_] | None) -> Any:
+            return None if x is None else sparse.csr_matrix(x) if self.sparse_input else x
+        return gopt.tiered_plan(
+            [mat(c) for c in self.C], self.w, counts=self.counts,
+            referral=[mat(r) for r in self.R], existing_tier=self.e, allowed=self.A,
+            tier_weights=self.alpha, objective=self.objective, costs=self.costs,
+            budget=self.budget, min_share=self.min_share, force_open=self.force_open,
+            force_closed=self.force_closed, solver=solver, time_limit=time_limit, gap=gap)
+
+    def read(self, plan: Any) -> list[Outcome]:
+        """Read the plan's tier per site, valued here."""
+        tier = np.asarray(plan.details.get("tier", np.zeros(self.m)), np.int64).ravel()
+        broken = self._broken(tier)
+        value = math.nan if tier.shape != (self.m,) else self.value(tier)
+        return [_outcome(plan, value, broken)]
+
+    def brute(self) -> list[float | None]:
+        """Every assignment of sites to tiers 0..L, vectorised."""
+        T = np.array(list(itertools.product(range(self.L + 1), repeat=self.m)),  # noqa: N806
+                     np.int64).reshape(-1, self.m)
+        ok, val = self._ok_and_values(T)
+        if not ok.any():
+            return [None]
+        return [float(val[ok].max() if self.sense == "max" else val[ok].min())]
+
+    def milp(self, time_limit: float | None = None) -> list[float | None]:
+        """Unreduced MILP: binary x per site and tier, y in [0, 1] per row and tier."""
+        m, L, n = self.m, self.L, self.w.size
+        nx = m * L
+        nv = nx + n * L
+
+        def xi(j: Any, k: Any) -> Any:
+            return np.asarray(j) * L + k
+
+        may = self.may
+        lo, hi = np.zeros(nv), np.ones(nv)
+        hi[:nx] = may[:, 1:].ravel().astype(float)
+        rows: list[tuple[Any, Any, Any]] = []
+        one = sparse.csr_matrix((np.ones(nx), (np.repeat(np.arange(m), L), np.arange(nx))),
+                                shape=(m, nv))
+        rows.append((one, (~may[:, 0]).astype(float), np.ones(m)))   # 1 when it must run
+        for k, (lo_k, hi_k) in enumerate(self.bounds):
+            e = np.zeros(nv)
+            e[xi(np.arange(m), k)] = 1.0
+            rows.append((e[None, :], float(lo_k), float(hi_k)))
+        for k in range(L):                     # y_ik <= sum_{j covers i} sum_{l <= k} x_jl
+            r, c = np.nonzero(self.C[k])
+            rr = np.concatenate([r] * (k + 1))
+            cc = np.concatenate([xi(c, up) for up in range(k + 1)])
+            A = sparse.csr_matrix((np.r_[-np.ones(rr.size), np.ones(n)],  # noqa: N806
+                                   (np.r_[rr, np.arange(n)], np.r_[cc, nx + k * n + np.arange(n)])),
+                                  shape=(n, nv))
+            rows.append((A, -np.inf, np.zeros(n)))
+        for k in range(1, L):                  # x_jk <= sum_{j' in reach} sum_{l < k} x_j'l
+            Rk = self.R[k]  # noqa: N806
+            if Rk is None:
+                continue
+            r, c = np.nonzero(Rk)
+            rr = np.concatenate([r] * k)
+            cc = np.concatenate([xi(c, up) for up in range(k)])
+            A = sparse.csr_matrix((np.r_[-np.ones(rr.size), np.ones(m)],  # noqa: N806
+                                   (np.r_[rr, np.arange(m)], np.r_[cc, xi(np.arange(m), k)])),
+                                  shape=(m, nv))
+            rows.append((A, -np.inf, np.zeros(m)))
+        spend = np.r_[self.cost0[:, 1:].ravel(), np.zeros(n * L)]
+        if self.budget is not None:
+            rows.append((spend[None, :], -np.inf, self.budget))
+        shares = [None] * L if self.min_share is None else self.min_share
+        for k, s in enumerate(shares):
+            if s is not None:
+                e = np.zeros(nv)
+                e[nx + k * n:nx + (k + 1) * n] = self.w
+                rows.append((e[None, :], s * float(self.w.sum()) - self._tol, np.inf))
+        if self.objective == "coverage":
+            alpha = np.ones(L) if self.alpha is None else self.alpha
+            cost = np.r_[np.zeros(nx), -np.concatenate([alpha[k] * self.w for k in range(L)])]
+        else:
+            cost = spend
+        x = _milp(cost, np.r_[np.ones(nx), np.zeros(n * L)], lo, hi, rows, time_limit)
+        if x is None:
+            return [None]
+        X = x[:nx].reshape(m, L) > 0.5  # noqa: N806
+        tier = np.where(X.any(axis=1), X.argmax(axis=1) + 1, 0).astype(np.int64)
+        if self._broken(tier):
+            raise OracleError(f"oracle plan infeasible: {self._broken(tier)}")
+        claimed = -float(cost @ x) if self.objective == "coverage" else float(cost @ x)
+        return [_agree(self.value(tier), claimed, "tiered plan")]
+
+
+def _tier_counts(rng: np.random.Generator, m: int, L: int,  # noqa: N803
+                 ) -> tuple[NDArray[np.int64], list[int | tuple[int, int]]]:
+    """Existing tiers, and counts around those of a reference plan.
+
+    The reference plan keeps the existing sites at their tiers and has about a sixth, a
+    third, a half of 70 % of the sites per tier (1-2 top sites when there are tiers
+    below): the counts alone can hold; other rules may still break them.
+    """
+    e = np.zeros(m, np.int64)
+    if rng.random() < 0.5:
+        ex = rng.choice(m, int(rng.integers(1, min(3, m - 1) + 1)), replace=False)
+        e[ex] = rng.integers(1, L + 1, ex.size)
+    ref = e.copy()
+    for k in range(L):
+        size_k = (int(rng.integers(1, 3)) if k == 0 and L > 1 else int(rng.integers(
+            1, max(1, round(0.7 * m * (k + 1) / (L * (L + 1) / 2))) + 1)))
+        free = np.flatnonzero(ref == 0)
+        add = min(free.size, max(0, size_k - int((ref == k + 1).sum())))
+        ref[rng.choice(free, add, replace=False)] = k + 1
+    counts: list[int | tuple[int, int]] = []
+    for k in range(L):
+        c = int((ref == k + 1).sum())
+        counts.append(c if rng.random() < 0.35 else
+                      (max(0, c - int(rng.integers(0, 3))), c + int(rng.integers(0, 3))))
+    return e, counts
+
+
+def _tier_money(rng: np.random.Generator, m: int, L: int, objective: str,  # noqa: N803
+                ) -> tuple[NDArray[np.float64] | None, float | None, list[float | None] | None]:
+    """Costs (higher tiers dearer, NaN = not allowed), a budget and coverage targets."""
+    costs = budget = None
+    if objective == "cost" or rng.random() < 0.4:
+        costs = (rng.integers(0, 6, (m, L)) + 3 * (L - np.arange(L))[None, :]).astype(float)
+        costs[rng.random((m, L)) < 0.1] = np.nan
+        if objective == "coverage" and rng.random() < 0.75:
+            budget = float(rng.integers(0, int(np.nansum(costs) / 2) + 2))
+    min_share: list[float | None] | None = None
+    if objective == "cost":
+        min_share = [float(rng.choice([0.1, 0.2, 0.4, 0.6, 0.8])) if rng.random() < 0.6
+                     else None for _ in range(L)]
+    elif rng.random() < 0.2:
+        min_share = [float(rng.choice([0.1, 0.2, 0.3])) if rng.random() < 0.5 else None
+                     for _ in range(L)]
+    return costs, budget, min_share
+
+
+def _tier_site_rules(rng: np.random.Generator, e: NDArray[np.int64],
+                     A: NDArray[np.bool_] | None,  # noqa: N803
+                     costs: NDArray[np.float64] | None, L: int,  # noqa: N803
+                     ) -> tuple[list[int], list[int]]:
+    """Draw a closed site, and a forced one that may take a tier (else an input error)."""
+    new = np.flatnonzero(e == 0)
+    force_open: list[int] = []
+    force_closed: list[int] = []
+    if new.size and rng.random() < 0.2:
+        force_closed = [int(rng.choice(new))]
+    free = np.setdiff1d(new, force_closed)
+    if free.size and rng.random() < 0.2:
+        j = int(rng.choice(free))
+        may = np.ones(L, bool) if A is None else A[j].copy()
+        if costs is not None:
+            may &= ~np.isnan(costs[j])
+        if may.any():
+            force_open = [j]
+    return force_open, force_closed
+
+
+def _gen_tiered(rng: np.random.Generator, size: str) -> tuple[Tiered, str]:
+    L = int(rng.choice([1, 2, 2, 3, 3]))  # noqa: N806
+    if size == "small":                      # at most ~20,000 assignments to enumerate
+        top = max(m for m in range(2, 9) if (L + 1) ** m <= 20_000)
+        n, m = int(rng.integers(3, 31)), int(rng.integers(2, top + 1))
+    else:
+        n, m = _pick(rng, size, n=(0, 0, 40, 150, 80, 200), m=(0, 0, 10, 22, 16, 28))
+    D, S = _random_points(rng, n, m)
+    d = _dist(D, S)
+    per_row = float(rng.uniform(0.6, 2.5))
+    geo = size != "large" or rng.random() < 0.5
+    C = []
+    for _ in range(L):                       # the lowest tier first, the top's reach widest
+        if geo:
+            C.append(d <= math.sqrt(per_row / (m * math.pi)))
+        else:                                # random sets: weak LP bounds, the MILP branches
+            C.append((C[-1] if C else np.zeros((n, m), bool)) | (rng.random((n, m))
+                                                                 < per_row / (2 * m)))
+        per_row *= float(rng.uniform(1.5, 3.0))
+    C = C[::-1]
+    kind = str(rng.choice(["integral", "fractional"]))
+    w = _weights(rng, n, kind, zeros=True)
+    e, counts = _tier_counts(rng, m, L)
+    ds = _dist(S, S)
+    R: list[NDArray[np.bool_] | None] = [None]
+    for _ in range(1, L):
+        if rng.random() < 0.5:
+            R.append((ds <= math.sqrt(float(rng.uniform(2.0, 6.0)) / (m * math.pi)))
+                     & (rng.random((m, m)) < 0.9))
+        else:
+            R.append(None)
+    A = rng.random((m, L)) < 0.75 if rng.random() < 0.35 else None
+    alpha = rng.integers(0, 4, L).astype(float) if rng.random() < 0.4 else None
+    objective = "cost" if rng.random() < 0.3 else "coverage"
+    costs, budget, min_share = _tier_money(rng, m, L, objective)
+    force_open, force_closed = _tier_site_rules(rng, e, A, costs, L)
+    inst = Tiered(C, w, counts, R, e, A, alpha, objective, costs, budget, min_share,
+                  force_open, force_closed, bool(rng.random() < 0.5))
+    return inst, (f"n={n} m={m} tiers={L} {'radius' if geo else 'random sets'} "
+                  f"weights={kind} counts={counts} "
+                  f"referral={[r is not None for r in R]} existing_tier={e.tolist()} "
+                  f"allowed={'random' if A is not None else 'all'} "
+                  f"tier_weights={None if alpha is None else alpha.tolist()} "
+                  f"objective={objective} costs={'yes' if costs is not None else 'no'} "
+                  f"budget={budget} min_share={min_share} force_open={force_open} "
+                  f"force_closed={force_closed}")
+
+
+# ----------------------------------------------------------------------------- balanced p-median
+
+
+@dataclass
+class BalancedPMedian(PMedian):
+    """:func:`geoplan.optimize.balanced_median.balanced_p_median` with site rules.
+
+    The p-median with least and most open sites (existing included) per zone, forced and
+    closed sites and most new sites per unit.
+    """
+
+    site_zone: NDArray[np.object_] = None  # type: ignore[assignment]
+    row_zone: NDArray[np.object_] = None  # type: ignore[assignment]
+    zone_min: int | dict[str, int] | None = None
+    zone_max: int | dict[str, int] | None = None
+    force_open: list[int] = None  # type: ignore[assignment]
+    force_closed: list[int] = None  # type: ignore[assignment]
+    unit_cap: int | None = None
+    site_unit: NDArray[np.object_] | None = None
+    model = "balanced_p_median"
+
+    def _zone_rules(self) -> tuple[dict[str, int], dict[str, int]]:
+        zones = sorted(set(self.site_zone.tolist()))
+
+        def per(v: int | dict[str, int] | None) -> dict[str, int]:
+            return {} if v is None else dict.fromkeys(zones, v) if isinstance(v, int) else v
+        return per(self.zone_min), per(self.zone_max)
+
+    def _keep(self, pool: NDArray[np.intp], combos: NDArray[np.intp]) -> NDArray[np.bool_]:
+        """Per combination of ``pool`` columns: whether the zone and site rules hold."""
+        ok = np.ones(len(combos), bool)
+        chosen = pool[combos]                                   # (combos, p) columns
+        for j in self.force_open:
+            ok &= (chosen == j).any(axis=1)
+        mins, maxs = self._zone_rules()
+        for z in sorted(set(mins) | set(maxs)):
+            have = int((self.site_zone[self.existing] == z).sum()) + (
+                self.site_zone[chosen] == z).sum(axis=1)
+            ok &= (have >= mins.get(z, 0)) & (have <= maxs.get(z, np.iinfo(np.int64).max))
+        if self.unit_cap is not None:
+            assert self.site_unit is not None
+            for u in sorted(set(self.site_unit[self.cand].tolist())):
+                ok &= (self.site_unit[chosen] == u).sum(axis=1) <= self.unit_cap
+        return ok
+
+    def _broken(self, sel: NDArray[np.intp]) -> str | None:
+        why = super()._broken(sel)
+        if why:
+            return why
+        if np.intersect1d(sel, self.force_closed).size:
+            return f"opens closed sites {np.intersect1d(sel, self.force_closed).tolist()}"
+        if not self._keep(sel, np.arange(sel.size)[None, :])[0]:
+            return "the open sites break a zone rule, a forced site or a unit cap"
+        return None
+
+    def call(self, solver: str, time_limit: float | None, gap: float | None) -> Any:
+        """Run the model (no price of balance: the oracle does not check it)."""
+        return balanced_p_median(
+            self.times, self.w, self.p, site_zone=self.site_zone, zone_min_sites=self.zone_min,
+            zone_max_sites=self.zone_max, row_zone=self.row_zone, existing=self.existing,
+            unassigned_time=self.unassigned, price_of_balance=False,
+            force_open=self.force_open, force_closed=self.force_closed,
+            max_new_per_unit=self.unit_cap,
+            site_unit=self.site_unit if self.unit_cap is not None else None,
+            solver=solver, time_limit=time_limit, gap=gap)
+
+    def brute(self) -> list[float | None]:
+        """Every p-set of the candidates not closed that keeps the rules."""
+        pool, pos = np.setdiff1d(self.cand, self.force_closed).astype(np.intp), self.w > 0
+        if self.p > pool.size:
+            return [None]
+        combos = _combos(pool.size, self.p)
+        combos = combos[self._keep(pool, combos)]
+        base = _near(self.t, self.existing)[pos]
+        tc = self.t[pos][:, pool]
+        best = math.inf
+        step = max(1, 2_000_000 // max(1, int(pos.sum()) * max(self.p, 1)))
+        for a in range(0, len(combos), step):
+            cc = combos[a:a + step]
+            near = (np.broadcast_to(base[None, :], (len(cc), base.size)) if self.p == 0
+                    else np.minimum(base[None, :], tc[:, cc].min(axis=2).T))
+            best = min(best, float((self._row_cost(near) @ self.w[pos]).min()))
+        return [best if math.isfinite(best) else None]
+
+    def _site_rows(self, lo: NDArray[np.float64], hi: NDArray[np.float64],
+                   nv: int) -> list[tuple[Any, Any, Any]]:
+        lo[self.force_open] = 1.0
+        hi[self.force_closed] = 0.0
+        m = self.t.shape[1]
+        rows: list[tuple[Any, Any, Any]] = []
+        mins, maxs = self._zone_rules()
+        for z in sorted(set(mins) | set(maxs)):           # open sites, existing (fixed) too
+            e = np.zeros(nv)
+            e[:m] = (self.site_zone == z).astype(float)
+            rows.append((e[None, :], float(mins.get(z, 0)), float(maxs.get(z, np.inf))))
+        if self.unit_cap is not None:
+            assert self.site_unit is not None
+            for u in sorted(set(self.site_unit[self.cand].tolist())):
+                e = np.zeros(nv)
+                e[self.cand[self.site_unit[self.cand] == u]] = 1.0
+                rows.append((e[None, :], -np.inf, float(self.unit_cap)))
+        return rows
+
+
+def _gen_balanced_p_median(rng: np.random.Generator, size: str
+                           ) -> tuple[BalancedPMedian, str]:
+    base, shape = _gen_p_median(rng, size)
+    m, n = base.t.shape[1], base.t.shape[0]
+    if base.unassigned is None and rng.random() < 0.6:
+        # without unassigned_time p sites often leave a row unreached (infeasible before
+        # any zone rule); a penalty keeps more instances for the zone rules to shape
+        base.unassigned = round(float(np.max(base.t[np.isfinite(base.t)])) * 1.5, 1)
+        shape = shape.replace("unassigned_time=None", f"unassigned_time={base.unassigned}")
+    names = np.array([f"z{k}" for k in range(int(rng.integers(2, 5)))], dtype=object)
+    sz = names[rng.integers(0, names.size, m)]
+    rz = names[rng.integers(0, names.size, n)]
+    present = sorted(set(sz.tolist()))
+
+    def rule(ints: tuple[int, int]) -> int | dict[str, int] | None:
+        r = rng.random()
+        if r < 0.3:
+            return None
+        if r < 0.6:
+            return int(rng.integers(*ints))
+        zs = rng.choice(present, int(rng.integers(1, len(present) + 1)), replace=False)
+        return {str(z): int(rng.integers(*ints)) for z in zs}
+    # about an even share of the open sites per zone: rules that bind, mostly feasible
+    per_zone = (base.p + base.existing.size) / len(present)
+    zmin = rule((max(0, math.floor(per_zone) - 1), math.floor(per_zone) + 1))
+    zmax = rule((math.ceil(per_zone), math.ceil(per_zone) + 2))
+    cand = base.cand
+    closed = ([int(j) for j in rng.choice(cand, min(cand.size, int(rng.integers(1, 3))),
+                                          replace=False)] if rng.random() < 0.25 else [])
+    free = np.setdiff1d(cand, closed)
+    forced = ([int(rng.choice(free))] if base.p >= 1 and free.size and rng.random() < 0.2
+              else [])
+    cap = su = None
+    if rng.random() < 0.2:
+        cap = int(rng.integers(1, 4))
+        su = np.array([f"u{k}" for k in rng.integers(0, 3, m)], dtype=object)
+    inst = BalancedPMedian(base.t, base.times, base.w, base.existing, base.p, base.unassigned,
+                           site_zone=sz, row_zone=rz, zone_min=zmin, zone_max=zmax,
+                           force_open=forced, force_closed=closed, unit_cap=cap, site_unit=su)
+    return inst, (f"{shape} site_zone={sz.tolist()} zone_min={zmin} zone_max={zmax} "
+                  f"force_open={forced} force_closed={closed} max_new_per_unit={cap} "
+                  f"site_unit={None if su is None else su.tolist()}")
+
+
 # ----------------------------------------------------------------------------- cases
 
 
@@ -1508,6 +2000,8 @@ _GENERATORS: dict[str, Callable[[np.random.Generator, str], tuple[Any, str]]] = 
     "function_centres": _gen_function_centres,
     "capacitated_max_covering": _gen_capacitated_max_covering,
     "balanced_covering": _gen_balanced_covering,
+    "tiered": _gen_tiered,
+    "balanced_p_median": _gen_balanced_p_median,
 }
 
 
