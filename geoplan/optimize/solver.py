@@ -247,6 +247,7 @@ class _Config:
     msg: bool
     path: str | None = None            # CBC executable
     pulp_solver: Any = None            # the user's object for kind "pulp"
+    presolve: bool = True              # HiGHS: off to confirm an "infeasible" (see below)
 
 
 def _check_limits(time_limit: Any, gap: Any) -> None:
@@ -586,6 +587,8 @@ def _highs_run_model(mf: MatrixForm, cfg: _Config, start: tuple[Any, Any] | None
     else:
         h = new_highs(cfg.threads, cfg.msg)
     h.passModel(_highs_model(mf))
+    if not cfg.presolve:
+        h.setOptionValue("presolve", "off")
     h.setOptionValue("mip_rel_gap", 0.0 if cfg.gap is None else float(cfg.gap))
     if cfg.time_limit is not None:
         h.setOptionValue("time_limit", float(cfg.time_limit))
@@ -702,6 +705,18 @@ def _solve_highs(prob: pulp.LpProblem, cfg: _Config, warm_start: bool) -> SolveI
         st = UNBOUNDED
     else:
         st = FEASIBLE if has_sol else NOT_SOLVED
+    if st == INFEASIBLE and cfg.presolve and mf.is_mip:
+        # HiGHS 1.16's presolve called feasible tiered models (referral rows) infeasible;
+        # the same model without presolve, and CBC, solve them (tests/stress_cases.py,
+        # seeds 1460464040 mid, 633762098 and 1591589091 large): "infeasible" stands only
+        # when HiGHS says it again without presolve, in the time left
+        left = None if cfg.time_limit is None else cfg.time_limit - (time.perf_counter() - t0)
+        if left is not None and left <= 0.01:
+            return _finish(prob, NOT_SOLVED, math.nan, math.nan, name + " (infeasible by "
+                           "presolve, not confirmed in the time left)", solve_s)
+        log.debug("HiGHS says infeasible: confirming without presolve")
+        again = _solve_highs(prob, replace(cfg, presolve=False, time_limit=left), warm_start)
+        return replace(again, solve_s=time.perf_counter() - t0)
     if has_sol:
         for v, x in zip(mf.variables, raw["x"].tolist(), strict=True):
             v.varValue = x

@@ -301,3 +301,15 @@ def test_gis_door_names_tiers_statuses_and_referral_targets():
     with pytest.raises(GeoplanInputError, match="not a site of this plan"):
         tiered_plan_from_problems([drive, walk], [30, 15], counts=[1, 1],
                                   force_open=["nope"])
+
+
+@pytest.mark.parametrize("seed, size, limit, gap", [(1460464040, "mid", None, None),
+                                                     (1591589091, "large", None, 0.2)])
+def test_highs_presolve_infeasible_is_confirmed_without_presolve(seed, size, limit, gap):
+    """HiGHS 1.16's presolve called these feasible tiered models (with referral)
+    infeasible; CBC and HiGHS without presolve solve them. The solver layer confirms an
+    "infeasible" without presolve, so the plan is the oracle's optimum."""
+    import stress_cases as s
+    case = s.gen_case("tiered", seed, size)
+    assert case.optima[0] is not None                # feasible, by the unreduced MILP
+    assert s.run_and_check(case, "highs", limit, gap) == []
