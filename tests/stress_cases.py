@@ -1444,10 +1444,15 @@ class BalancedCovering(MaxCovering):
         if why:
             return why
         cols = np.union1d(self.cover.existing, sel).astype(np.intp)
-        for z in sorted(set(self.site_zone.tolist())):
+        for z in self._zones():
             if int((self.site_zone[cols] == z).sum()) < self.zone_min:
                 return f"zone {z} has fewer than {self.zone_min} open sites"
         return None
+
+    def _zones(self) -> list[Any]:
+        """Every zone, of the sites and of the demand: a zone minimum holds in each (a
+        zone with people but no site cannot meet one)."""
+        return sorted(set(self.site_zone.tolist()) | set(self.row_zone.tolist()))
 
     def call(self, solver: str, time_limit: float | None, gap: float | None) -> Any:
         """Run the model."""
@@ -1482,7 +1487,7 @@ class BalancedCovering(MaxCovering):
             rows.append((is_c[None, :], -np.inf, float(p)))
         if self.budget is not None:
             rows.append(((is_c * np.r_[c.costs, np.zeros(n)])[None, :], -np.inf, self.budget))
-        for z in sorted(set(self.site_zone.tolist())):
+        for z in self._zones():
             in_z = np.r_[(self.site_zone == z).astype(float), np.zeros(n)]
             rows.append((in_z[None, :], float(self.zone_min), np.inf))
         x = _milp(cost, np.r_[np.ones(m), np.zeros(n)], lo, np.ones(m + n), rows, time_limit)

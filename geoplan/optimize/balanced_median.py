@@ -21,9 +21,13 @@ below the cap; :math:`e_z` existing sites in zone :math:`z`. Variables :math:`y_
     m_z \le e_z + \sum_{j: z(j) = z} y_j \le M_z,\qquad u_i = 0 \text{ where } c_i = \infty.
 
 With :math:`y` integral some optimal :math:`x, u` are (each row takes its nearest open
-site or its cap), so the objective is the p-median's own. Solved as one MILP through
-:func:`geoplan.optimize.solver.solve` ("optimal" only when proven); the unbalanced
-optimum comes from :func:`geoplan.optimize.median.p_median`.
+site or its cap), so the objective is the p-median's own; the cost of the rows outside
+the decision (at their cap whatever opens, and the merged rows' shifts) is the
+objective's constant, so the solver's bound is the model's. Solved as one MILP through
+:func:`geoplan.optimize.solver.solve` ("optimal" only when proven): exact, but without
+the plain p-median's Benders pipeline, so slower on large instances (a time-limited
+plan keeps an honest bound); the unbalanced optimum comes from
+:func:`geoplan.optimize.median.p_median`.
 """
 
 from __future__ import annotations
@@ -161,7 +165,8 @@ def balanced_p_median(
             serve.append((u, 1.0))
         prob += pulp.LpConstraint(pulp.LpAffineExpression(serve), pulp.LpConstraintEQ,
                                   f"serve{i}", 1.0)
-    prob += pulp.LpAffineExpression(terms)
+    # + the cost outside the decision rows, so the solver's bound is the model's own
+    prob += pulp.LpAffineExpression(terms, constant=float(prep.const))
     prob += pulp.lpSum(y) == prep.p, "p"
     for z in zones:
         inz = [y[k] for k, j in enumerate(cand.tolist()) if sz[j] == z]

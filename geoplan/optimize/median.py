@@ -82,6 +82,8 @@ class _Prep:
     u: float                          # unassigned_time (inf: rows must be served)
     t_ex: NDArray[np.float64]         # time to the nearest existing site per row
     sub: _Sub
+    const: float = 0.0                # cost outside the sub-problem (rows at their cap,
+    #                                   the merged rows' shifts)
 
 
 def _prepare(times: Any, weights: Any, p: Any, existing: Any,
@@ -101,9 +103,9 @@ def _prepare(times: Any, weights: Any, p: Any, existing: Any,
             raise _unreachable_error(int(lonely.sum()), rows.n, float(w[lonely].sum()),
                                      "reach no site at all within the matrix")
     t_ex, _ = _nearest_open(rows, is_ex)
-    sub, _ = _sub_problem(rows, w, is_ex, np.minimum(t_ex, u))
+    sub, const = _sub_problem(rows, w, is_ex, np.minimum(t_ex, u))
     return _Prep(rows=rows, w=w, ex=ex, is_ex=is_ex, cand=cand, p=p, u=u, t_ex=t_ex,
-                 sub=sub)
+                 sub=sub, const=const)
 
 
 def _no_solution_plan(prep: _Prep, info: SolveInfo, build_s: float,
